@@ -1,0 +1,79 @@
+// A small Parley client for scripts: signs up through the real form actions and opens room sockets
+// through the real door, as a browser would. Talks only to the base URL it is given (loopback).
+import WebSocket from 'ws';
+
+export type Account = { username: string; cookie: string };
+
+async function postForm(
+	base: string,
+	path: string,
+	fields: Record<string, string>,
+	cookie = ''
+): Promise<Response> {
+	return fetch(new URL(path, base), {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			'content-type': 'application/x-www-form-urlencoded',
+			// SvelteKit's CSRF check compares the origin of form posts with the site's own.
+			origin: new URL(base).origin,
+			// Without it SvelteKit answers as to `use:enhance` (JSON) instead of redirecting.
+			accept: 'text/html',
+			cookie
+		},
+		body: new URLSearchParams(fields)
+	});
+}
+
+function sessionCookie(response: Response): string {
+	for (const header of response.headers.getSetCookie()) {
+		const [pair] = header.split(';');
+		if (pair?.startsWith('parley_session=')) return pair;
+	}
+	throw new Error(`no session cookie (status ${response.status})`);
+}
+
+export async function register(base: string, username: string): Promise<Account> {
+	const response = await postForm(base, '/register', {
+		email: `${username}@example.test`,
+		username,
+		displayName: username,
+		password: 'correct horse battery staple'
+	});
+	if (response.status !== 303) throw new Error(`register ${username}: ${response.status}`);
+	return { username, cookie: sessionCookie(response) };
+}
+
+export async function createRoom(base: string, owner: Account, name: string): Promise<string> {
+	const response = await postForm(base, '/?/createRoom', { name }, owner.cookie);
+	const location = response.headers.get('location') ?? '';
+	const match = /\/rooms\/([a-z0-9]+)/.exec(location);
+	if (!match) throw new Error(`create room: ${response.status} ${location}`);
+	return match[1]!;
+}
+
+export async function joinRoom(base: string, account: Account, roomId: string): Promise<void> {
+	const response = await postForm(base, `/rooms/${roomId}?/join`, {}, account.cookie);
+	if (response.status !== 303) throw new Error(`join: ${response.status}`);
+}
+
+export function openRoomSocket(base: string, account: Account, roomId: string): Promise<WebSocket> {
+	const url = new URL(`/ws/room/${roomId}`, base);
+	url.protocol = 'ws:';
+	const ws = new WebSocket(url, { headers: { cookie: account.cookie } });
+	return new Promise((resolve, reject) => {
+		ws.once('open', () => resolve(ws));
+		ws.once('unexpected-response', (_req, res) =>
+			reject(new Error(`upgrade refused: ${res.statusCode}`))
+		);
+		ws.once('error', reject);
+	});
+}
+
+export type Frame = { type: string; [key: string]: unknown };
+
+/** Every frame in a payload (the room may coalesce several into an array). */
+export function framesOf(data: WebSocket.RawData): Frame[] {
+	const parsed = JSON.parse(data.toString()) as Frame | Frame[];
+	return Array.isArray(parsed) ? parsed : [parsed];
+}

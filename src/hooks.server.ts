@@ -1,0 +1,45 @@
+import { error, type Handle } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { getDb } from '$lib/server/db';
+import { openRoomSocket } from '$lib/server/realtime-door';
+import {
+	SESSION_COOKIE,
+	deleteSessionTokenCookie,
+	setSessionTokenCookie,
+	validateSessionToken
+} from '$lib/server/session';
+
+/**
+ * WebSocket upgrades are answered here, before `resolve`: SvelteKit rewrites the responses that
+ * pass through it (headers, cookies), and a 101 cannot be rewritten. So no cookie is set here.
+ */
+const handleRealtime: Handle = async ({ event, resolve }) => {
+	if (!event.url.pathname.startsWith('/ws/')) return resolve(event);
+	const env = event.platform?.env;
+	if (!env) error(500, 'The realtime service is not available.');
+	return openRoomSocket(
+		event.request,
+		{ db: getDb(env.DB), rooms: env.ROOMS },
+		event.cookies.get(SESSION_COOKIE)
+	);
+};
+
+const handleSession: Handle = async ({ event, resolve }) => {
+	event.locals.user = null;
+	event.locals.session = null;
+	const token = event.cookies.get(SESSION_COOKIE);
+	const env = event.platform?.env;
+	if (token && env) {
+		const { session, user, renewed } = await validateSessionToken(getDb(env.DB), token);
+		if (session) {
+			event.locals.user = user;
+			event.locals.session = session;
+			if (renewed) setSessionTokenCookie(event.cookies, token, session.expiresAt);
+		} else {
+			deleteSessionTokenCookie(event.cookies);
+		}
+	}
+	return resolve(event);
+};
+
+export const handle = sequence(handleRealtime, handleSession);

@@ -1,0 +1,262 @@
+// The system of record. Times are integer milliseconds since the epoch; ids are random base32 text.
+import {
+	sqliteTable,
+	text,
+	integer,
+	primaryKey,
+	index,
+	uniqueIndex
+} from 'drizzle-orm/sqlite-core';
+
+export const users = sqliteTable(
+	'users',
+	{
+		id: text('id').primaryKey(),
+		/** Stored lower-cased; unique. */
+		email: text('email').notNull(),
+		emailVerifiedAt: integer('email_verified_at'),
+		/** As the user typed it; uniqueness is on `usernameKey`. */
+		username: text('username').notNull(),
+		usernameKey: text('username_key').notNull(),
+		displayName: text('display_name').notNull(),
+		/** Null for accounts that only sign in through a provider. */
+		passwordHash: text('password_hash'),
+		bio: text('bio').notNull().default(''),
+		statusText: text('status_text').notNull().default(''),
+		avatarKey: text('avatar_key'),
+		dmPolicy: text('dm_policy', { enum: ['friends', 'everyone'] })
+			.notNull()
+			.default('friends'),
+		sendReadReceipts: integer('send_read_receipts', { mode: 'boolean' }).notNull().default(true),
+		createdAt: integer('created_at').notNull(),
+		deletedAt: integer('deleted_at')
+	},
+	(t) => [
+		uniqueIndex('users_email_unique').on(t.email),
+		uniqueIndex('users_username_key_unique').on(t.usernameKey),
+		index('users_display_name_idx').on(t.displayName)
+	]
+);
+
+export const sessions = sqliteTable(
+	'sessions',
+	{
+		/** SHA-256 of the session token, hex. The token itself is never stored. */
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		createdAt: integer('created_at').notNull(),
+		lastSeenAt: integer('last_seen_at').notNull(),
+		expiresAt: integer('expires_at').notNull(),
+		userAgent: text('user_agent').notNull().default(''),
+		country: text('country')
+	},
+	(t) => [index('sessions_user_idx').on(t.userId)]
+);
+
+/** Single-use emailed tokens (verification, password reset, email change), stored as hashes. */
+export const userTokens = sqliteTable(
+	'user_tokens',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		purpose: text('purpose', { enum: ['verify_email', 'reset_password', 'change_email'] }).notNull(),
+		email: text('email').notNull(),
+		createdAt: integer('created_at').notNull(),
+		expiresAt: integer('expires_at').notNull(),
+		usedAt: integer('used_at')
+	},
+	(t) => [index('user_tokens_user_idx').on(t.userId, t.purpose)]
+);
+
+export const oauthAccounts = sqliteTable(
+	'oauth_accounts',
+	{
+		provider: text('provider', { enum: ['github', 'google'] }).notNull(),
+		providerUserId: text('provider_user_id').notNull(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		email: text('email'),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.provider, t.providerUserId] }),
+		index('oauth_accounts_user_idx').on(t.userId)
+	]
+);
+
+/** Fixed-window counters shared by every isolate. */
+export const rateLimits = sqliteTable('rate_limits', {
+	key: text('key').primaryKey(),
+	count: integer('count').notNull(),
+	windowStart: integer('window_start').notNull()
+});
+
+/** The development mailer's outbox. Never written in production. */
+export const mailOutbox = sqliteTable('mail_outbox', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	toAddress: text('to_address').notNull(),
+	subject: text('subject').notNull(),
+	bodyText: text('body_text').notNull(),
+	createdAt: integer('created_at').notNull()
+});
+
+/** One row per pair, `userLow < userHigh`, so both directions use an index. */
+export const friendships = sqliteTable(
+	'friendships',
+	{
+		userLow: text('user_low')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		userHigh: text('user_high')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		status: text('status', { enum: ['pending', 'accepted'] }).notNull(),
+		requestedBy: text('requested_by').notNull(),
+		createdAt: integer('created_at').notNull(),
+		acceptedAt: integer('accepted_at')
+	},
+	(t) => [
+		primaryKey({ columns: [t.userLow, t.userHigh] }),
+		index('friendships_high_idx').on(t.userHigh)
+	]
+);
+
+export const blocks = sqliteTable(
+	'blocks',
+	{
+		blockerId: text('blocker_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		blockedId: text('blocked_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.blockerId, t.blockedId] }),
+		index('blocks_blocked_idx').on(t.blockedId)
+	]
+);
+
+export const rooms = sqliteTable(
+	'rooms',
+	{
+		id: text('id').primaryKey(),
+		kind: text('kind', { enum: ['direct', 'group', 'public'] }).notNull(),
+		name: text('name').notNull().default(''),
+		description: text('description').notNull().default(''),
+		iconKey: text('icon_key'),
+		/** For direct rooms: the two user ids, sorted and joined by ':'. Unique, so one room per pair. */
+		directKey: text('direct_key'),
+		createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+		createdAt: integer('created_at').notNull(),
+		lastMessageAt: integer('last_message_at'),
+		lastMessageSeq: integer('last_message_seq').notNull().default(0),
+		lastMessagePreview: text('last_message_preview').notNull().default(''),
+		memberCount: integer('member_count').notNull().default(0)
+	},
+	(t) => [
+		uniqueIndex('rooms_direct_key_unique').on(t.directKey),
+		index('rooms_kind_idx').on(t.kind, t.lastMessageAt)
+	]
+);
+
+export const memberships = sqliteTable(
+	'memberships',
+	{
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		role: text('role', { enum: ['owner', 'admin', 'member'] })
+			.notNull()
+			.default('member'),
+		joinedAt: integer('joined_at').notNull(),
+		lastReadSeq: integer('last_read_seq').notNull().default(0),
+		notify: text('notify', { enum: ['all', 'mentions', 'mute'] })
+			.notNull()
+			.default('all'),
+		pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false),
+		archived: integer('archived', { mode: 'boolean' }).notNull().default(false),
+		themeAccent: text('theme_accent'),
+		themeBackground: text('theme_background')
+	},
+	(t) => [
+		primaryKey({ columns: [t.roomId, t.userId] }),
+		index('memberships_user_idx').on(t.userId)
+	]
+);
+
+export const roomBans = sqliteTable(
+	'room_bans',
+	{
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		bannedBy: text('banned_by'),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [primaryKey({ columns: [t.roomId, t.userId] })]
+);
+
+export const roomInvites = sqliteTable(
+	'room_invites',
+	{
+		/** SHA-256 of the invite code, hex. */
+		id: text('id').primaryKey(),
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		createdBy: text('created_by').notNull(),
+		createdAt: integer('created_at').notNull(),
+		expiresAt: integer('expires_at'),
+		maxUses: integer('max_uses'),
+		uses: integer('uses').notNull().default(0),
+		revokedAt: integer('revoked_at')
+	},
+	(t) => [index('room_invites_room_idx').on(t.roomId)]
+);
+
+/**
+ * Message history, copied here by the room object (which owns ordering) in idempotent batches.
+ * `(room_id, seq)` is the key; `(room_id, sender_id, client_id)` makes sending idempotent.
+ */
+export const messages = sqliteTable(
+	'messages',
+	{
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		seq: integer('seq').notNull(),
+		/** Null for system messages. Kept (not cascaded) when a user is deleted. */
+		senderId: text('sender_id'),
+		clientId: text('client_id').notNull(),
+		kind: text('kind', { enum: ['text', 'system'] })
+			.notNull()
+			.default('text'),
+		body: text('body').notNull(),
+		replyToSeq: integer('reply_to_seq'),
+		/** JSON array of mentioned user ids. */
+		mentions: text('mentions').notNull().default('[]'),
+		/** JSON object `{ emoji: userId[] }`. */
+		reactions: text('reactions').notNull().default('{}'),
+		createdAt: integer('created_at').notNull(),
+		editedAt: integer('edited_at'),
+		deletedAt: integer('deleted_at')
+	},
+	(t) => [
+		primaryKey({ columns: [t.roomId, t.seq] }),
+		uniqueIndex('messages_client_unique').on(t.roomId, t.senderId, t.clientId),
+		index('messages_sender_idx').on(t.senderId)
+	]
+);

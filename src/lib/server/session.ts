@@ -1,0 +1,111 @@
+import { eq } from 'drizzle-orm';
+import type { Cookies } from '@sveltejs/kit';
+import type { Db } from './db';
+import { sessions, users } from './db/schema';
+import { generateSecretToken, hashSecret } from './ids';
+
+export const SESSION_COOKIE = 'parley_session';
+const DAY = 24 * 60 * 60 * 1000;
+export const SESSION_LIFETIME_MS = 30 * DAY;
+/** A session used within its last half is extended: sliding expiry. */
+const RENEW_WITHIN_MS = 15 * DAY;
+/** `last_seen_at` is written at most this often, not on every request. */
+const LAST_SEEN_RESOLUTION_MS = 5 * 60 * 1000;
+
+export type SessionUser = {
+	id: string;
+	username: string;
+	displayName: string;
+	email: string;
+	emailVerified: boolean;
+};
+
+export type Session = {
+	id: string;
+	userId: string;
+	expiresAt: number;
+	createdAt: number;
+};
+
+export type SessionValidation =
+	| { session: Session; user: SessionUser; renewed: boolean }
+	| { session: null; user: null; renewed: false };
+
+export function generateSessionToken(): string {
+	return generateSecretToken();
+}
+
+export async function createSession(
+	db: Db,
+	token: string,
+	userId: string,
+	meta: { userAgent?: string | null; country?: string | null } = {}
+): Promise<Session> {
+	const now = Date.now();
+	const session = {
+		id: hashSecret(token),
+		userId,
+		createdAt: now,
+		lastSeenAt: now,
+		expiresAt: now + SESSION_LIFETIME_MS,
+		userAgent: (meta.userAgent ?? '').slice(0, 512),
+		country: meta.country ?? null
+	};
+	await db.insert(sessions).values(session);
+	return { id: session.id, userId, expiresAt: session.expiresAt, createdAt: now };
+}
+
+export async function validateSessionToken(db: Db, token: string): Promise<SessionValidation> {
+	const id = hashSecret(token);
+	const [row] = await db
+		.select({ session: sessions, user: users })
+		.from(sessions)
+		.innerJoin(users, eq(sessions.userId, users.id))
+		.where(eq(sessions.id, id))
+		.limit(1);
+	if (!row || row.user.deletedAt !== null) return { session: null, user: null, renewed: false };
+
+	const now = Date.now();
+	if (now >= row.session.expiresAt) {
+		await db.delete(sessions).where(eq(sessions.id, id));
+		return { session: null, user: null, renewed: false };
+	}
+	const renewed = row.session.expiresAt - now < RENEW_WITHIN_MS;
+	const expiresAt = renewed ? now + SESSION_LIFETIME_MS : row.session.expiresAt;
+	if (renewed || now - row.session.lastSeenAt > LAST_SEEN_RESOLUTION_MS) {
+		await db.update(sessions).set({ expiresAt, lastSeenAt: now }).where(eq(sessions.id, id));
+	}
+	return {
+		session: { id, userId: row.user.id, expiresAt, createdAt: row.session.createdAt },
+		user: {
+			id: row.user.id,
+			username: row.user.username,
+			displayName: row.user.displayName,
+			email: row.user.email,
+			emailVerified: row.user.emailVerifiedAt !== null
+		},
+		renewed
+	};
+}
+
+export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
+	await db.delete(sessions).where(eq(sessions.id, sessionId));
+}
+
+export async function invalidateAllSessions(db: Db, userId: string): Promise<void> {
+	await db.delete(sessions).where(eq(sessions.userId, userId));
+}
+
+export function setSessionTokenCookie(cookies: Cookies, token: string, expiresAt: number): void {
+	cookies.set(SESSION_COOKIE, token, {
+		path: '/',
+		httpOnly: true,
+		secure: true,
+		sameSite: 'lax',
+		expires: new Date(expiresAt)
+	});
+}
+
+export function deleteSessionTokenCookie(cookies: Cookies): void {
+	cookies.delete(SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
+}

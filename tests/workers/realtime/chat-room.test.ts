@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH } from '$lib/protocol';
+import { messages } from '$lib/server/db/schema';
+import { connect, db, roomStub, seedRoom, seedUser } from '../../helpers';
+
+async function storedSeqs(roomId: string) {
+	const rows = await db()
+		.select({ seq: messages.seq })
+		.from(messages)
+		.where(eq(messages.roomId, roomId))
+		.orderBy(messages.seq);
+	return rows.map((r) => r.seq);
+}
+
+describe('ChatRoom', () => {
+	it('acknowledges a message with its seq and delivers it to everyone in the room', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const a = await connect(room, alice, 0);
+		const b = await connect(room, bob, 0);
+
+		a.send({ type: 'send', clientId: 'm1', body: 'Hello Bob' });
+
+		expect(await a.next('ack')).toEqual({ type: 'ack', clientId: 'm1', seq: 1 });
+		const received = await b.next('message');
+		expect(received.message).toMatchObject({
+			seq: 1,
+			clientId: 'm1',
+			senderId: alice.id,
+			senderName: 'Alice',
+			body: 'Hello Bob'
+		});
+	});
+
+	it('orders concurrent senders into one gap-free sequence that every client sees the same', async () => {
+		const people = await Promise.all(['ann', 'ben', 'cat', 'dan'].map(seedUser));
+		const room = await seedRoom(people[0]!, ...people.slice(1));
+		const sockets = await Promise.all(people.map((p) => connect(room, p, 0)));
+		const perSender = 25;
+
+		await Promise.all(
+			sockets.map(async (socket, i) => {
+				for (let n = 0; n < perSender; n++) {
+					socket.send({ type: 'send', clientId: `p${i}-${n}`, body: `${i}:${n}` });
+				}
+			})
+		);
+
+		const total = perSender * sockets.length;
+		for (const socket of sockets) {
+			await socket.until((f) => f.filter((x) => x.type === 'message').length === total);
+			const seqs = socket.of('message').map((f) => f.message.seq);
+			expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+		}
+		// Each sender's own messages keep the order they were sent in.
+		const order = sockets[0]!.of('message').map((f) => f.message.body);
+		for (let i = 0; i < sockets.length; i++) {
+			const mine = order.filter((body) => body.startsWith(`${i}:`));
+			expect(mine).toEqual(Array.from({ length: perSender }, (_, n) => `${i}:${n}`));
+		}
+	});
+
+	it('answers a resend of the same clientId with the original seq and broadcasts it only once', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const a = await connect(room, alice, 0);
+		const b = await connect(room, bob, 0);
+
+		a.send({ type: 'send', clientId: 'same', body: 'once' });
+		await a.next('ack');
+		a.send({ type: 'send', clientId: 'same', body: 'once' });
+		a.send({ type: 'send', clientId: 'other', body: 'twice' });
+
+		await a.until((f) => f.filter((x) => x.type === 'ack').length === 3);
+		expect(a.of('ack').map((f) => [f.clientId, f.seq])).toEqual([
+			['same', 1],
+			['same', 1],
+			['other', 2]
+		]);
+		await b.until((f) => f.filter((x) => x.type === 'message').length === 2);
+		expect(b.of('message').map((f) => f.message.seq)).toEqual([1, 2]);
+	});
+
+	it('gives a reconnecting client exactly the messages it missed', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const a = await connect(room, alice, 0);
+		for (let n = 1; n <= 10; n++) a.send({ type: 'send', clientId: `c${n}`, body: `m${n}` });
+		await a.until((f) => f.filter((x) => x.type === 'ack').length === 10);
+
+		const b = await connect(room, bob);
+		b.send({ type: 'hello', lastSeq: 4 });
+		const backlog = await b.next('backlog');
+		const welcome = await b.next('welcome');
+
+		expect(welcome.lastSeq).toBe(10);
+		expect(backlog.more).toBe(false);
+		expect(backlog.messages.map((m) => m.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+	});
+
+	it('loses nothing acknowledged when the object is evicted mid-conversation', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		for (let n = 1; n <= 5; n++) a.send({ type: 'send', clientId: `c${n}`, body: `before ${n}` });
+		await a.until((f) => f.filter((x) => x.type === 'ack').length === 5);
+
+		await evictDurableObject(roomStub(room), { webSockets: 'close' });
+
+		const again = await connect(room, alice, 0);
+		expect((again.of('backlog')[0]?.messages ?? []).map((m) => m.body)).toEqual([
+			'before 1',
+			'before 2',
+			'before 3',
+			'before 4',
+			'before 5'
+		]);
+		again.send({ type: 'send', clientId: 'c6', body: 'after' });
+		expect((await again.next('ack')).seq).toBe(6);
+		// A resend of a message acknowledged before the eviction still gets its original seq.
+		again.send({ type: 'send', clientId: 'c3', body: 'before 3' });
+		expect((await again.next('ack', (f) => f.clientId === 'c3')).seq).toBe(3);
+	});
+
+	it('copies messages to D1 once, however often the flush runs', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		for (let n = 1; n <= 3; n++) a.send({ type: 'send', clientId: `c${n}`, body: `m${n}` });
+		await a.until((f) => f.filter((x) => x.type === 'ack').length === 3);
+
+		expect(await runDurableObjectAlarm(roomStub(room))).toBe(true);
+		expect(await storedSeqs(room)).toEqual([1, 2, 3]);
+		expect(await roomStub(room).unflushed({ limit: 10 })).toEqual([]);
+		// Nothing left to flush, and running again changes nothing.
+		await runDurableObjectAlarm(roomStub(room));
+		expect(await storedSeqs(room)).toEqual([1, 2, 3]);
+	});
+
+	describe('bad input gets a typed error, changes nothing, and the connection keeps working', () => {
+		const cases: [string, unknown, string][] = [
+			['not JSON', 'hello there', 'bad_frame'],
+			['an unknown frame type', { type: 'shout', body: 'hi' }, 'bad_frame'],
+			['a frame without a type', { body: 'hi' }, 'bad_frame'],
+			['a send without a clientId', { type: 'send', body: 'hi' }, 'bad_frame'],
+			['a body that is not text', { type: 'send', clientId: 'x', body: 42 }, 'bad_frame'],
+			['a negative lastSeq', { type: 'hello', lastSeq: -1 }, 'bad_frame'],
+			['an empty message', { type: 'send', clientId: 'x', body: '   ' }, 'empty_message'],
+			[
+				'a message over the length limit',
+				{ type: 'send', clientId: 'x', body: 'y'.repeat(MAX_MESSAGE_LENGTH + 1) },
+				'message_too_long'
+			],
+			['an oversized frame', 'z'.repeat(MAX_FRAME_BYTES + 1), 'frame_too_large']
+		];
+		for (const [what, frame, code] of cases) {
+			it(`refuses ${what}`, async () => {
+				const alice = await seedUser('alice');
+				const room = await seedRoom(alice);
+				const a = await connect(room, alice, 0);
+
+				a.send(frame);
+				const error = await a.next('error');
+				expect(error.code).toBe(code);
+				expect(error.message).toEqual(expect.any(String));
+				expect(error.message).not.toMatch(/at .*\(.*:\d+:\d+\)/);
+
+				a.send({ type: 'send', clientId: 'ok', body: 'still here' });
+				expect((await a.next('ack')).seq).toBe(1);
+				expect(await env.ROOMS.get(env.ROOMS.idFromName(room)).lastSeq()).toBe(1);
+			});
+		}
+	});
+});
