@@ -66,7 +66,10 @@ export class TestSocket {
 	}
 
 	/** Waits until `predicate` holds over the frames received so far. */
-	async until<T>(predicate: (frames: ServerFrame[]) => T | undefined | false, timeoutMs = 3000): Promise<T> {
+	async until<T>(
+		predicate: (frames: ServerFrame[]) => T | undefined | false,
+		timeoutMs = 3000
+	): Promise<T> {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			const result = predicate(this.frames);
@@ -103,7 +106,11 @@ export class TestSocket {
 	}
 }
 
-export async function connect(roomId: string, person: Person, lastSeq?: number): Promise<TestSocket> {
+export async function connect(
+	roomId: string,
+	person: Person,
+	lastSeq?: number
+): Promise<TestSocket> {
 	const response = await roomStub(roomId).fetch('https://room.internal/ws', {
 		headers: {
 			Upgrade: 'websocket',

@@ -38,6 +38,8 @@ export class RoomConnection {
 	#roomId: string;
 	#userId: string;
 	#socket: WebSocket | null = null;
+	// Bookkeeping only: what renders is `messages`, so this need not be reactive.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#seqs = new Set<number>();
 	/** Every message up to this seq (from where history starts) is known: what `hello` asks after. */
 	#lastSeq: number;
@@ -61,12 +63,14 @@ export class RoomConnection {
 	connect(): void {
 		this.#stopped = false;
 		window.addEventListener('online', this.#onOnline);
+		window.addEventListener('offline', this.#onOffline);
 		this.#open();
 	}
 
 	close(): void {
 		this.#stopped = true;
 		window.removeEventListener('online', this.#onOnline);
+		window.removeEventListener('offline', this.#onOffline);
 		clearTimeout(this.#reconnectTimer);
 		this.#stopHeartbeat();
 		this.#socket?.close(1000, 'leaving');
@@ -104,6 +108,7 @@ export class RoomConnection {
 	#open(): void {
 		clearTimeout(this.#reconnectTimer);
 		this.state = 'connecting';
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local, not state
 		const url = new URL(`/ws/room/${this.#roomId}`, location.href);
 		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
 		const socket = new WebSocket(url);
@@ -221,6 +226,11 @@ export class RoomConnection {
 		socket.close(4000, 'heartbeat timeout');
 		if (!this.#stopped) this.#scheduleReconnect();
 	}
+
+	/** The browser knows the network is gone: say so now rather than after a heartbeat timeout. */
+	#onOffline = (): void => {
+		if (this.#socket) this.#drop(this.#socket);
+	};
 
 	#onOnline = (): void => {
 		if (this.state === 'offline') {

@@ -53,6 +53,8 @@ export const ChatMessage = v.object({
 	clientId: v.string(),
 	senderId: v.nullable(v.string()),
 	senderName: v.string(),
+	/** `system` messages record what happened in the room ("Alice added Bob"); no sender. */
+	kind: v.picklist(['text', 'system']),
 	body: v.string(),
 	createdAt: v.number()
 });

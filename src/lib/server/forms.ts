@@ -3,8 +3,7 @@ import * as v from 'valibot';
 
 export type FieldErrors = Record<string, string>;
 export type FormResult<T> =
-	| { ok: true; data: T }
-	| { ok: false; errors: FieldErrors; values: Record<string, string> };
+	{ ok: true; data: T } | { ok: false; errors: FieldErrors; values: Record<string, string> };
 
 /**
  * Validates a submitted form against a valibot object schema. On failure returns the first error

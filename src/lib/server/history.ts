@@ -40,6 +40,7 @@ export async function readHistory(
 				senderId: messages.senderId,
 				senderName: users.displayName,
 				senderDeletedAt: users.deletedAt,
+				kind: messages.kind,
 				body: messages.body,
 				createdAt: messages.createdAt
 			})
@@ -55,7 +56,12 @@ export async function readHistory(
 	for (const { senderDeletedAt, senderName, ...row } of stored) {
 		bySeq.set(row.seq, {
 			...row,
-			senderName: senderDeletedAt !== null || senderName === null ? DELETED_USER_NAME : senderName
+			senderName:
+				row.kind === 'system'
+					? ''
+					: senderDeletedAt !== null || senderName === null
+						? DELETED_USER_NAME
+						: senderName
 		});
 	}
 	for (const message of tail) bySeq.set(message.seq, message);

@@ -41,5 +41,8 @@ export function roomStub(rooms: Env['ROOMS'], roomId: string) {
 }
 
 function plain(status: number, message: string): Response {
-	return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+	return new Response(message, {
+		status,
+		headers: { 'content-type': 'text/plain; charset=utf-8' }
+	});
 }

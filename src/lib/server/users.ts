@@ -7,8 +7,7 @@ import { hashPassword } from './password';
 export type NewUser = { email: string; username: string; displayName: string; password: string };
 
 export type RegisterResult =
-	| { ok: true; userId: string }
-	| { ok: false; field: 'email' | 'username'; message: string };
+	{ ok: true; userId: string } | { ok: false; field: 'email' | 'username'; message: string };
 
 export function usernameKey(username: string): string {
 	return username.toLowerCase();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH } from '$lib/protocol';
+import { CloseCode, MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH } from '$lib/protocol';
 import { messages } from '$lib/server/db/schema';
 import { connect, db, roomStub, seedRoom, seedUser } from '../../helpers';
 
@@ -141,6 +141,47 @@ describe('ChatRoom', () => {
 		// Nothing left to flush, and running again changes nothing.
 		await runDurableObjectAlarm(roomStub(room));
 		expect(await storedSeqs(room)).toEqual([1, 2, 3]);
+	});
+
+	it('puts system messages in the same ordered timeline, once per event', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		a.send({ type: 'send', clientId: 'c1', body: 'hi' });
+		await a.next('ack');
+
+		const first = await roomStub(room).postSystemMessage(room, 'added:bob', 'Alice added Bob');
+		const again = await roomStub(room).postSystemMessage(room, 'added:bob', 'Alice added Bob');
+
+		expect(first).toMatchObject({
+			seq: 2,
+			kind: 'system',
+			senderId: null,
+			body: 'Alice added Bob'
+		});
+		expect(again.seq).toBe(2);
+		const received = await a.next('message', (f) => f.message.kind === 'system');
+		expect(received.message.seq).toBe(2);
+		await runDurableObjectAlarm(roomStub(room));
+		expect(await storedSeqs(room)).toEqual([1, 2]);
+	});
+
+	it("closes a removed member's sockets at once and leaves everyone else connected", async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const a = await connect(room, alice, 0);
+		const b1 = await connect(room, bob, 0);
+		const b2 = await connect(room, bob, 0);
+
+		expect(await roomStub(room).disconnectUser(bob.id)).toBe(2);
+
+		await b1.until(() => b1.closed);
+		await b2.until(() => b2.closed);
+		expect(b1.closed?.code).toBe(CloseCode.Removed);
+		a.send({ type: 'send', clientId: 'c1', body: 'still here' });
+		expect((await a.next('ack')).seq).toBe(1);
+		expect(b1.of('message')).toEqual([]);
 	});
 
 	describe('bad input gets a typed error, changes nothing, and the connection keeps working', () => {

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
+	CloseCode,
 	ErrorCode,
 	PING,
 	PONG,
@@ -28,6 +29,7 @@ type MessageRow = {
 	client_id: string;
 	sender_id: string | null;
 	sender_name: string;
+	kind: 'text' | 'system';
 	body: string;
 	created_at: number;
 	version: number;
@@ -52,7 +54,9 @@ export class ChatRoom extends DurableObject<Env> {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
 		migrateRoomStorage(this.#sql);
-		this.#lastSeq = this.#sql.exec<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM messages').one().s;
+		this.#lastSeq = this.#sql
+			.exec<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM messages')
+			.one().s;
 		this.#roomId = this.#meta('room_id');
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -108,7 +112,7 @@ export class ChatRoom extends DurableObject<Env> {
 		if (!roomId) return;
 		const rows = this.#sql
 			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, body, created_at, version
+				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
 				   FROM messages WHERE version > flushed_version ORDER BY seq LIMIT ?`,
 				FLUSH_BATCH
 			)
@@ -125,11 +129,7 @@ export class ChatRoom extends DurableObject<Env> {
 			return;
 		}
 		for (const row of rows) {
-			this.#sql.exec(
-				'UPDATE messages SET flushed_version = ? WHERE seq = ?',
-				row.version,
-				row.seq
-			);
+			this.#sql.exec('UPDATE messages SET flushed_version = ? WHERE seq = ?', row.version, row.seq);
 		}
 		this.#setMeta('flush_failures', '0');
 		if (this.#hasUnflushed()) await this.#scheduleFlush(0);
@@ -141,13 +141,17 @@ export class ChatRoom extends DurableObject<Env> {
 	 * Messages the room holds that D1 may not have yet (or has an older version of), in a seq range.
 	 * History pages merge these over D1's rows, so reads stay correct while the flush lags.
 	 */
-	async unflushed(range: { before?: number; after?: number; limit: number }): Promise<ChatMessage[]> {
+	async unflushed(range: {
+		before?: number;
+		after?: number;
+		limit: number;
+	}): Promise<ChatMessage[]> {
 		const before = range.before ?? Number.MAX_SAFE_INTEGER;
 		const after = range.after ?? -1;
 		const order = range.after !== undefined ? 'ASC' : 'DESC';
 		return this.#sql
 			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, body, created_at, version
+				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
 				   FROM messages WHERE version > flushed_version AND seq < ? AND seq > ?
 				   ORDER BY seq ${order} LIMIT ?`,
 				before,
@@ -162,12 +166,48 @@ export class ChatRoom extends DurableObject<Env> {
 		return this.#lastSeq;
 	}
 
+	/**
+	 * Records something that happened to the room ("Alice added Bob") in its timeline, ordered
+	 * like any message. `eventId` makes it idempotent, as `clientId` does for people.
+	 */
+	async postSystemMessage(roomId: string, eventId: string, body: string): Promise<ChatMessage> {
+		this.#rememberRoomId(roomId);
+		const existing = this.#sql
+			.exec<MessageRow>(
+				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
+				   FROM messages WHERE sender_id IS NULL AND client_id = ?`,
+				eventId
+			)
+			.toArray()[0];
+		if (existing) return toChatMessage(existing);
+		const message = this.#append({
+			clientId: eventId,
+			senderId: null,
+			senderName: '',
+			kind: 'system',
+			body
+		});
+		this.#broadcast({ type: 'message', message });
+		await this.#scheduleFlush(FLUSH_DELAY_MS);
+		return message;
+	}
+
+	/**
+	 * Closes every socket of a user in this room at once: they left, were removed or banned. The app
+	 * has already changed membership in D1, so a reconnect is refused at the door.
+	 */
+	async disconnectUser(userId: string): Promise<number> {
+		const sockets = this.ctx.getWebSockets(userTag(userId));
+		for (const socket of sockets) closeQuietly(socket, CloseCode.Removed, 'removed from the room');
+		return sockets.length;
+	}
+
 	// ---- frame handlers ----
 
 	#onHello(ws: WebSocket, who: Attachment, lastSeq: number): void {
 		const missed = this.#sql
 			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, body, created_at, version
+				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
 				   FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
 				lastSeq,
 				BACKLOG_LIMIT + 1
@@ -194,30 +234,38 @@ export class ChatRoom extends DurableObject<Env> {
 			.toArray()[0];
 		if (existing) return send(ws, { type: 'ack', clientId, seq: existing.seq });
 
-		const message: ChatMessage = {
-			seq: this.#lastSeq + 1,
+		const message = this.#append({
 			clientId,
 			senderId: who.userId,
 			senderName: who.userName,
-			body,
-			createdAt: Date.now()
-		};
-		// The storage calls are synchronous, so no other frame can take this seq in between. The
-		// output gate holds the ack and the broadcast until the write is durable.
+			kind: 'text',
+			body
+		});
+		send(ws, { type: 'ack', clientId, seq: message.seq });
+		this.#broadcast({ type: 'message', message });
+		await this.#scheduleFlush(FLUSH_DELAY_MS);
+	}
+
+	/**
+	 * Gives a message the next seq and stores it. The storage calls are synchronous, so no other
+	 * frame can take the same seq in between; the output gate holds whatever is sent after this
+	 * until the write is durable.
+	 */
+	#append(input: Omit<ChatMessage, 'seq' | 'createdAt'>): ChatMessage {
+		const message: ChatMessage = { ...input, seq: this.#lastSeq + 1, createdAt: Date.now() };
 		this.#sql.exec(
-			`INSERT INTO messages (seq, client_id, sender_id, sender_name, body, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO messages (seq, client_id, sender_id, sender_name, kind, body, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			message.seq,
 			message.clientId,
 			message.senderId,
 			message.senderName,
+			message.kind,
 			message.body,
 			message.createdAt
 		);
 		this.#lastSeq = message.seq;
-		send(ws, { type: 'ack', clientId, seq: message.seq });
-		this.#broadcast({ type: 'message', message });
-		await this.#scheduleFlush(FLUSH_DELAY_MS);
+		return message;
 	}
 
 	// ---- helpers ----
@@ -282,6 +330,7 @@ function toChatMessage(row: MessageRow): ChatMessage {
 		clientId: row.client_id,
 		senderId: row.sender_id,
 		senderName: row.sender_name,
+		kind: row.kind,
 		body: row.body,
 		createdAt: row.created_at
 	};
@@ -292,6 +341,7 @@ function toFlushRow(row: MessageRow): FlushRow {
 		seq: row.seq,
 		clientId: row.client_id,
 		senderId: row.sender_id,
+		kind: row.kind,
 		body: row.body,
 		createdAt: row.created_at
 	};
@@ -309,9 +359,9 @@ function sendError(ws: WebSocket, error: ProtocolError, clientId?: string): void
 	send(ws, { type: 'error', code: error.code, message: error.message, clientId });
 }
 
-function closeQuietly(ws: WebSocket, code: number): void {
+function closeQuietly(ws: WebSocket, code: number, reason = 'closing'): void {
 	try {
-		ws.close(code, 'closing');
+		ws.close(code, reason);
 	} catch {
 		// Already closed.
 	}

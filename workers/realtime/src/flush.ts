@@ -6,6 +6,7 @@ export type FlushRow = {
 	seq: number;
 	clientId: string;
 	senderId: string | null;
+	kind: 'text' | 'system';
 	body: string;
 	createdAt: number;
 };

@@ -15,7 +15,8 @@ const MIGRATIONS: string[] = [
 	   flushed_version INTEGER NOT NULL DEFAULT 0
 	 );
 	 CREATE UNIQUE INDEX messages_client ON messages (sender_id, client_id);
-	 CREATE INDEX messages_unflushed ON messages (seq) WHERE version > flushed_version;`
+	 CREATE INDEX messages_unflushed ON messages (seq) WHERE version > flushed_version;`,
+	`ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

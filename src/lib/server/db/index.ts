@@ -10,6 +10,7 @@ export function getDb(d1: D1Database) {
 
 /** The bindings of this request; missing only if the app runs outside the Workers runtime. */
 export function platformEnv(platform: App.Platform | undefined): Env {
-	if (!platform) throw new Error('Parley runs on the Workers runtime: start it with `npm run dev`.');
+	if (!platform)
+		throw new Error('Parley runs on the Workers runtime: start it with `npm run dev`.');
 	return platform.env;
 }

@@ -63,7 +63,9 @@ export const userTokens = sqliteTable(
 		userId: text('user_id')
 			.notNull()
 			.references(() => users.id, { onDelete: 'cascade' }),
-		purpose: text('purpose', { enum: ['verify_email', 'reset_password', 'change_email'] }).notNull(),
+		purpose: text('purpose', {
+			enum: ['verify_email', 'reset_password', 'change_email']
+		}).notNull(),
 		email: text('email').notNull(),
 		createdAt: integer('created_at').notNull(),
 		expiresAt: integer('expires_at').notNull(),
@@ -188,10 +190,7 @@ export const memberships = sqliteTable(
 		themeAccent: text('theme_accent'),
 		themeBackground: text('theme_background')
 	},
-	(t) => [
-		primaryKey({ columns: [t.roomId, t.userId] }),
-		index('memberships_user_idx').on(t.userId)
-	]
+	(t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user_idx').on(t.userId)]
 );
 
 export const roomBans = sqliteTable(

@@ -34,7 +34,8 @@ export const GET: RequestHandler = async ({ locals, params, platform, url }) => 
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
 	// Not a member and no such room look the same, so room ids cannot be probed.
-	if (!(await getMembership(db, params.id, locals.user.id))) error(404, 'This room does not exist.');
+	if (!(await getMembership(db, params.id, locals.user.id)))
+		error(404, 'This room does not exist.');
 	const { limit, ...cursor } = query.output;
 	return json(await readHistory(db, roomStub(env.ROOMS, params.id), params.id, cursor, limit));
 };

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+
+// End-to-end tests run real Chromium against the real app under `wrangler dev` (both workers, local
+// D1, R2 and Durable Objects), with a state folder of their own that starts empty on every run.
+const port = Number(process.env.PARLEY_E2E_PORT ?? 8788);
+const state = `.wrangler/e2e-${port}`;
+
+// Playwright's own browser where the user has installed one; otherwise the system's Chromium.
+const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) =>
+	existsSync(p)
+);
+const launchOptions = systemChromium
+	? {
+			executablePath: systemChromium,
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-background-networking',
+				'--disable-component-update'
+			]
+		}
+	: {};
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	testMatch: '**/*.e2e.ts',
+	fullyParallel: false,
+	workers: 1,
+	retries: 0,
+	timeout: 60_000,
+	expect: { timeout: 10_000 },
+	reporter: process.env.CI ? [['list']] : [['list']],
+	use: {
+		baseURL: `http://localhost:${port}`,
+		trace: 'retain-on-failure',
+		launchOptions
+	},
+	projects: [{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } }],
+	webServer: {
+		command: `rm -rf ${state} && npm run build && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state}`,
+		url: `http://localhost:${port}/`,
+		timeout: 180_000,
+		reuseExistingServer: false,
+		env: { WRANGLER_SEND_METRICS: 'false' },
+		stdout: 'ignore',
+		stderr: 'pipe'
+	}
+});
