@@ -1,8 +1,13 @@
+import { getDb, platformEnv } from '$lib/server/db';
+import { listConversations } from '$lib/server/rooms';
 import type { LayoutServerLoad } from './$types';
 
 /** Only what the pages need of the user reaches the browser. */
-export const load: LayoutServerLoad = ({ locals }) => ({
-	user: locals.user
-		? { id: locals.user.id, username: locals.user.username, displayName: locals.user.displayName }
-		: null
-});
+export const load: LayoutServerLoad = async ({ locals, platform }) => {
+	if (!locals.user) return { user: null, conversations: [] };
+	const { id, username, displayName } = locals.user;
+	return {
+		user: { id, username, displayName },
+		conversations: await listConversations(getDb(platformEnv(platform).DB), id)
+	};
+};

@@ -2,8 +2,8 @@ import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { MAX_ROOM_NAME_LENGTH, createRoom, listRoomsForUser } from '$lib/server/rooms';
-import type { Actions, PageServerLoad } from './$types';
+import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms';
+import type { Actions } from './$types';
 
 const NewRoom = v.object({
 	name: v.pipe(
@@ -13,11 +13,6 @@ const NewRoom = v.object({
 		v.maxLength(MAX_ROOM_NAME_LENGTH, `Room names are at most ${MAX_ROOM_NAME_LENGTH} characters.`)
 	)
 });
-
-export const load: PageServerLoad = async ({ locals, platform }) => {
-	if (!locals.user) return { rooms: [] };
-	return { rooms: await listRoomsForUser(getDb(platformEnv(platform).DB), locals.user.id) };
-};
 
 export const actions: Actions = {
 	createRoom: async ({ locals, request, platform }) => {

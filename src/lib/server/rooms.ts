@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import type { ConversationSummary } from '$lib/conversations';
 import type { Db } from './db';
 import { memberships, rooms } from './db/schema';
 import { generateId } from './ids';
@@ -79,9 +80,9 @@ export async function grantMembership(
 	}
 }
 
-/** The rooms a user belongs to, most recently active first. */
-export async function listRoomsForUser(db: Db, userId: string) {
-	return db
+/** The rooms a user belongs to, most recently active first: the sidebar. */
+export async function listConversations(db: Db, userId: string): Promise<ConversationSummary[]> {
+	const rows = await db
 		.select({
 			id: rooms.id,
 			kind: rooms.kind,
@@ -90,10 +91,17 @@ export async function listRoomsForUser(db: Db, userId: string) {
 			lastMessagePreview: rooms.lastMessagePreview,
 			lastMessageSeq: rooms.lastMessageSeq,
 			lastReadSeq: memberships.lastReadSeq,
-			memberCount: rooms.memberCount
+			pinned: memberships.pinned,
+			archived: memberships.archived,
+			notify: memberships.notify
 		})
 		.from(memberships)
 		.innerJoin(rooms, eq(rooms.id, memberships.roomId))
 		.where(eq(memberships.userId, userId))
 		.orderBy(desc(sql`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`));
+	return rows.map(({ lastReadSeq, ...row }) => ({
+		...row,
+		peer: null,
+		unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
+	}));
 }

@@ -1,0 +1,20 @@
+// What the browser knows of one of my conversations: the sidebar's rows. Shared by the server
+// (which builds it) and the client (which renders it and keeps it live).
+
+export type ConversationKind = 'direct' | 'group' | 'public';
+
+export type ConversationSummary = {
+	id: string;
+	kind: ConversationKind;
+	/** For direct rooms, the other person's display name. */
+	name: string;
+	/** For direct rooms, the other person. */
+	peer: { id: string; username: string; displayName: string } | null;
+	lastMessageAt: number | null;
+	lastMessagePreview: string;
+	lastMessageSeq: number;
+	unread: number;
+	pinned: boolean;
+	archived: boolean;
+	notify: 'all' | 'mentions' | 'mute';
+};
