@@ -80,7 +80,7 @@ export type Call = {
 export class TestBrowser {
 	jar = new CookieJar();
 	responseHeaders: Record<string, string> = {};
-	constructor(readonly env: Record<string, unknown> = { ...workerEnv, APP_ENV: 'development' }) {}
+	constructor(public env: Record<string, unknown> = { ...workerEnv, APP_ENV: 'development' }) {}
 
 	/** Runs a handler as the framework would and reports what the browser would get. */
 	async call<E extends RequestEvent>(handler: (event: E) => unknown, call: Call): Promise<Outcome> {
