@@ -38,15 +38,13 @@ async function aliceWithAHistory() {
 		createdAt: now
 	});
 	const [low, high] = [alice.id, bob.id].sort();
-	await db()
-		.insert(friendships)
-		.values({
-			userLow: low!,
-			userHigh: high!,
-			status: 'accepted',
-			requestedBy: alice.id,
-			createdAt: now
-		});
+	await db().insert(friendships).values({
+		userLow: low!,
+		userHigh: high!,
+		status: 'accepted',
+		requestedBy: alice.id,
+		createdAt: now
+	});
 	await db().insert(blocks).values({ blockerId: bob.id, blockedId: alice.id, createdAt: now });
 	await db()
 		.insert(oauthAccounts)
