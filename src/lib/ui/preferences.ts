@@ -35,7 +35,7 @@ function pick<K extends keyof Preferences>(raw: Record<string, unknown>, key: K)
 
 /** Whatever is stored (nothing, old or hand-edited JSON) becomes valid preferences. */
 export function parsePreferences(stored: string | null): Preferences {
-	let raw: unknown = null;
+	let raw: unknown;
 	try {
 		raw = stored ? JSON.parse(stored) : null;
 	} catch {
