@@ -21,7 +21,8 @@ class Toasts {
 	show(message: string, tone: ToastTone = 'info', action?: Toast['action']): number {
 		const id = this.#next++;
 		this.#items = [...this.#items.slice(-(MAX_TOASTS - 1)), { id, message, tone, action }];
-		setTimeout(() => this.dismiss(id), DISMISS_AFTER_MS[tone]);
+		// A toast that offers an action stays until used or dismissed: people need time to act.
+		if (!action) setTimeout(() => this.dismiss(id), DISMISS_AFTER_MS[tone]);
 		return id;
 	}
 
