@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { populateThroughForms, seedSql, type Population } from './bench/accounts.ts';
 import { log } from './bench/log.ts';
 import { sanityCheck } from './bench/sanity.ts';
-import { SCENARIOS, type Context, type Settings } from './bench/scenarios.ts';
+import { SCENARIOS, waitForQuiet, type Context, type Settings } from './bench/scenarios.ts';
 import {
 	applySql,
 	DevServer,
@@ -14,8 +14,11 @@ import {
 	makeStateDir,
 	removeDir,
 	run,
+	serverRootFor,
+	treeProcs,
 	wrangler
 } from './bench/server.ts';
+import { findInspector } from './bench/profile.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -28,7 +31,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --state <dir>       with --url: that server's --persist-to folder, to seed accounts into its D1
                       (without it, accounts are registered through the form: slow)
   --no-build          skip \`npm run build\` (use the last build)
+  --profile           sample the app's and the room's JavaScript during each scenario (workerd's
+                      inspector) and print where the server's time goes to stderr
   --keep-state        keep the temporary state folder
+  --quiet-wait <s>    before each scenario, wait up to this long for other processes to leave the
+                      cores alone (under half a core busy elsewhere); 0 to skip (default 60)
   --max-minutes <n>   hard limit for the whole run (default 15)
 
 Each scenario's flags default to its own settings: baseline 200 clients, 20 senders, 20 msg/s,
@@ -55,7 +62,9 @@ function parseOptions() {
 			state: { type: 'string' },
 			'no-build': { type: 'boolean', default: false },
 			'keep-state': { type: 'boolean', default: false },
+			profile: { type: 'boolean', default: false },
 			'max-minutes': { type: 'string' },
+			'quiet-wait': { type: 'string' },
 			help: { type: 'boolean', short: 'h', default: false }
 		},
 		strict: true
@@ -92,7 +101,9 @@ function parseOptions() {
 		state: values.state,
 		build: !values['no-build'],
 		keepState: values['keep-state'],
+		profile: values.profile,
 		maxMs: (positive('max-minutes', values['max-minutes']) ?? 15) * 60_000,
+		quietWaitMs: Number(values['quiet-wait'] ?? 60) * 1000,
 		help: values.help
 	};
 }
@@ -108,10 +119,12 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 	const roomNames = options.plan.map((p) => p.name);
 
 	let base: string;
-	let serverPid: number | null = null;
+	let serverPid: number | null;
 	let population: Population;
 	if (options.url) {
 		base = options.url.replace(/\/$/, '');
+		serverPid = await serverRootFor(Number(new URL(base).port || 80));
+		if (serverPid === null) log('the server process is not visible: no CPU figures for it');
 		if (options.state) {
 			const { sql, population: seeded } = seedSql(accountsNeeded, roomNames);
 			await applySql(options.state, sql);
@@ -156,15 +169,24 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 	const outsider = population.accounts.at(-1)!;
 	await sanityCheck(base, outsider);
 
+	let inspector: string | null = null;
+	if (options.profile && serverPid !== null) {
+		const pids = (await treeProcs(serverPid)).filter((p) => p.label === 'workers');
+		inspector = await findInspector(pids.map((p) => p.pid));
+		log(inspector ? `profiling through workerd's inspector at ${inspector}` : 'no inspector found');
+	}
+
 	const ctx: Context = {
 		base,
 		accounts: population.accounts.slice(0, -1),
 		rooms: population.rooms,
 		serverPid,
+		inspector,
 		signal
 	};
 	for (const { name, settings } of options.plan) {
 		signal.throwIfAborted();
+		if (options.quietWaitMs > 0) await waitForQuiet(ctx, 50, options.quietWaitMs);
 		log(`scenario ${name}: ${JSON.stringify(settings)}`);
 		const result = await SCENARIOS[name]!.run(ctx, settings);
 		process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,12 +1,14 @@
 // The scenarios. Each one gets a fresh room (seeded with every bench account as a member), runs
 // bounded in count and time, and returns one result line.
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account } from '../lib/parley-client.ts';
 import { BenchClient, Hub } from './client.ts';
 import { log } from './log.ts';
 import { Recorder } from './recorder.ts';
-import { cpuPercent, treeTicks } from './server.ts';
+import { startProfiling } from './profile.ts';
+import { cpuPercent, machineTicks, treeTicks } from './server.ts';
 import { Histogram, round } from './stats.ts';
 
 export type Settings = {
@@ -23,6 +25,8 @@ export type Context = {
 	accounts: Account[];
 	rooms: Record<string, string>;
 	serverPid: number | null;
+	/** workerd's inspector, when --profile asked for a CPU profile of each scenario. */
+	inspector: string | null;
 	signal: AbortSignal;
 };
 
@@ -86,6 +90,9 @@ class Session {
 		log(`${connected.length} sockets open through the door in ${(ms / 1000).toFixed(1)} s`);
 		if (failed > 0)
 			log(`${failed} clients could not connect: ${describe(this.hub.upgradeFailures)}`);
+		if (connected.length === 0) {
+			throw new Error(`no client could connect: ${describe(this.hub.upgradeFailures)}`);
+		}
 		connected.sort((a, b) => a.slot - b.slot);
 		return { connected, failed, ms };
 	}
@@ -113,8 +120,23 @@ function describe(counts: Map<string, number>): string {
 	return [...counts].map(([k, v]) => `${k} x${v}`).join(', ') || 'none';
 }
 
-/** Sends `rate` messages a second, round-robin over the senders, for `durationMs`. */
-async function pace(
+/**
+ * Sends `rate` messages a second, round-robin over the senders, for `durationMs`. The promise is
+ * marked handled at once: scenarios await it later, after other steps that may throw first.
+ */
+function pace(
+	recorder: Recorder,
+	senders: BenchClient[],
+	rate: number,
+	durationMs: number,
+	signal: AbortSignal
+): Promise<void> {
+	const sending = paceLoop(recorder, senders, rate, durationMs, signal);
+	sending.catch(() => {});
+	return sending;
+}
+
+async function paceLoop(
 	recorder: Recorder,
 	senders: BenchClient[],
 	rate: number,
@@ -160,24 +182,73 @@ async function drain(
 	}
 }
 
-/** CPU of the load client and of the server's processes over a window, and the client's lag. */
+/**
+ * Where the CPU went over a window, in percent of one core: the load client, the server's
+ * processes, and everything else on the machine (other work competes for the same cores).
+ */
 async function startMeter(ctx: Context) {
 	const loop = monitorEventLoopDelay({ resolution: 10 });
 	loop.enable();
 	const at = performance.now();
 	const bench = process.cpuUsage();
 	const server = ctx.serverPid ? await treeTicks(ctx.serverPid) : null;
+	const machine = await machineTicks();
+	const stopProfiling = ctx.inspector ? await startProfiling(ctx.inspector) : null;
 	return async () => {
+		const profile = stopProfiling ? await stopProfiling() : undefined;
+		for (const p of profile ?? []) {
+			log(`profile of ${p.isolate} (${p.sampledMs} ms of JS):\n  ${p.top.join('\n  ')}`);
+		}
 		const seconds = (performance.now() - at) / 1000;
 		const used = process.cpuUsage(bench);
 		loop.disable();
 		const serverAfter = ctx.serverPid && server ? await treeTicks(ctx.serverPid) : null;
+		const machineAfter = await machineTicks();
+		const benchCpu = Math.round(((used.user + used.system) / 1e6 / seconds) * 100);
+		const serverCpu = server && serverAfter ? cpuPercent(server, serverAfter, seconds) : undefined;
+		let otherCpu: number | undefined;
+		if (machine && machineAfter) {
+			const share = (machineAfter.busy - machine.busy) / (machineAfter.total - machine.total);
+			const busy = share * cpus().length * 100;
+			otherCpu = Math.max(0, Math.round(busy - benchCpu - (serverCpu?.total ?? 0)));
+		}
 		return {
-			benchCpu: Math.round(((used.user + used.system) / 1e6 / seconds) * 100),
-			serverCpu: server && serverAfter ? cpuPercent(server, serverAfter, seconds) : undefined,
-			benchLoopDelayP99: round(loop.percentile(99) / 1e6)
+			benchCpu,
+			serverCpu,
+			/** Server CPU time over the window, for a cost per delivery. */
+			serverCpuMs: serverCpu ? Math.round(serverCpu.total * seconds * 10) : undefined,
+			otherCpu,
+			cores: cpus().length,
+			loadAvg: round(loadavg()[0] ?? 0),
+			// Event-loop delay beyond the 10 ms sampling interval of the monitor.
+			benchLoopDelayP99: round(Math.max(0, loop.percentile(99) / 1e6 - 10)) ?? undefined,
+			profile
 		};
 	};
+}
+
+/**
+ * Other work on the machine competes for the same cores and turns latency figures into noise: wait
+ * (bounded) until it stays under `limit` percent of one core for a couple of seconds.
+ */
+export async function waitForQuiet(ctx: Context, limit: number, maxMs: number): Promise<number> {
+	const started = performance.now();
+	let other = Infinity;
+	for (let i = 0; performance.now() - started < maxMs; i++) {
+		const meter = await startMeter({ ...ctx, inspector: null });
+		await sleep(2000, undefined, { signal: ctx.signal });
+		other = (await meter()).otherCpu ?? 0;
+		if (other <= limit) break;
+		if (i === 0) log(`waiting for a quieter machine: other processes use ${other}% of a core`);
+	}
+	if (other > limit) log(`machine still busy (${other}% of a core elsewhere): measuring anyway`);
+	return other;
+}
+
+/** Server CPU per delivered message copy, in microseconds: the room's cost of one receipt. */
+function costPerDelivery(usage: { serverCpuMs?: number }, delivered: number): number | undefined {
+	if (usage.serverCpuMs === undefined || delivered === 0) return undefined;
+	return round((usage.serverCpuMs * 1000) / delivered) ?? undefined;
 }
 
 /** The figures every scenario reports, in the order of the result line. */
@@ -232,7 +303,8 @@ async function constantRate(name: string, ctx: Context, s: Settings): Promise<Re
 			drained,
 			connectFailures: failed,
 			connectAllMs: Math.round(ms),
-			...usage
+			...usage,
+			serverUsPerDelivery: costPerDelivery(usage, recorder.delivered)
 		};
 	} finally {
 		await session.close();
@@ -277,7 +349,9 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 				lost: f.lost,
 				drained,
 				benchCpu: usage.benchCpu,
-				serverCpu: usage.serverCpu?.total
+				serverCpu: usage.serverCpu?.total,
+				otherCpu: usage.otherCpu,
+				serverUsPerDelivery: costPerDelivery(usage, f.delivered)
 			};
 			steps.push(step);
 			totals = {
@@ -373,7 +447,8 @@ async function joinStorm(ctx: Context, s: Settings): Promise<Result> {
 			backlogDelivered: recorder.backlogDelivered,
 			duplicatesBeforeWelcome: session.hub.duplicatesBeforeWelcome,
 			drained,
-			...usage
+			...usage,
+			serverUsPerDelivery: costPerDelivery(usage, recorder.delivered)
 		};
 	} finally {
 		await session.close();
@@ -450,7 +525,8 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 				: undefined,
 			drained,
 			connectFailures: failed,
-			...usage
+			...usage,
+			serverUsPerDelivery: costPerDelivery(usage, recorder.delivered)
 		};
 	} finally {
 		await session.close();

@@ -1,7 +1,7 @@
 // Runs the real app for the bench: build, a fresh local D1 with migrations and seeded accounts,
 // then `wrangler dev` with both workers on a free loopback port. Everything it starts it stops.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,8 +216,7 @@ function labelOf(argv: string[]): string {
 	return 'wrangler';
 }
 
-/** CPU ticks per label of a process and all its descendants. */
-export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
+async function allProcs(): Promise<ProcInfo[]> {
 	const procs: ProcInfo[] = [];
 	for (const name of await readdir('/proc')) {
 		const pid = Number(name);
@@ -225,6 +224,10 @@ export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
 		const info = await readProc(pid);
 		if (info) procs.push(info);
 	}
+	return procs;
+}
+
+function subtree(procs: ProcInfo[], rootPid: number): ProcInfo[] {
 	const inTree = new Set([rootPid]);
 	let grew = true;
 	while (grew) {
@@ -236,11 +239,65 @@ export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
 			}
 		}
 	}
+	return procs.filter((p) => inTree.has(p.pid));
+}
+
+/** The processes of a server tree with a label ('proxy', 'workers', 'wrangler', 'esbuild'). */
+export async function treeProcs(rootPid: number): Promise<{ pid: number; label: string }[]> {
+	return subtree(await allProcs(), rootPid).map(({ pid, label }) => ({ pid, label }));
+}
+
+/** CPU ticks per label of a process and all its descendants. */
+export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
 	const ticks = new Map<string, number>();
-	for (const p of procs) {
-		if (inTree.has(p.pid)) ticks.set(p.label, (ticks.get(p.label) ?? 0) + p.ticks);
+	for (const p of subtree(await allProcs(), rootPid)) {
+		ticks.set(p.label, (ticks.get(p.label) ?? 0) + p.ticks);
 	}
 	return ticks;
+}
+
+/**
+ * For --url: the wrangler process behind a loopback port, found through /proc (the process that
+ * listens on it is wrangler's proxy runtime; its parent is wrangler). Null if it is not visible.
+ */
+export async function serverRootFor(port: number): Promise<number | null> {
+	const inodes = new Set<string>();
+	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		const text = await readFile(file, 'utf8').catch(() => '');
+		for (const line of text.split('\n').slice(1)) {
+			const f = line.trim().split(/\s+/);
+			if (f[3] === '0A' && f[1] && f[9] && parseInt(f[1].split(':')[1]!, 16) === port) {
+				inodes.add(f[9]);
+			}
+		}
+	}
+	if (inodes.size === 0) return null;
+	const procs = await allProcs();
+	for (const p of procs) {
+		const fds = await readdir(`/proc/${p.pid}/fd`).catch(() => [] as string[]);
+		for (const fd of fds) {
+			const target = await readlink(`/proc/${p.pid}/fd/${fd}`).catch(() => '');
+			const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+			if (inode && inodes.has(inode)) {
+				const parent = procs.find((q) => q.pid === p.ppid);
+				return parent && parent.label === 'wrangler' ? parent.pid : p.pid;
+			}
+		}
+	}
+	return null;
+}
+
+/** Busy and total CPU ticks of the whole machine (all cores), from /proc/stat. */
+export async function machineTicks(): Promise<{ busy: number; total: number } | null> {
+	try {
+		const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+		const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+		const total = values.reduce((a, b) => a + b, 0);
+		// idle and iowait are the 4th and 5th columns.
+		return { busy: total - values[3]! - values[4]!, total };
+	} catch {
+		return null;
+	}
 }
 
 /** Percent of one core per label between two snapshots. */
@@ -248,8 +305,8 @@ export function cpuPercent(
 	before: Map<string, number>,
 	after: Map<string, number>,
 	seconds: number
-): Record<string, number> {
-	const out: Record<string, number> = {};
+): Record<string, number> & { total: number } {
+	const out: Record<string, number> & { total: number } = { total: 0 };
 	let total = 0;
 	for (const [label, ticks] of after) {
 		const used = ticks - (before.get(label) ?? 0);
