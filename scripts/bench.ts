@@ -188,8 +188,17 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		signal.throwIfAborted();
 		if (options.quietWaitMs > 0) await waitForQuiet(ctx, 50, options.quietWaitMs);
 		log(`scenario ${name}: ${JSON.stringify(settings)}`);
-		const result = await SCENARIOS[name]!.run(ctx, settings);
-		process.stdout.write(`${JSON.stringify(result)}\n`);
+		try {
+			const result = await SCENARIOS[name]!.run(ctx, settings);
+			process.stdout.write(`${JSON.stringify(result)}\n`);
+		} catch (error) {
+			if (signal.aborted) throw error;
+			// One scenario failing (say, no socket could open) says nothing about the next one.
+			const message = error instanceof Error ? error.message : String(error);
+			log(`scenario ${name} failed: ${message}`);
+			process.stdout.write(`${JSON.stringify({ scenario: name, error: message })}\n`);
+			process.exitCode = 1;
+		}
 	}
 }
 

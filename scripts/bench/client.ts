@@ -199,7 +199,7 @@ export class BenchClient {
 		for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 			this.attempts++;
 			try {
-				await this.connect(Math.max(1000, Math.min(15_000, deadline - performance.now())));
+				await this.connect(Math.max(1000, Math.min(30_000, deadline - performance.now())));
 				return true;
 			} catch (error) {
 				this.#noteFailure(error);
@@ -389,9 +389,11 @@ export class BenchClient {
 		const clientId = frame.clientId;
 		this.hub.noteError(code);
 		if (typeof clientId === 'string') {
-			// The room refused this send for good (a retry would get the same answer).
+			// The room refused this send for good (the bench does not retry refused sends).
 			this.#outbox.delete(clientId);
-			this.hub.recorder?.onError(code);
+			const recorder = this.hub.recorder;
+			const n = recorder ? recorder.indexOf(clientId) : -1;
+			if (n >= 0) recorder!.onRefused(n, code);
 		}
 	}
 

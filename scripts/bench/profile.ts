@@ -124,7 +124,7 @@ export async function startProfiling(inspector: string): Promise<() => Promise<P
 		try {
 			const session = await Inspector.open(`ws://${inspector}/${isolate}`);
 			await session.call('Profiler.enable');
-			await session.call('Profiler.setSamplingInterval', { interval: 200 });
+			await session.call('Profiler.setSamplingInterval', { interval: 1000 });
 			await session.call('Profiler.start');
 			sessions.push({ isolate, inspector: session });
 		} catch (error) {

@@ -10,7 +10,7 @@ export class Recorder {
 	readonly prefix: string;
 	readonly capacity: number;
 	readonly sentAt: Float64Array;
-	/** The seq the room gave each message (from its ack); 0 while unacknowledged. */
+	/** The seq the room gave each message (from its ack); 0 while unacknowledged, -1 if refused. */
 	readonly ackSeq: Float64Array;
 	readonly latency = new Histogram();
 	readonly ackLatency = new Histogram();
@@ -81,8 +81,17 @@ export class Recorder {
 		else this.latency.add(now - this.sentAt[n]!);
 	}
 
-	onError(code: string): void {
+	/** The room refused message `n` with an error frame: nobody is to receive it. */
+	onRefused(n: number, code: string): void {
+		if (this.ackSeq[n] !== 0) return;
+		this.ackSeq[n] = -1;
 		this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+	}
+
+	get refused(): number {
+		let count = 0;
+		for (const n of this.errors.values()) count += n;
+		return count;
 	}
 
 	/**
@@ -93,9 +102,12 @@ export class Recorder {
 		expected: number;
 		lost: number;
 	} {
-		const seqs = Array.from(this.ackSeq.subarray(0, this.sent)).sort((a, b) => a - b);
-		const unacked = seqs.findIndex((s) => s > 0);
-		const missing = unacked === -1 ? seqs.length : unacked;
+		const seqs = Array.from(this.ackSeq.subarray(0, this.sent))
+			.filter((s) => s >= 0)
+			.sort((a, b) => a - b);
+		// Unacknowledged messages (0) sort first; each is expected everywhere.
+		const firstAcked = seqs.findIndex((s) => s > 0);
+		const missing = firstAcked === -1 ? seqs.length : firstAcked;
 		let expected = 0;
 		let lost = 0;
 		for (const { slot, baseSeq } of baseSeqs) {
