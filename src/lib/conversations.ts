@@ -17,4 +17,6 @@ export type ConversationSummary = {
 	pinned: boolean;
 	archived: boolean;
 	notify: 'all' | 'mentions' | 'mute';
+	/** My role in the room (direct rooms: always `member`). */
+	role: 'owner' | 'admin' | 'member';
 };

@@ -13,6 +13,7 @@ import {
 import { readIdentity } from './identity';
 import { migrateRoomStorage } from './room-storage';
 import { flushToD1, type FlushRow } from './flush';
+import { UnreadSignals } from './unread-signals';
 
 /** Per-socket state that must survive hibernation. Keep it small. */
 type Attachment = { userId: string; userName: string };
@@ -49,6 +50,7 @@ export class ChatRoom extends DurableObject<Env> {
 	#roomId: string | null = null;
 	/** When the next alarm fires, if one is set; `undefined` until read from storage. */
 	#alarmAt: number | null | undefined;
+	#unread: UnreadSignals;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -60,6 +62,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#roomId = this.#meta('room_id');
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		this.#unread = new UnreadSignals(ctx, env, (id) => ctx.getWebSockets(userTag(id)).length > 0);
 	}
 
 	async fetch(request: Request): Promise<Response> {
@@ -76,6 +79,7 @@ export class ChatRoom extends DurableObject<Env> {
 			userId: identity.userId,
 			userName: identity.userName
 		} satisfies Attachment);
+		this.#unread.onConnect(identity.userId);
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
@@ -199,6 +203,7 @@ export class ChatRoom extends DurableObject<Env> {
 	async disconnectUser(userId: string): Promise<number> {
 		const sockets = this.ctx.getWebSockets(userTag(userId));
 		for (const socket of sockets) closeQuietly(socket, CloseCode.Removed, 'removed from the room');
+		this.#unread.forget(userId);
 		return sockets.length;
 	}
 
@@ -265,6 +270,7 @@ export class ChatRoom extends DurableObject<Env> {
 			message.createdAt
 		);
 		this.#lastSeq = message.seq;
+		if (this.#roomId) this.#unread.onMessage(this.#roomId, message);
 		return message;
 	}
 

@@ -1,0 +1,76 @@
+// Direct messages: exactly one room per pair of people, whoever opens it first.
+import { eq, sql } from 'drizzle-orm';
+import { decidePerson, loadPersonAccess, pairOf, type Denial } from './authz';
+import type { Db } from './db';
+import { rooms, users } from './db/schema';
+import { generateId } from './ids';
+import type { Room } from './rooms';
+
+/** Both ids, sorted and joined: unique in `rooms.direct_key`, so a pair can't get two rooms. */
+export function directKeyOf(a: string, b: string): string {
+	const { userLow, userHigh } = pairOf(a, b);
+	return `${userLow}:${userHigh}`;
+}
+
+/**
+ * The pair's direct room, created on first use. A new conversation needs the DM rule (friends, or
+ * the recipient takes messages from everyone); an existing one reopens unless a block shut it.
+ * Safe under concurrent creation: the room insert yields to the unique key, and the memberships
+ * are inserted for whichever room holds the key, all in one transaction.
+ */
+export async function findOrCreateDirectRoom(
+	db: Db,
+	userId: string,
+	personId: string
+): Promise<{ ok: true; roomId: string; created: boolean } | Denial> {
+	const key = directKeyOf(userId, personId);
+	const [access, existing] = await Promise.all([
+		loadPersonAccess(db, userId, personId),
+		db.select({ id: rooms.id }).from(rooms).where(eq(rooms.directKey, key)).limit(1)
+	]);
+	const decision = decidePerson(access, 'message');
+	const room = existing[0];
+	if (room && (decision.ok || decision.code === 'dm_not_allowed')) {
+		return { ok: true, roomId: room.id, created: false };
+	}
+	if (!decision.ok) return decision;
+
+	const now = Date.now();
+	const id = generateId();
+	const join = (member: string) =>
+		db.run(sql`INSERT INTO memberships (room_id, user_id, role, joined_at)
+			SELECT id, ${member}, 'member', ${now} FROM rooms WHERE direct_key = ${key}
+			ON CONFLICT DO NOTHING`);
+	const [, , , stored] = await db.batch([
+		db
+			.insert(rooms)
+			.values({
+				id,
+				kind: 'direct',
+				name: '',
+				directKey: key,
+				createdBy: userId,
+				createdAt: now,
+				memberCount: 2
+			})
+			.onConflictDoNothing(),
+		join(userId),
+		join(personId),
+		db.select({ id: rooms.id }).from(rooms).where(eq(rooms.directKey, key)).limit(1)
+	]);
+	const winner = stored[0];
+	if (!winner) throw new Error('direct room missing after its insert');
+	return { ok: true, roomId: winner.id, created: winner.id === id };
+}
+
+/** A direct room has no name of its own: each side sees it named after the other person. */
+export async function peerNameOf(db: Db, room: Room, userId: string): Promise<string> {
+	if (room.kind !== 'direct' || !room.directKey) return room.name;
+	const peerId = room.directKey.split(':').find((id) => id !== userId) ?? userId;
+	const [peer] = await db
+		.select({ displayName: users.displayName, deletedAt: users.deletedAt })
+		.from(users)
+		.where(eq(users.id, peerId))
+		.limit(1);
+	return peer && peer.deletedAt === null ? peer.displayName : 'Deleted user';
+}
