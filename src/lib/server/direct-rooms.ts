@@ -1,8 +1,8 @@
 // Direct messages: exactly one room per pair of people, whoever opens it first.
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { decidePerson, loadPersonAccess, pairOf, type Denial } from './authz';
 import type { Db } from './db';
-import { rooms, users } from './db/schema';
+import { memberships, rooms, users } from './db/schema';
 import { generateId } from './ids';
 import type { Room } from './rooms';
 
@@ -15,8 +15,9 @@ export function directKeyOf(a: string, b: string): string {
 /**
  * The pair's direct room, created on first use. A new conversation needs the DM rule (friends, or
  * the recipient takes messages from everyone); an existing one reopens unless a block shut it.
- * Safe under concurrent creation: the room insert yields to the unique key, and the memberships
- * are inserted for whichever room holds the key, all in one transaction.
+ * Safe under concurrent creation: the room insert yields to the unique key, everyone reads back
+ * the one room that holds it, and every caller makes sure of both memberships (idempotently)
+ * before answering, so no one is sent to a room they are not yet a member of.
  */
 export async function findOrCreateDirectRoom(
 	db: Db,
@@ -29,38 +30,41 @@ export async function findOrCreateDirectRoom(
 		db.select({ id: rooms.id }).from(rooms).where(eq(rooms.directKey, key)).limit(1)
 	]);
 	const decision = decidePerson(access, 'message');
-	const room = existing[0];
-	if (room && (decision.ok || decision.code === 'dm_not_allowed')) {
-		return { ok: true, roomId: room.id, created: false };
-	}
-	if (!decision.ok) return decision;
+	let roomId = existing[0]?.id;
+	const reopening = roomId !== undefined && (decision.ok || decision.code === 'dm_not_allowed');
+	if (!reopening && !decision.ok) return decision;
 
+	let created = false;
 	const now = Date.now();
-	const id = generateId();
-	const join = (member: string) =>
-		db.run(sql`INSERT INTO memberships (room_id, user_id, role, joined_at)
-			SELECT id, ${member}, 'member', ${now} FROM rooms WHERE direct_key = ${key}
-			ON CONFLICT DO NOTHING`);
-	const [, , , stored] = await db.batch([
-		db
-			.insert(rooms)
-			.values({
-				id,
-				kind: 'direct',
-				name: '',
-				directKey: key,
-				createdBy: userId,
-				createdAt: now,
-				memberCount: 2
-			})
-			.onConflictDoNothing(),
-		join(userId),
-		join(personId),
-		db.select({ id: rooms.id }).from(rooms).where(eq(rooms.directKey, key)).limit(1)
-	]);
-	const winner = stored[0];
-	if (!winner) throw new Error('direct room missing after its insert');
-	return { ok: true, roomId: winner.id, created: winner.id === id };
+	if (roomId === undefined) {
+		const id = generateId();
+		const [, stored] = await db.batch([
+			db
+				.insert(rooms)
+				.values({
+					id,
+					kind: 'direct',
+					name: '',
+					directKey: key,
+					createdBy: userId,
+					createdAt: now,
+					memberCount: 2
+				})
+				.onConflictDoNothing(),
+			db.select({ id: rooms.id }).from(rooms).where(eq(rooms.directKey, key)).limit(1)
+		]);
+		roomId = stored[0]?.id;
+		if (roomId === undefined) throw new Error('direct room missing after its insert');
+		created = roomId === id;
+	}
+	await db
+		.insert(memberships)
+		.values([
+			{ roomId, userId, role: 'member', joinedAt: now },
+			{ roomId, userId: personId, role: 'member', joinedAt: now }
+		])
+		.onConflictDoNothing();
+	return { ok: true, roomId, created };
 }
 
 /** A direct room has no name of its own: each side sees it named after the other person. */

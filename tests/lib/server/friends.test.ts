@@ -11,8 +11,8 @@ import {
 	sendFriendRequest
 } from '$lib/server/friends';
 import { friendships } from '$lib/server/db/schema';
-import { db, seedUser, type Person } from '../../helpers';
-import { befriend, connectHub, rt } from './people-fixtures';
+import { db, type Person } from '../../helpers';
+import { befriend, connectHub, rt, seedPerson } from './people-fixtures';
 
 const ids = (people: { id: string }[]) => people.map((p) => p.id);
 
@@ -30,8 +30,8 @@ async function friendshipRows() {
 
 describe('friend graph', () => {
 	it('a request is outgoing for the sender, incoming for the recipient, and friends once accepted', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 
 		expect(await sendFriendRequest(db(), rt(), alice.id, bob.id)).toEqual({
 			ok: true,
@@ -53,8 +53,8 @@ describe('friend graph', () => {
 	});
 
 	it('the sender can cancel and the recipient can decline, leaving no trace', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		await sendFriendRequest(db(), rt(), alice.id, bob.id);
 		expect(await cancelFriendRequest(db(), rt(), alice.id, bob.id)).toMatchObject({ ok: true });
 		expect(await relationOf(bob, alice)).toBe('none');
@@ -65,8 +65,8 @@ describe('friend graph', () => {
 	});
 
 	it('only the recipient accepts or declines, only the sender cancels', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		await sendFriendRequest(db(), rt(), alice.id, bob.id);
 
 		expect(await acceptFriendRequest(db(), rt(), alice.id, bob.id)).toMatchObject({
@@ -84,9 +84,9 @@ describe('friend graph', () => {
 	});
 
 	it('refuses a request to yourself, a duplicate request and a request between friends, changing nothing', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
-		const carol = await seedUser('carol');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const carol = await seedPerson('carol');
 		await befriend(alice, carol);
 		const before = await friendshipRows();
 
@@ -113,7 +113,7 @@ describe('friend graph', () => {
 	});
 
 	it('refuses a request to someone who does not exist', async () => {
-		const alice = await seedUser('alice');
+		const alice = await seedPerson('alice');
 		expect(await sendFriendRequest(db(), rt(), alice.id, 'nobody')).toMatchObject({
 			ok: false,
 			status: 404
@@ -121,8 +121,8 @@ describe('friend graph', () => {
 	});
 
 	it('two people asking each other become friends', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		await sendFriendRequest(db(), rt(), alice.id, bob.id);
 		expect(await sendFriendRequest(db(), rt(), bob.id, alice.id)).toMatchObject({
 			ok: true,
@@ -132,8 +132,8 @@ describe('friend graph', () => {
 	});
 
 	it('unfriending someone who is not a friend is an error', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		expect(await removeFriend(db(), rt(), alice.id, bob.id)).toMatchObject({
 			ok: false,
 			code: 'not_friends'
@@ -141,8 +141,8 @@ describe('friend graph', () => {
 	});
 
 	it('blocking ends the friendship, and the blocked person can no longer send requests', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		await befriend(alice, bob);
 
 		expect(await blockUser(db(), rt(), alice.id, bob.id)).toEqual({ ok: true });
@@ -172,8 +172,8 @@ describe('friend graph', () => {
 	});
 
 	it('blocking also removes a pending request, in either direction', async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		await sendFriendRequest(db(), rt(), bob.id, alice.id);
 		await blockUser(db(), rt(), alice.id, bob.id);
 		expect(await countIncomingRequests(db(), alice.id)).toBe(0);
@@ -181,8 +181,8 @@ describe('friend graph', () => {
 	});
 
 	it('lists friends, incoming and outgoing requests in one answer', async () => {
-		const alice = await seedUser('alice');
-		const [bob, carol, dave] = await Promise.all(['bob', 'carol', 'dave'].map(seedUser));
+		const alice = await seedPerson('alice');
+		const [bob, carol, dave] = await Promise.all(['bob', 'carol', 'dave'].map(seedPerson));
 		await befriend(alice, bob!);
 		await sendFriendRequest(db(), rt(), carol!.id, alice.id);
 		await sendFriendRequest(db(), rt(), alice.id, dave!.id);
@@ -195,7 +195,7 @@ describe('friend graph', () => {
 
 	it('mutual friends are the people both are friends with', async () => {
 		const [alice, bob, carol, dave, erin] = await Promise.all(
-			['alice', 'bob', 'carol', 'dave', 'erin'].map(seedUser)
+			['alice', 'bob', 'carol', 'dave', 'erin'].map(seedPerson)
 		);
 		await befriend(alice!, carol!);
 		await befriend(bob!, carol!);
@@ -205,8 +205,8 @@ describe('friend graph', () => {
 	});
 
 	it("the recipient's open tab sees the request badge change as requests arrive and are answered", async () => {
-		const alice = await seedUser('alice');
-		const bob = await seedUser('bob');
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
 		const bobTab = await connectHub(bob);
 		expect(bobTab.of('welcome')[0]?.incomingRequests).toBe(0);
 

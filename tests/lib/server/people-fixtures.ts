@@ -7,9 +7,15 @@ import { realtimeOf } from '$lib/server/realtime-effects';
 import { createSession, generateSessionToken } from '$lib/server/session';
 import { and, eq } from 'drizzle-orm';
 import { IdentityHeader } from '../../../workers/realtime/src/identity';
-import { db, type Person } from '../../helpers';
+import { db, seedUser, type Person } from '../../helpers';
 
 export const rt = () => realtimeOf(env);
+
+/** A seeded person who can also act (display name) and be found (username, which is their id). */
+export async function seedPerson(name: string) {
+	const person = await seedUser(name);
+	return { ...person, displayName: person.name, username: person.id };
+}
 
 export async function befriend(a: Person, b: Person): Promise<void> {
 	await db()
