@@ -48,6 +48,7 @@ export const ROOM_ACTIONS: readonly RoomAction[] = [
 
 export type DenialCode =
 	| 'sign_in'
+	| 'bad_input'
 	| 'not_found'
 	| 'not_member'
 	| 'invite_only'

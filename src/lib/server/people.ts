@@ -131,3 +131,13 @@ export async function setDmPolicy(
 ): Promise<void> {
 	await db.update(users).set({ dmPolicy: policy }).where(eq(users.id, userId));
 }
+
+/** The id behind a username, for actions that arrive with the username in the URL. */
+export async function findPersonId(db: Db, username: string): Promise<string | null> {
+	const [row] = await db
+		.select({ id: users.id })
+		.from(users)
+		.where(and(eq(users.usernameKey, usernameKey(username)), sql`${users.deletedAt} IS NULL`))
+		.limit(1);
+	return row?.id ?? null;
+}
