@@ -17,6 +17,4 @@ export type ConversationSummary = {
 	pinned: boolean;
 	archived: boolean;
 	notify: 'all' | 'mentions' | 'mute';
-	/** My role in the room (direct rooms: always `member`). */
-	role: 'owner' | 'admin' | 'member';
 };

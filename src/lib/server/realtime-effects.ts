@@ -62,7 +62,16 @@ export async function linkContacts(rt: Realtime, a: string, b: string): Promise<
 	}
 }
 
-/** Unfriended or blocked: neither sees the other's presence any more. */
+/**
+ * Unfriended or blocked: neither sees the other's presence any more. Retried once; if both tries
+ * fail, the next time either comes online their hub rebuilds its contacts from D1 without the other.
+ */
 export async function unlinkContacts(rt: Realtime, a: string, b: string): Promise<void> {
-	await hubOf(rt, a).unlinkContact(a, b);
+	try {
+		await hubOf(rt, a).unlinkContact(a, b);
+	} catch {
+		await hubOf(rt, a)
+			.unlinkContact(a, b)
+			.catch((err: unknown) => console.warn('unlinking contacts failed', err));
+	}
 }

@@ -58,19 +58,19 @@ export async function listBans(db: Db, roomId: string) {
 		.orderBy(asc(users.usernameKey));
 }
 
-/** Public rooms: anyone signed in and not banned joins freely. Joining twice changes nothing. */
+/**
+ * Public rooms: anyone signed in and not banned joins freely. Joining twice changes nothing.
+ * Joins and leaves of public rooms stay out of the timeline: in a big room they would drown the
+ * conversation (a burst of joins must not become a burst of messages).
+ */
 export async function joinPublicRoom(
 	db: Db,
-	rt: Realtime,
-	actor: Actor,
+	actor: Pick<Actor, 'id'>,
 	roomId: string
 ): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'join');
 	if (!auth.ok) return auth;
-	if (auth.membership) return { ok: true };
-	if (await grantMembership(db, roomId, actor.id)) {
-		await postSystemMessage(rt, roomId, `${actor.displayName} joined`);
-	}
+	if (!auth.membership) await grantMembership(db, roomId, actor.id);
 	return { ok: true };
 }
 
@@ -232,7 +232,7 @@ export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: stri
 	// The leaver's other tabs lose the room too.
 	await disconnectFromRoom(rt, roomId, actor.id);
 	await Promise.all([
-		postSystemMessage(rt, roomId, `${actor.displayName} left`),
+		auth.room.kind === 'group' ? postSystemMessage(rt, roomId, `${actor.displayName} left`) : null,
 		notifyUser(rt, actor.id, { type: 'membership', roomId, change: 'left' })
 	]);
 	return { ok: true };

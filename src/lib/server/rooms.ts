@@ -108,7 +108,6 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			pinned: memberships.pinned,
 			archived: memberships.archived,
 			notify: memberships.notify,
-			role: memberships.role,
 			peerId: users.id,
 			peerUsername: users.username,
 			peerDisplayName: users.displayName

@@ -4,7 +4,6 @@ import { getDb, platformEnv } from '$lib/server/db';
 import { peerNameOf } from '$lib/server/direct-rooms';
 import { readHistory } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
-import { realtimeOf } from '$lib/server/realtime-effects';
 import { joinPublicRoom } from '$lib/server/room-members';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -26,8 +25,7 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 export const actions: Actions = {
 	join: async ({ locals, params, platform }) => {
 		if (!locals.user) redirect(303, '/login');
-		const env = platformEnv(platform);
-		const joined = await joinPublicRoom(getDb(env.DB), realtimeOf(env), locals.user, params.id);
+		const joined = await joinPublicRoom(getDb(platformEnv(platform).DB), locals.user, params.id);
 		if (!joined.ok) error(joined.status, { message: joined.message, code: joined.code });
 		redirect(303, `/rooms/${params.id}`);
 	}
