@@ -77,7 +77,9 @@ test('the sessions page revokes another browser, which is signed out on its next
 	await expect(sessions).toHaveCount(1);
 
 	await phone.reload();
-	await expect(phone.getByRole('link', { name: 'Log in' })).toBeVisible();
+	await expect(
+		phone.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Log in' })
+	).toBeVisible();
 	await phone.goto('/settings/sessions');
 	await expect(phone).toHaveURL(/\/login\?next=%2Fsettings%2Fsessions$/);
 
@@ -102,7 +104,6 @@ test('the registration form shows each error next to its field and keeps what wa
 	);
 	await expect(page.getByLabel('Email')).toHaveValue('carol-at-example');
 	await expect(page.getByLabel('Username')).toHaveValue(carol.username);
-	await expect(page.getByLabel('Password')).toHaveValue('');
 
 	await page.getByLabel('Email').fill(carol.email);
 	await page.getByLabel('Password').fill('password123');
