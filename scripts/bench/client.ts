@@ -199,7 +199,7 @@ export class BenchClient {
 		for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 			this.attempts++;
 			try {
-				await this.connect(Math.max(1000, Math.min(30_000, deadline - performance.now())));
+				await this.connect(Math.max(1000, Math.min(60_000, deadline - performance.now())));
 				return true;
 			} catch (error) {
 				this.#noteFailure(error);
@@ -284,7 +284,9 @@ export class BenchClient {
 		if (attempt >= MAX_ATTEMPTS || performance.now() + wait >= this.#deadline) return;
 		this.#timer = setTimeout(() => {
 			this.attempts++;
-			this.connect().catch((error: unknown) => {
+			// A browser waits for a slow handshake rather than giving up after a few seconds, and
+			// giving up early only leaves the server working on upgrades nobody waits for.
+			this.connect(60_000).catch((error: unknown) => {
 				this.#noteFailure(error);
 				const ws = this.#ws;
 				this.#ws = null;
