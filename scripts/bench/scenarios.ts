@@ -659,7 +659,7 @@ async function costScenario(ctx: Context, s: Settings): Promise<Result> {
 
 export const SCENARIOS: Record<string, Scenario> = {
 	cost: {
-		defaults: { clients: 200, senders: 1, rate: 10, duration: 6 },
+		defaults: { clients: 100, senders: 1, rate: 10, duration: 6 },
 		accounts: (s) => s.clients,
 		run: costScenario
 	},
