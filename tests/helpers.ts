@@ -24,16 +24,19 @@ export async function seedUser(name: string) {
 			passwordHash: null,
 			createdAt: Date.now()
 		});
-	return { id, name: name[0]!.toUpperCase() + name.slice(1) };
+	return { id, name: name[0]!.toUpperCase() + name.slice(1), username: id };
 }
 
 export type Person = Awaited<ReturnType<typeof seedUser>>;
 
+/** A room (a group) owned by `owner`, with the others as plain members. */
 export async function seedRoom(owner: Person, ...members: Person[]) {
 	const room = await createRoom(db(), { kind: 'group', name: 'Test room', createdBy: owner.id });
 	for (const member of members) await grantMembership(db(), room.id, member.id);
 	return room.id;
 }
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function roomStub(roomId: string) {
 	return env.ROOMS.get(env.ROOMS.idFromName(roomId));
@@ -42,13 +45,20 @@ export function roomStub(roomId: string) {
 /** A socket into a room object as the app's door would open it, with a queue of received frames. */
 export class TestSocket {
 	frames: ServerFrame[] = [];
+	/** When each frame arrived (ms), parallel to `frames`. */
+	times: number[] = [];
+	/** Raw payloads received: several frames may arrive coalesced in one. */
+	payloads = 0;
 	closed: { code: number } | null = null;
 	#waiters: (() => void)[] = [];
 
 	constructor(public ws: WebSocket) {
 		ws.addEventListener('message', (event) => {
 			const data = JSON.parse(event.data as string) as ServerFrame | ServerFrame[];
-			this.frames.push(...(Array.isArray(data) ? data : [data]));
+			this.payloads++;
+			const list = Array.isArray(data) ? data : [data];
+			this.frames.push(...list);
+			for (const _ of list) this.times.push(Date.now());
 			this.#wake();
 		});
 		ws.addEventListener('close', (event) => {
@@ -62,7 +72,8 @@ export class TestSocket {
 	}
 
 	send(frame: unknown) {
-		this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+		if (typeof frame === 'string' || frame instanceof ArrayBuffer) this.ws.send(frame);
+		else this.ws.send(JSON.stringify(frame));
 	}
 
 	/** Waits until `predicate` holds over the frames received so far. */
@@ -92,9 +103,26 @@ export class TestSocket {
 
 	async next<K extends ServerFrame['type']>(
 		type: K,
-		match: (frame: Extract<ServerFrame, { type: K }>) => boolean = () => true
+		match: (frame: Extract<ServerFrame, { type: K }>) => boolean = () => true,
+		timeoutMs = 3000
 	): Promise<Extract<ServerFrame, { type: K }>> {
-		return this.until(() => this.of(type).find(match));
+		return this.until(() => this.of(type).find(match), timeoutMs);
+	}
+
+	/** The latest frame of a type that matches, waiting for one if there is none yet. */
+	async latest<K extends ServerFrame['type']>(
+		type: K,
+		match: (frame: Extract<ServerFrame, { type: K }>) => boolean = () => true,
+		timeoutMs = 3000
+	): Promise<Extract<ServerFrame, { type: K }>> {
+		return this.until(() => this.of(type).findLast(match), timeoutMs);
+	}
+
+	/** Forgets what was received so far, to wait for what comes next. */
+	clear() {
+		this.frames = [];
+		this.times = [];
+		this.payloads = 0;
 	}
 
 	close() {
@@ -106,17 +134,30 @@ export class TestSocket {
 	}
 }
 
+export type ConnectOptions = {
+	role?: 'owner' | 'admin' | 'member';
+	/** The person's read receipts setting (default on). */
+	readReceipts?: boolean;
+	/** Sent with the hello. */
+	lastRev?: number;
+	away?: boolean;
+};
+
 export async function connect(
 	roomId: string,
 	person: Person,
-	lastSeq?: number
+	lastSeq?: number,
+	options: ConnectOptions = {}
 ): Promise<TestSocket> {
 	const response = await roomStub(roomId).fetch('https://room.internal/ws', {
 		headers: {
 			Upgrade: 'websocket',
 			[IdentityHeader.RoomId]: roomId,
 			[IdentityHeader.UserId]: person.id,
-			[IdentityHeader.UserName]: encodeURIComponent(person.name)
+			[IdentityHeader.UserName]: encodeURIComponent(person.name),
+			[IdentityHeader.Username]: person.username,
+			[IdentityHeader.Role]: options.role ?? 'member',
+			[IdentityHeader.ReadReceipts]: options.readReceipts === false ? '0' : '1'
 		}
 	});
 	const ws = response.webSocket;
@@ -124,7 +165,7 @@ export async function connect(
 	ws.accept();
 	const socket = new TestSocket(ws);
 	if (lastSeq !== undefined) {
-		socket.send({ type: 'hello', lastSeq });
+		socket.send({ type: 'hello', lastSeq, lastRev: options.lastRev, away: options.away });
 		await socket.next('backlog');
 	}
 	return socket;

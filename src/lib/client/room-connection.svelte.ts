@@ -1,95 +1,227 @@
 import {
+	AWAY_AFTER_MS,
+	CloseCode,
+	ErrorCode,
 	PING,
+	REPLY_SNIPPET_LENGTH,
 	PONG,
+	TYPING_INTERVAL_MS,
 	checkMessageBody,
 	parseServerPayload,
 	type ChatMessage,
-	type ServerFrame
+	type ClientFrame,
+	type PresenceEntry,
+	type ReceiptEntry,
+	type ReplyPreview,
+	type ServerFrame,
+	type TypingUser
 } from '$lib/protocol';
-import { CloseCode } from '$lib/protocol';
+import { Outbox, type OutboxEntry } from './outbox';
 
 export type ConnectionState = 'connecting' | 'open' | 'offline' | 'closed';
 
-/** One of my messages the room has not confirmed yet. */
+/** Where one of my messages is: `sent` once the room has it durably, then delivered, then read. */
+export type OwnStatus = 'sent' | 'delivered' | 'read';
+
+/** One of my messages that is not in the timeline yet. */
 export type PendingMessage = {
 	clientId: string;
 	body: string;
+	replyTo?: ReplyPreview;
 	createdAt: number;
+	/** `pending`: waiting for the room (or the network); `sent`: acknowledged, on its way back. */
 	status: 'pending' | 'sent' | 'failed';
 	error?: string;
 };
+
+export type HistoryWindow = { messages: ChatMessage[]; hasOlder: boolean; hasNewer: boolean };
+
+export type RoomConnectionInit = {
+	roomId: string;
+	userId: string;
+	history: HistoryWindow;
+	/** How far I had read when the page loaded: the "new messages" divider goes after it. */
+	readSeq: number;
+};
+
+type Page = { messages: ChatMessage[]; hasMore: boolean };
 
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+const READ_DEBOUNCE_MS = 300;
+/** Messages and changes kept for parts of the timeline that are not loaded yet. */
+const KEEP_OUTSIDE_WINDOW = 1000;
 
 /**
  * The browser's side of one room: owns the socket, reconnects with jittered exponential backoff,
- * resumes from the last `seq` it has without a gap, and resends unconfirmed messages with their
- * original `clientId` (the room answers a resend with the original `seq`, so nothing doubles).
+ * resumes from the last `seq` (and `rev`, for edits) it has without a gap, and keeps unsent
+ * messages in an IndexedDB outbox, each sent with its `clientId` until the room acknowledges it
+ * (the room answers a resend with the original `seq`, so nothing doubles).
+ *
+ * The timeline is a contiguous window of the room's messages. Usually it reaches the newest
+ * ("live"); after a jump to an old message it may not (`hasNewer`), and the socket's messages wait
+ * aside until paging forward meets them.
  */
 export class RoomConnection {
-	messages = $state<ChatMessage[]>([]);
+	messages = $state.raw<ChatMessage[]>([]);
 	pending = $state<PendingMessage[]>([]);
 	state = $state<ConnectionState>('connecting');
 	notice = $state<string | null>(null);
+	hasOlder = $state(false);
+	hasNewer = $state(false);
+	loadingOlder = $state(false);
+	loadingNewer = $state(false);
+	presence = $state.raw<Record<string, PresenceEntry>>({});
+	receipts = $state.raw<Record<string, ReceiptEntry>>({});
+	/** Others typing now. */
+	typing = $state.raw<TypingUser[]>([]);
+	/** Whether I share read receipts (and so see others'). */
+	readReceipts = $state(true);
+	/** The newest seq the room is known to have. */
+	roomLastSeq = $state(0);
+	/** My read position, as far as this tab knows. */
+	readSeq = $state(0);
+	/**
+	 * Where the "new messages" divider goes: the first message from someone else that was unread
+	 * when the person arrived (opened the room, or came back to the tab). Messages that arrive
+	 * while they watch are read as they come, and move nothing.
+	 */
+	dividerSeq = $state<number | null>(null);
+
+	/** Other members' read positions, furthest first (empty when receipts are off). */
+	readers = $derived.by(() => {
+		if (!this.readReceipts) return [];
+		return Object.values(this.receipts)
+			.filter((r) => r.userId !== this.#userId && r.readSeq !== null && r.readSeq > 0)
+			.sort((a, b) => (b.readSeq ?? 0) - (a.readSeq ?? 0));
+	});
+	#othersOnline = $derived(
+		Object.values(this.presence).some((p) => p.userId !== this.#userId && p.state !== 'offline')
+	);
+	#furthestDelivered = $derived(
+		Object.values(this.receipts).reduce(
+			(max, r) => (r.userId === this.#userId ? max : Math.max(max, r.deliveredSeq)),
+			0
+		)
+	);
 
 	#roomId: string;
 	#userId: string;
 	#socket: WebSocket | null = null;
-	// Bookkeeping only: what renders is `messages`, so this need not be reactive.
-	// eslint-disable-next-line svelte/prefer-svelte-reactivity
-	#seqs = new Set<number>();
-	/** Every message up to this seq (from where history starts) is known: what `hello` asks after. */
-	#lastSeq: number;
+	#outbox: Outbox | null = null;
+	// Bookkeeping only: what renders is `messages` and `pending`, so these need not be reactive.
+	/* eslint-disable svelte/prefer-svelte-reactivity */
+	/** Put-promises of outbox entries, so that a delete never races ahead of its put. */
+	#saving = new Map<string, Promise<void>>();
+	/** Socket messages beyond the window, waiting for paging to meet them. */
+	#ahead = new Map<number, ChatMessage>();
+	/** Changes to messages that are not loaded, applied when they are. */
+	#laterUpdates = new Map<number, ChatMessage>();
+	/* eslint-enable svelte/prefer-svelte-reactivity */
+	/** Every change up to this room revision has reached this tab. */
+	#lastRev = 0;
+	#welcomed = false;
 	#attempt = 0;
 	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 	#pongTimer: ReturnType<typeof setTimeout> | undefined;
+	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#readTimer: ReturnType<typeof setTimeout> | undefined;
+	#readSent = 0;
+	#typingSentAt = 0;
+	#away = false;
+	#lastActivityAt = 0;
+	#idleTimer: ReturnType<typeof setTimeout> | undefined;
+	#pagingForward = false;
 	#stopped = false;
 
-	constructor(roomId: string, userId: string, history: ChatMessage[]) {
-		this.#roomId = roomId;
-		this.#userId = userId;
-		this.#lastSeq = history.at(-1)?.seq ?? 0;
-		for (const message of history) this.#insert(message);
+	constructor(init: RoomConnectionInit) {
+		this.#roomId = init.roomId;
+		this.#userId = init.userId;
+		this.messages = init.history.messages;
+		this.hasOlder = init.history.hasOlder;
+		this.hasNewer = init.history.hasNewer;
+		this.readSeq = init.readSeq;
+		this.#readSent = init.readSeq;
+		this.refreshDivider();
+		this.roomLastSeq = init.history.messages.at(-1)?.seq ?? 0;
 	}
 
-	get lastSeq(): number {
-		return this.#lastSeq;
+	get userId(): string {
+		return this.#userId;
+	}
+
+	/** The seq everything up to which this tab has, in a live window. */
+	get #lastSeq(): number {
+		return this.messages.at(-1)?.seq ?? 0;
 	}
 
 	connect(): void {
 		this.#stopped = false;
 		window.addEventListener('online', this.#onOnline);
 		window.addEventListener('offline', this.#onOffline);
+		document.addEventListener('visibilitychange', this.#onActivity);
+		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
+			window.addEventListener(event, this.#onActivity, { passive: true });
+		}
+		this.#lastActivityAt = Date.now();
+		this.#away = document.visibilityState === 'hidden';
+		this.#armIdleTimer();
+		this.#outbox = new Outbox();
 		this.#open();
+		void this.#restoreOutbox();
 	}
 
 	close(): void {
 		this.#stopped = true;
 		window.removeEventListener('online', this.#onOnline);
 		window.removeEventListener('offline', this.#onOffline);
-		clearTimeout(this.#reconnectTimer);
+		document.removeEventListener('visibilitychange', this.#onActivity);
+		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
+			window.removeEventListener(event, this.#onActivity);
+		}
+		for (const timer of [
+			this.#reconnectTimer,
+			this.#retryTimer,
+			this.#readTimer,
+			this.#idleTimer
+		]) {
+			clearTimeout(timer);
+		}
 		this.#stopHeartbeat();
 		this.#socket?.close(1000, 'leaving');
 		this.#socket = null;
 		this.state = 'closed';
 	}
 
-	/** Queues a message and sends it when the socket is open. Returns an error for bad input. */
-	send(body: string): string | null {
+	// ---- what the person does ----
+
+	/** Queues a message (in the outbox) and sends it when it can. Returns an error for bad input. */
+	send(body: string, replyTo?: ChatMessage): string | null {
 		const invalid = checkMessageBody(body);
 		if (invalid) return invalid.message;
-		const message: PendingMessage = {
-			clientId: crypto.randomUUID(),
+		const entry: OutboxEntry = {
+			clientId: newClientId(),
+			roomId: this.#roomId,
+			userId: this.#userId,
 			body,
-			createdAt: Date.now(),
-			status: 'pending'
+			replyTo: replyTo?.seq,
+			createdAt: Date.now()
 		};
-		this.pending.push(message);
-		this.#transmit(message);
+		this.pending.push({
+			clientId: entry.clientId,
+			body,
+			replyTo: replyTo && previewOf(replyTo),
+			createdAt: entry.createdAt,
+			status: 'pending'
+		});
+		this.#save(entry);
+		this.#typingSentAt = 0;
+		// My message goes at the end: show the end.
+		if (this.hasNewer) void this.jumpToLatest();
+		this.#transmitEntry(entry);
 		return null;
 	}
 
@@ -98,12 +230,122 @@ export class RoomConnection {
 		if (!message) return;
 		message.status = 'pending';
 		message.error = undefined;
-		this.#transmit(message);
+		const entry = this.#entryOf(message);
+		this.#save(entry);
+		this.#transmitEntry(entry);
 	}
 
 	discard(clientId: string): void {
 		this.pending = this.pending.filter((m) => m.clientId !== clientId);
+		void this.#forgetEntry(clientId);
 	}
+
+	/** Changes one of my messages. Returns an error when it cannot be done now. */
+	edit(seq: number, body: string): string | null {
+		const invalid = checkMessageBody(body);
+		if (invalid) return invalid.message;
+		return this.#command({ type: 'edit', seq, body });
+	}
+
+	remove(seq: number): string | null {
+		return this.#command({ type: 'delete', seq });
+	}
+
+	react(seq: number, emoji: string, on: boolean): string | null {
+		return this.#command({ type: 'react', seq, emoji, on });
+	}
+
+	/** Called as the person types: tells the room at most once every few seconds. */
+	typingNow(): void {
+		const now = Date.now();
+		if (now - this.#typingSentAt < TYPING_INTERVAL_MS) return;
+		if (this.#frame({ type: 'typing' })) this.#typingSentAt = now;
+	}
+
+	/** The person has seen everything up to `seq`. */
+	markRead(seq: number): void {
+		if (seq <= this.readSeq) return;
+		this.readSeq = seq;
+		if (this.#readTimer !== undefined) return;
+		this.#readTimer = setTimeout(() => {
+			this.#readTimer = undefined;
+			this.#sendRead();
+		}, READ_DEBOUNCE_MS);
+	}
+
+	/**
+	 * The person arrives (or comes back): the divider moves to the first message from someone else
+	 * they have not read, if there is one; `always` also clears it when there is none.
+	 */
+	refreshDivider(always = false): void {
+		const first = this.messages.find(
+			(m) => m.seq > this.readSeq && m.senderId !== this.#userId && m.kind === 'text'
+		);
+		if (first || always) this.dividerSeq = first?.seq ?? null;
+	}
+
+	/** Where one of my messages is, as far as this tab knows. */
+	statusOf(message: ChatMessage): OwnStatus | null {
+		if (message.senderId !== this.#userId || message.kind !== 'text') return null;
+		if ((this.readers[0]?.readSeq ?? 0) >= message.seq) return 'read';
+		// Someone online gets each message as it is sent; others got what was sent before they left.
+		if (this.#othersOnline || this.#furthestDelivered >= message.seq) return 'delivered';
+		return 'sent';
+	}
+
+	/** Who (other than me) has read up to `seq`. */
+	seenBy(seq: number): string[] {
+		return this.readers.filter((r) => (r.readSeq ?? 0) >= seq).map((r) => r.userId);
+	}
+
+	// ---- history ----
+
+	async loadOlder(): Promise<void> {
+		if (this.loadingOlder || !this.hasOlder) return;
+		const first = this.messages[0]?.seq;
+		if (first === undefined) return;
+		this.loadingOlder = true;
+		try {
+			const page = await this.#fetchPage(`before=${first}`);
+			if (!page) return;
+			const older = page.messages.filter((m) => m.seq < first).map((m) => this.#withLater(m));
+			this.messages = [...older, ...this.messages];
+			this.hasOlder = page.hasMore;
+		} finally {
+			this.loadingOlder = false;
+		}
+	}
+
+	async loadNewer(): Promise<void> {
+		if (this.loadingNewer || !this.hasNewer) return;
+		this.loadingNewer = true;
+		try {
+			const page = await this.#fetchPage(`after=${this.#lastSeq}`);
+			if (!page) return;
+			this.#appendPage(page.messages);
+			if (!page.hasMore) this.#goLive();
+		} finally {
+			this.loadingNewer = false;
+		}
+	}
+
+	/** Makes sure `seq` is in the timeline, loading the history around it if needed. */
+	async jumpTo(seq: number): Promise<boolean> {
+		if (this.#indexOf(seq) !== -1) return true;
+		const response = await fetch(`/api/rooms/${this.#roomId}/messages?around=${seq}`);
+		if (!response.ok) return false;
+		const window = (await response.json()) as HistoryWindow;
+		this.#replaceWindow(window);
+		return this.#indexOf(seq) !== -1;
+	}
+
+	async jumpToLatest(): Promise<void> {
+		const page = await this.#fetchPage('');
+		if (!page) return;
+		this.#replaceWindow({ messages: page.messages, hasOlder: page.hasMore, hasNewer: false });
+	}
+
+	// ---- the socket ----
 
 	#open(): void {
 		clearTimeout(this.#reconnectTimer);
@@ -117,8 +359,16 @@ export class RoomConnection {
 			this.#attempt = 0;
 			this.state = 'open';
 			this.notice = null;
-			socket.send(JSON.stringify({ type: 'hello', lastSeq: this.#lastSeq }));
-			for (const message of this.pending) if (message.status !== 'failed') this.#transmit(message);
+			this.#frame({
+				type: 'hello',
+				lastSeq: this.#lastSeq,
+				lastRev: this.#lastRev,
+				away: this.#away
+			});
+			for (const message of this.pending) {
+				if (message.status === 'pending') this.#transmitEntry(this.#entryOf(message));
+			}
+			if (this.readSeq > this.#readSent) this.#sendRead();
 			this.#startHeartbeat(socket);
 		};
 		socket.onmessage = (event) => this.#receive(event.data);
@@ -126,6 +376,7 @@ export class RoomConnection {
 			if (this.#socket !== socket) return;
 			this.#socket = null;
 			this.#stopHeartbeat();
+			this.typing = [];
 			if (this.#stopped) return;
 			if (event.code === CloseCode.Removed || event.code === CloseCode.RoomGone) {
 				this.state = 'closed';
@@ -144,11 +395,28 @@ export class RoomConnection {
 		this.#reconnectTimer = setTimeout(() => this.#open(), Math.random() * ceiling);
 	}
 
-	#transmit(message: PendingMessage): void {
-		if (this.#socket?.readyState !== WebSocket.OPEN) return;
-		this.#socket.send(
-			JSON.stringify({ type: 'send', clientId: message.clientId, body: message.body })
-		);
+	#frame(frame: ClientFrame): boolean {
+		if (this.#socket?.readyState !== WebSocket.OPEN) return false;
+		this.#socket.send(JSON.stringify(frame));
+		return true;
+	}
+
+	#command(frame: ClientFrame): string | null {
+		return this.#frame(frame) ? null : 'You are offline; try again when connected.';
+	}
+
+	#transmitEntry(entry: OutboxEntry): void {
+		this.#frame({
+			type: 'send',
+			clientId: entry.clientId,
+			body: entry.body,
+			replyTo: entry.replyTo
+		});
+	}
+
+	#sendRead(): void {
+		if (this.readSeq <= this.#readSent) return;
+		if (this.#frame({ type: 'read', seq: this.readSeq })) this.#readSent = this.readSeq;
 	}
 
 	#receive(data: unknown): void {
@@ -168,61 +436,295 @@ export class RoomConnection {
 	#handle(frame: ServerFrame): void {
 		switch (frame.type) {
 			case 'welcome':
-				return;
+				return this.#onWelcome(frame);
 			case 'message':
-				return this.#insert(frame.message);
+				this.#noteRev(frame.message.rev);
+				this.typing = this.typing.filter((t) => t.userId !== frame.message.senderId);
+				return this.#receiveLive([frame.message]);
+			case 'update':
+				this.#noteRev(frame.message.rev);
+				return this.#applyUpdate(frame.message);
 			case 'backlog':
-				for (const message of frame.messages) this.#insert(message);
+				this.#receiveLive(frame.messages);
+				for (const message of frame.updates ?? []) this.#applyUpdate(message);
 				if (frame.more) void this.#pageForward();
 				return;
-			case 'ack': {
-				const message = this.pending.find((m) => m.clientId === frame.clientId);
-				if (message) message.status = 'sent';
-				if (this.#seqs.has(frame.seq)) this.discard(frame.clientId);
+			case 'ack':
+				return this.#onAck(frame.clientId, frame.seq);
+			case 'presence': {
+				const next = { ...this.presence };
+				for (const entry of frame.members) next[entry.userId] = entry;
+				this.presence = next;
 				return;
 			}
-			case 'error': {
-				const message = frame.clientId
-					? this.pending.find((m) => m.clientId === frame.clientId)
-					: undefined;
-				if (message) {
-					message.status = 'failed';
-					message.error = frame.message;
-				} else {
-					this.notice = frame.message;
+			case 'typing':
+				this.typing = frame.users.filter((u) => u.userId !== this.#userId);
+				return;
+			case 'receipt': {
+				const next = { ...this.receipts };
+				for (const entry of frame.receipts) next[entry.userId] = entry;
+				this.receipts = next;
+				return;
+			}
+			case 'error':
+				return this.#onError(frame);
+		}
+	}
+
+	#onWelcome(frame: Extract<ServerFrame, { type: 'welcome' }>): void {
+		this.#noteRev(frame.rev);
+		this.roomLastSeq = Math.max(this.roomLastSeq, frame.lastSeq);
+		this.readReceipts = frame.readReceipts;
+		this.presence = Object.fromEntries(frame.presence.map((p) => [p.userId, p]));
+		this.receipts = Object.fromEntries(frame.receipts.map((r) => [r.userId, r]));
+		this.typing = frame.typing.filter((t) => t.userId !== this.#userId);
+		const ahead = frame.readSeq > this.readSeq;
+		this.readSeq = Math.max(this.readSeq, frame.readSeq);
+		// The page's read position may lag the room's by a flush; the room's is the truth.
+		if (!this.#welcomed && ahead) this.refreshDivider(true);
+		this.#welcomed = true;
+		this.#readSent = Math.max(this.#readSent, frame.readSeq);
+	}
+
+	#onAck(clientId: string, seq: number): void {
+		// The room has it durably: the outbox may let go, whatever happens to this tab now.
+		void this.#forgetEntry(clientId);
+		const message = this.pending.find((m) => m.clientId === clientId);
+		if (!message) return;
+		if (this.#indexOf(seq) !== -1) this.discard(clientId);
+		else message.status = 'sent';
+	}
+
+	#onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+		const message = frame.clientId
+			? this.pending.find((m) => m.clientId === frame.clientId)
+			: undefined;
+		if (!message) {
+			this.notice = frame.message;
+			return;
+		}
+		if (frame.code === ErrorCode.RateLimited) {
+			// Not the message's fault: it goes as soon as the room allows.
+			clearTimeout(this.#retryTimer);
+			this.#retryTimer = setTimeout(() => {
+				for (const m of this.pending) {
+					if (m.status === 'pending') this.#transmitEntry(this.#entryOf(m));
 				}
-				return;
+			}, frame.retryAfterMs ?? 1000);
+			return;
+		}
+		message.status = 'failed';
+		message.error = frame.message;
+		this.#save({ ...this.#entryOf(message), failed: frame.message });
+	}
+
+	// ---- the timeline window ----
+
+	#indexOf(seq: number): number {
+		const first = this.messages[0]?.seq;
+		if (first === undefined) return -1;
+		const index = seq - first;
+		return index >= 0 && index < this.messages.length ? index : -1;
+	}
+
+	/** New messages from the socket: appended when they continue the window, else set aside. */
+	#receiveLive(incoming: ChatMessage[]): void {
+		let appended: ChatMessage[] | null = null;
+		for (const message of incoming) {
+			this.roomLastSeq = Math.max(this.roomLastSeq, message.seq);
+			const last = (appended ?? this.messages).at(-1)?.seq ?? 0;
+			if (message.seq <= last) {
+				this.#replaceIfNewer(message);
+			} else if (this.hasNewer || message.seq !== last + 1) {
+				this.#keepAside(this.#ahead, message);
+			} else {
+				appended ??= [...this.messages];
+				appended.push(this.#withLater(message));
 			}
 		}
-	}
-
-	/** More was missed than the socket sends at once: fetch the rest over HTTP. */
-	async #pageForward(): Promise<void> {
-		for (;;) {
-			const response = await fetch(`/api/rooms/${this.#roomId}/messages?after=${this.#lastSeq}`);
-			if (!response.ok) return;
-			const page = (await response.json()) as { messages: ChatMessage[]; hasMore: boolean };
-			for (const message of page.messages) this.#insert(message);
-			if (!page.hasMore || page.messages.length === 0) return;
+		if (appended) this.#setMessages(appended);
+		if (!this.hasNewer && this.#ahead.size > 0) {
+			this.#drainAhead();
+			if ([...this.#ahead.keys()].some((seq) => seq > this.#lastSeq + 1)) void this.#pageForward();
 		}
 	}
 
-	#insert(message: ChatMessage): void {
-		if (this.#seqs.has(message.seq)) return;
-		this.#seqs.add(message.seq);
-		const list = this.messages;
-		let i = list.length;
-		while (i > 0 && list[i - 1]!.seq > message.seq) i--;
-		list.splice(i, 0, message);
-		while (this.#seqs.has(this.#lastSeq + 1)) this.#lastSeq++;
-		if (message.senderId === this.#userId) this.discard(message.clientId);
+	#appendPage(page: ChatMessage[]): void {
+		const last = this.#lastSeq;
+		const newer = page.filter((m) => m.seq > last).map((m) => this.#withLater(m));
+		if (newer.length > 0) this.#setMessages([...this.messages, ...newer]);
 	}
+
+	/** Joins the window to the live stream: what the socket set aside follows on. */
+	#goLive(): void {
+		this.hasNewer = false;
+		this.#drainAhead();
+	}
+
+	#drainAhead(): void {
+		const next = [...this.messages];
+		for (const seq of [...this.#ahead.keys()].sort((a, b) => a - b)) {
+			const last = next.at(-1)?.seq ?? 0;
+			if (seq <= last) this.#ahead.delete(seq);
+			else if (seq === last + 1) {
+				next.push(this.#withLater(this.#ahead.get(seq)!));
+				this.#ahead.delete(seq);
+			} else break;
+		}
+		if (next.length !== this.messages.length) this.#setMessages(next);
+	}
+
+	/** More was missed than the socket sent, or a gap opened: fetch what is between over HTTP. */
+	async #pageForward(): Promise<void> {
+		if (this.#pagingForward) return;
+		this.#pagingForward = true;
+		try {
+			for (let round = 0; round < 100; round++) {
+				const page = await this.#fetchPage(`after=${this.#lastSeq}`);
+				if (!page) return;
+				this.#appendPage(page.messages);
+				if (!page.hasMore || page.messages.length === 0) break;
+			}
+			this.#drainAhead();
+		} finally {
+			this.#pagingForward = false;
+		}
+	}
+
+	#replaceWindow(window: HistoryWindow): void {
+		this.messages = window.messages.map((m) => this.#withLater(m));
+		this.hasOlder = window.hasOlder;
+		this.hasNewer = window.hasNewer;
+		if (!window.hasNewer) this.#drainAhead();
+		this.#settlePending();
+	}
+
+	#applyUpdate(message: ChatMessage): void {
+		const index = this.#indexOf(message.seq);
+		if (index !== -1) return this.#replaceIfNewer(message);
+		if (this.#ahead.has(message.seq)) this.#ahead.set(message.seq, message);
+		else this.#keepAside(this.#laterUpdates, message);
+	}
+
+	#replaceIfNewer(message: ChatMessage): void {
+		const index = this.#indexOf(message.seq);
+		if (index === -1) return;
+		const current = this.messages[index]!;
+		// Pages read from D1 carry no revision; whatever came from the room is at least as new.
+		if ((message.rev ?? -1) <= (current.rev ?? -1)) return;
+		const next = [...this.messages];
+		next[index] = message;
+		this.messages = next;
+	}
+
+	/** A page's copy of a message, or a newer change to it that arrived before the page did. */
+	#withLater(message: ChatMessage): ChatMessage {
+		const later = this.#laterUpdates.get(message.seq);
+		if (!later) return message;
+		this.#laterUpdates.delete(message.seq);
+		return (later.rev ?? -1) > (message.rev ?? -1) ? later : message;
+	}
+
+	#keepAside(store: Map<number, ChatMessage>, message: ChatMessage): void {
+		store.set(message.seq, message);
+		if (store.size > KEEP_OUTSIDE_WINDOW) store.delete(store.keys().next().value!);
+	}
+
+	#setMessages(next: ChatMessage[]): void {
+		this.messages = next;
+		this.#settlePending();
+	}
+
+	/** My messages that are now in the timeline are no longer pending. */
+	#settlePending(): void {
+		if (this.pending.length === 0) return;
+		const mine = this.#ownClientIds();
+		const settled = this.pending.filter((p) => mine.has(p.clientId));
+		if (settled.length === 0) return;
+		this.pending = this.pending.filter((p) => !mine.has(p.clientId));
+		for (const p of settled) void this.#forgetEntry(p.clientId);
+	}
+
+	#ownClientIds(): ReadonlySet<string> {
+		// A lookup table built and dropped here, never rendered.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity
+		return new Set(this.messages.filter((m) => m.senderId === this.#userId).map((m) => m.clientId));
+	}
+
+	async #fetchPage(query: string): Promise<Page | null> {
+		try {
+			const response = await fetch(`/api/rooms/${this.#roomId}/messages?${query}`);
+			if (!response.ok) return null;
+			return (await response.json()) as Page;
+		} catch {
+			return null;
+		}
+	}
+
+	#noteRev(rev: number | undefined): void {
+		if (rev !== undefined && rev > this.#lastRev) this.#lastRev = rev;
+	}
+
+	// ---- the outbox ----
+
+	#entryOf(message: PendingMessage): OutboxEntry {
+		return {
+			clientId: message.clientId,
+			roomId: this.#roomId,
+			userId: this.#userId,
+			body: message.body,
+			replyTo: message.replyTo?.seq,
+			replyPreview: message.replyTo,
+			createdAt: message.createdAt,
+			failed: message.status === 'failed' ? message.error : undefined
+		};
+	}
+
+	#save(entry: OutboxEntry): void {
+		const saving = (this.#saving.get(entry.clientId) ?? Promise.resolve())
+			.then(() => this.#outbox?.put(entry))
+			.catch((err: unknown) => console.warn('outbox: could not save a message', err));
+		this.#saving.set(entry.clientId, saving);
+	}
+
+	async #forgetEntry(clientId: string): Promise<void> {
+		const saving = this.#saving.get(clientId);
+		this.#saving.delete(clientId);
+		await saving;
+		await this.#outbox?.delete(clientId).catch(() => undefined);
+	}
+
+	/** Messages left unsent by an earlier visit (a reload, a crash, another tab) go out now. */
+	async #restoreOutbox(): Promise<void> {
+		const entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
+		const inTimeline = this.#ownClientIds();
+		for (const entry of entries) {
+			if (this.pending.some((p) => p.clientId === entry.clientId)) continue;
+			if (inTimeline.has(entry.clientId)) {
+				void this.#outbox?.delete(entry.clientId);
+				continue;
+			}
+			this.pending.push({
+				clientId: entry.clientId,
+				body: entry.body,
+				replyTo: entry.replyPreview,
+				createdAt: entry.createdAt,
+				status: entry.failed ? 'failed' : 'pending',
+				error: entry.failed
+			});
+			if (!entry.failed) this.#transmitEntry(entry);
+		}
+		this.pending.sort((a, b) => a.createdAt - b.createdAt);
+	}
+
+	// ---- liveness: heartbeats, network, presence ----
 
 	/** Gives up on a socket that stopped answering, without waiting for a close handshake. */
 	#drop(socket: WebSocket): void {
 		if (this.#socket !== socket) return;
 		this.#socket = null;
 		this.#stopHeartbeat();
+		this.typing = [];
 		socket.close(4000, 'heartbeat timeout');
 		if (!this.#stopped) this.#scheduleReconnect();
 	}
@@ -239,6 +741,31 @@ export class RoomConnection {
 		}
 	};
 
+	/** Away: this tab is hidden, or nobody has touched it for a while. */
+	#onActivity = (event: Event): void => {
+		if (event.type !== 'visibilitychange') {
+			const now = Date.now();
+			// Pointer moves come by the hundred: re-arm the idle timer at most once a second.
+			if (now - this.#lastActivityAt < 1000 && !this.#away) return;
+			this.#lastActivityAt = now;
+			this.#armIdleTimer();
+		}
+		this.#updateAway();
+	};
+
+	#armIdleTimer(): void {
+		clearTimeout(this.#idleTimer);
+		this.#idleTimer = setTimeout(() => this.#updateAway(), AWAY_AFTER_MS);
+	}
+
+	#updateAway(): void {
+		const away =
+			document.visibilityState === 'hidden' || Date.now() - this.#lastActivityAt >= AWAY_AFTER_MS;
+		if (away === this.#away) return;
+		this.#away = away;
+		this.#frame({ type: 'activity', away });
+	}
+
 	#startHeartbeat(socket: WebSocket): void {
 		this.#stopHeartbeat();
 		this.#heartbeatTimer = setInterval(() => {
@@ -253,4 +780,20 @@ export class RoomConnection {
 		clearInterval(this.#heartbeatTimer);
 		clearTimeout(this.#pongTimer);
 	}
+}
+
+function previewOf(message: ChatMessage): ReplyPreview {
+	return {
+		seq: message.seq,
+		senderName: message.senderName,
+		snippet: message.body.slice(0, REPLY_SNIPPET_LENGTH),
+		deleted: message.deletedAt !== undefined
+	};
+}
+
+/** A fresh id for a message; `randomUUID` needs a secure context, which plain-HTTP hosts lack. */
+function newClientId(): string {
+	if (typeof crypto.randomUUID === 'function' && isSecureContext) return crypto.randomUUID();
+	const bytes = crypto.getRandomValues(new Uint8Array(16));
+	return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -1,11 +1,37 @@
 // The realtime protocol, typed once and imported by the room object and the browser. Both ends
 // validate every frame they receive: nothing that arrives over a socket is trusted as typed.
 import * as v from 'valibot';
+import { isReactionEmoji } from './emoji';
+
+export { isReactionEmoji } from './emoji';
+export { MAX_MENTIONS, mentionedUsernames, splitMentions, type BodySegment } from './mentions';
 
 export const MAX_MESSAGE_LENGTH = 4000;
 /** A frame larger than this is refused before it is parsed. */
 export const MAX_FRAME_BYTES = 16 * 1024;
 export const MAX_CLIENT_ID_LENGTH = 64;
+/** Distinct emoji on one message. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+export const MAX_EMOJI_LENGTH = 32;
+/** Characters of the replied-to message quoted with a reply. */
+export const REPLY_SNIPPET_LENGTH = 140;
+
+/** A client sends at most one `typing` frame this often while its user types. */
+export const TYPING_INTERVAL_MS = 3000;
+/** The room forgets that someone is typing this long after their last `typing` frame. */
+export const TYPING_TTL_MS = 6000;
+/** A tab without input for this long counts as away. */
+export const AWAY_AFTER_MS = 5 * 60 * 1000;
+/** Presence, typing and receipts are coalesced into at most one frame per room this often. */
+export const ROOM_STATE_INTERVAL_MS = 1000;
+
+/**
+ * Per user per room: messages, edits, deletions and reactions. `burst` may come at once, then
+ * `perSecond` on average. Beyond it the room answers `rate_limited` with `retryAfterMs`.
+ */
+export const SEND_RATE = { burst: 20, perSecond: 5 } as const;
+/** Per socket, every frame of any kind (typing, read, even malformed ones). */
+export const FRAME_RATE = { burst: 60, perSecond: 30 } as const;
 
 /** WebSocket close codes the room uses (4000-4999 is the application range). */
 export const CloseCode = {
@@ -27,69 +53,192 @@ export const ErrorCode = {
 	MessageTooLong: 'message_too_long',
 	EmptyMessage: 'empty_message',
 	RateLimited: 'rate_limited',
+	/** The message (or the one replied to) does not exist in this room, or was deleted. */
+	NotFound: 'not_found',
+	/** Not yours to change. */
+	Forbidden: 'forbidden',
+	InvalidReaction: 'invalid_reaction',
 	Internal: 'internal'
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+const MessageSeq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const ClientId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_ID_LENGTH));
+const Emoji = v.pipe(
+	v.string(),
+	v.maxLength(MAX_EMOJI_LENGTH),
+	v.check(isReactionEmoji, 'Reactions are a single emoji.')
+);
 
 // ---- client -> room ----
 
-export const HelloFrame = v.object({ type: v.literal('hello'), lastSeq: Seq });
+export const HelloFrame = v.object({
+	type: v.literal('hello'),
+	/** Everything up to this seq is known: the room sends what came after. */
+	lastSeq: Seq,
+	/** Every change up to this revision is known: the room also sends later edits of older messages. */
+	lastRev: v.optional(Seq),
+	/** The tab starts hidden or idle. */
+	away: v.optional(v.boolean())
+});
 export const SendFrame = v.object({
 	type: v.literal('send'),
 	clientId: ClientId,
-	body: v.string()
+	body: v.string(),
+	replyTo: v.optional(MessageSeq)
 });
+export const EditFrame = v.object({ type: v.literal('edit'), seq: MessageSeq, body: v.string() });
+export const DeleteFrame = v.object({ type: v.literal('delete'), seq: MessageSeq });
+export const ReactFrame = v.object({
+	type: v.literal('react'),
+	seq: MessageSeq,
+	emoji: Emoji,
+	/** Add (true) or take back (false) my reaction: idempotent, unlike a toggle, if resent. */
+	on: v.boolean()
+});
+export const TypingFrame = v.object({ type: v.literal('typing') });
+export const ReadFrame = v.object({ type: v.literal('read'), seq: Seq });
+/** The tab became hidden or idle (`away`), or active again. */
+export const ActivityFrame = v.object({ type: v.literal('activity'), away: v.boolean() });
 
-export const ClientFrame = v.variant('type', [HelloFrame, SendFrame]);
+export const ClientFrame = v.variant('type', [
+	HelloFrame,
+	SendFrame,
+	EditFrame,
+	DeleteFrame,
+	ReactFrame,
+	TypingFrame,
+	ReadFrame,
+	ActivityFrame
+]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
 // ---- room -> client ----
 
+export const ReplyPreview = v.object({
+	seq: MessageSeq,
+	senderName: v.string(),
+	/** The start of the replied-to message; empty when it was deleted. */
+	snippet: v.string(),
+	deleted: v.boolean()
+});
+export type ReplyPreview = v.InferOutput<typeof ReplyPreview>;
+
+/** `{ emoji: userIds }`, in the order the emoji were first used. */
+export const Reactions = v.record(v.string(), v.array(v.string()));
+export type Reactions = v.InferOutput<typeof Reactions>;
+
 export const ChatMessage = v.object({
-	seq: Seq,
+	seq: MessageSeq,
 	clientId: v.string(),
 	senderId: v.nullable(v.string()),
 	senderName: v.string(),
 	/** `system` messages record what happened in the room ("Alice added Bob"); no sender. */
 	kind: v.picklist(['text', 'system']),
+	/** Empty once the message is deleted (a tombstone keeps its place). */
 	body: v.string(),
-	createdAt: v.number()
+	createdAt: v.number(),
+	/** The room's change counter at this message's last change; absent in pages read from D1. */
+	rev: v.optional(Seq),
+	// The rest is left out when empty, to keep the hot path's frames small.
+	replyTo: v.optional(ReplyPreview),
+	/** Ids of the members mentioned with `@username`. */
+	mentions: v.optional(v.array(v.string())),
+	reactions: v.optional(Reactions),
+	editedAt: v.optional(v.number()),
+	deletedAt: v.optional(v.number())
 });
 export type ChatMessage = v.InferOutput<typeof ChatMessage>;
+
+export const PresenceState = v.picklist(['online', 'away', 'offline']);
+export type PresenceState = v.InferOutput<typeof PresenceState>;
+export const PresenceEntry = v.object({
+	userId: v.string(),
+	name: v.string(),
+	state: PresenceState,
+	/** When their last socket closed; null while connected or if never seen here. */
+	lastSeenAt: v.nullable(v.number())
+});
+export type PresenceEntry = v.InferOutput<typeof PresenceEntry>;
+
+export const ReceiptEntry = v.object({
+	userId: v.string(),
+	/** Null when either side has turned read receipts off. */
+	readSeq: v.nullable(Seq),
+	/**
+	 * Everything up to here reached one of their devices. While they are online (or away) every
+	 * message reaches them as it is sent, so this only moves when they connect or disconnect.
+	 */
+	deliveredSeq: Seq
+});
+export type ReceiptEntry = v.InferOutput<typeof ReceiptEntry>;
+
+export const TypingUser = v.object({ userId: v.string(), name: v.string() });
+export type TypingUser = v.InferOutput<typeof TypingUser>;
 
 export const WelcomeFrame = v.object({
 	type: v.literal('welcome'),
 	userId: v.string(),
-	lastSeq: Seq
+	lastSeq: Seq,
+	rev: Seq,
+	/** How far this user has read, as the room knows it. */
+	readSeq: Seq,
+	/** Whether this user shares (and so sees) read receipts. */
+	readReceipts: v.boolean(),
+	presence: v.array(PresenceEntry),
+	receipts: v.array(ReceiptEntry),
+	typing: v.array(TypingUser)
 });
 export const MessageFrame = v.object({ type: v.literal('message'), message: ChatMessage });
-export const AckFrame = v.object({ type: v.literal('ack'), clientId: v.string(), seq: Seq });
+/** A message changed (edited, deleted, reacted to): replace it, keeping its place. */
+export const UpdateFrame = v.object({ type: v.literal('update'), message: ChatMessage });
+export const AckFrame = v.object({ type: v.literal('ack'), clientId: v.string(), seq: MessageSeq });
 export const BacklogFrame = v.object({
 	type: v.literal('backlog'),
 	messages: v.array(ChatMessage),
 	/** True when more was missed than fits in one frame: page the rest with `after` over HTTP. */
-	more: v.boolean()
+	more: v.boolean(),
+	/** Messages up to `lastSeq` that changed after `lastRev`, when the hello gave one. */
+	updates: v.optional(v.array(ChatMessage))
+});
+/** Who changed presence since the last presence frame: a summary, however many joined. */
+export const PresenceFrame = v.object({
+	type: v.literal('presence'),
+	members: v.array(PresenceEntry)
+});
+/** Everyone typing now (replaces the previous list). */
+export const TypingListFrame = v.object({ type: v.literal('typing'), users: v.array(TypingUser) });
+/** Read and delivery positions that moved since the last receipt frame. */
+export const ReceiptFrame = v.object({
+	type: v.literal('receipt'),
+	receipts: v.array(ReceiptEntry)
 });
 export const ErrorFrame = v.object({
 	type: v.literal('error'),
 	code: v.string(),
 	message: v.string(),
-	clientId: v.optional(v.string())
+	/** The message being sent that this is about. */
+	clientId: v.optional(v.string()),
+	/** The existing message that this is about (edit, delete, react). */
+	seq: v.optional(v.number()),
+	/** For `rate_limited`: when trying again will work. */
+	retryAfterMs: v.optional(v.number())
 });
 
 export const ServerFrame = v.variant('type', [
 	WelcomeFrame,
 	MessageFrame,
+	UpdateFrame,
 	AckFrame,
 	BacklogFrame,
+	PresenceFrame,
+	TypingListFrame,
+	ReceiptFrame,
 	ErrorFrame
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
-/** Under load the room may coalesce several frames into one array. */
-export const ServerPayload = v.union([ServerFrame, v.array(ServerFrame)]);
+const KNOWN_SERVER_TYPES = new Set<string>(ServerFrame.options.map((o) => o.entries.type.literal));
 
 export type ProtocolError = { code: ErrorCode; message: string };
 export type Parsed<T> = { ok: true; frame: T } | { ok: false; error: ProtocolError };
@@ -99,13 +248,17 @@ function parseJson(raw: string | ArrayBuffer): unknown {
 	return JSON.parse(raw);
 }
 
-function byteLength(raw: string | ArrayBuffer): number {
-	return typeof raw === 'string' ? new TextEncoder().encode(raw).byteLength : raw.byteLength;
+function exceedsFrameLimit(raw: string | ArrayBuffer): boolean {
+	if (typeof raw !== 'string') return raw.byteLength > MAX_FRAME_BYTES;
+	// UTF-8 needs at most 3 bytes per UTF-16 unit: most frames are cleared without encoding them.
+	if (raw.length * 3 <= MAX_FRAME_BYTES) return false;
+	if (raw.length > MAX_FRAME_BYTES) return true;
+	return new TextEncoder().encode(raw).byteLength > MAX_FRAME_BYTES;
 }
 
 /** Parses and validates a frame from a client. Never throws. */
 export function parseClientFrame(raw: string | ArrayBuffer): Parsed<ClientFrame> {
-	if (byteLength(raw) > MAX_FRAME_BYTES) {
+	if (exceedsFrameLimit(raw)) {
 		return fail(ErrorCode.FrameTooLarge, `Frames are limited to ${MAX_FRAME_BYTES} bytes.`);
 	}
 	let data: unknown;
@@ -121,7 +274,10 @@ export function parseClientFrame(raw: string | ArrayBuffer): Parsed<ClientFrame>
 	return { ok: true, frame: result.output };
 }
 
-/** Parses and validates what the room sent; always returns a list of frames. */
+/**
+ * Parses and validates what the room sent; always returns a list of frames. Frames of a type this
+ * client does not know are skipped, so a newer room can add frame types without breaking it.
+ */
 export function parseServerPayload(raw: string | ArrayBuffer): Parsed<ServerFrame[]> {
 	let data: unknown;
 	try {
@@ -129,9 +285,24 @@ export function parseServerPayload(raw: string | ArrayBuffer): Parsed<ServerFram
 	} catch {
 		return fail(ErrorCode.BadFrame, 'Frames must be JSON.');
 	}
-	const result = v.safeParse(ServerPayload, data);
-	if (!result.success) return fail(ErrorCode.BadFrame, describeIssue(result.issues[0]));
-	return { ok: true, frame: Array.isArray(result.output) ? result.output : [result.output] };
+	const frames: ServerFrame[] = [];
+	for (const item of Array.isArray(data) ? data : [data]) {
+		if (!isKnownServerFrame(item)) continue;
+		const result = v.safeParse(ServerFrame, item);
+		if (!result.success) return fail(ErrorCode.BadFrame, describeIssue(result.issues[0]));
+		frames.push(result.output);
+	}
+	return { ok: true, frame: frames };
+}
+
+function isKnownServerFrame(item: unknown): boolean {
+	return (
+		typeof item === 'object' &&
+		item !== null &&
+		'type' in item &&
+		typeof item.type === 'string' &&
+		KNOWN_SERVER_TYPES.has(item.type)
+	);
 }
 
 /** Checks a message body the way the room will, so the composer can say so before sending. */

@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
-import type { ChatMessage } from '$lib/protocol';
+import { alias } from 'drizzle-orm/sqlite-core';
+import { REPLY_SNIPPET_LENGTH, type ChatMessage } from '$lib/protocol';
+import { parseMentionList, parseReactionMap } from '$lib/protocol/stored';
 import type { Db } from './db';
 import { messages, users } from './db/schema';
 
@@ -8,16 +10,22 @@ export const DELETED_USER_NAME = 'Deleted user';
 
 export type HistoryCursor = { before?: number; after?: number };
 export type HistoryPage = { messages: ChatMessage[]; hasMore: boolean };
+/** A window of history around one message, for links to it. */
+export type HistoryWindow = { messages: ChatMessage[]; hasOlder: boolean; hasNewer: boolean };
 
 /** What the history needs of the room object: the messages D1 may not have yet. */
 export type UnflushedSource = {
 	unflushed(range: { before?: number; after?: number; limit: number }): Promise<ChatMessage[]>;
 };
 
+const replied = alias(messages, 'replied');
+const repliedSender = alias(users, 'replied_sender');
+
 /**
  * One page of a room's history in `seq` order: D1's rows merged with the room object's
  * not-yet-flushed tail (the object's copy wins), so a page is right even while the flush lags.
  * `after` pages forwards from a seq; otherwise the page ends before `before` (or at the newest).
+ * Seq cursors keep pages stable while new messages arrive.
  */
 export async function readHistory(
 	db: Db,
@@ -42,10 +50,23 @@ export async function readHistory(
 				senderDeletedAt: users.deletedAt,
 				kind: messages.kind,
 				body: messages.body,
-				createdAt: messages.createdAt
+				createdAt: messages.createdAt,
+				replyToSeq: messages.replyToSeq,
+				mentions: messages.mentions,
+				reactions: messages.reactions,
+				editedAt: messages.editedAt,
+				deletedAt: messages.deletedAt,
+				repliedBody: replied.body,
+				repliedDeletedAt: replied.deletedAt,
+				repliedSenderName: repliedSender.displayName
 			})
 			.from(messages)
 			.leftJoin(users, eq(users.id, messages.senderId))
+			.leftJoin(
+				replied,
+				and(eq(replied.roomId, messages.roomId), eq(replied.seq, messages.replyToSeq))
+			)
+			.leftJoin(repliedSender, eq(repliedSender.id, replied.senderId))
 			.where(range)
 			.orderBy(forward ? asc(messages.seq) : desc(messages.seq))
 			.limit(limit + 1),
@@ -53,21 +74,83 @@ export async function readHistory(
 	]);
 
 	const bySeq = new Map<number, ChatMessage>();
-	for (const { senderDeletedAt, senderName, ...row } of stored) {
-		bySeq.set(row.seq, {
-			...row,
-			senderName:
-				row.kind === 'system'
-					? ''
-					: senderDeletedAt !== null || senderName === null
-						? DELETED_USER_NAME
-						: senderName
-		});
-	}
+	for (const row of stored) bySeq.set(row.seq, toChatMessage(row));
 	for (const message of tail) bySeq.set(message.seq, message);
 
 	const merged = [...bySeq.values()].sort((a, b) => (forward ? a.seq - b.seq : b.seq - a.seq));
 	const page = merged.slice(0, limit);
 	if (!forward) page.reverse();
 	return { messages: page, hasMore: merged.length > limit };
+}
+
+/** The messages around `seq` (half before, half from it on), for a link to one message. */
+export async function readHistoryAround(
+	db: Db,
+	room: UnflushedSource,
+	roomId: string,
+	seq: number,
+	limit = HISTORY_PAGE_SIZE
+): Promise<HistoryWindow> {
+	const half = Math.floor(limit / 2);
+	const [older, newer] = await Promise.all([
+		readHistory(db, room, roomId, { before: seq }, half),
+		readHistory(db, room, roomId, { after: seq - 1 }, limit - half)
+	]);
+	return {
+		messages: [...older.messages, ...newer.messages],
+		hasOlder: older.hasMore,
+		hasNewer: newer.hasMore
+	};
+}
+
+type StoredRow = {
+	seq: number;
+	clientId: string;
+	senderId: string | null;
+	senderName: string | null;
+	senderDeletedAt: number | null;
+	kind: 'text' | 'system';
+	body: string;
+	createdAt: number;
+	replyToSeq: number | null;
+	mentions: string;
+	reactions: string;
+	editedAt: number | null;
+	deletedAt: number | null;
+	repliedBody: string | null;
+	repliedDeletedAt: number | null;
+	repliedSenderName: string | null;
+};
+
+function toChatMessage(row: StoredRow): ChatMessage {
+	const message: ChatMessage = {
+		seq: row.seq,
+		clientId: row.clientId,
+		senderId: row.senderId,
+		senderName:
+			row.kind === 'system'
+				? ''
+				: row.senderDeletedAt !== null || row.senderName === null
+					? DELETED_USER_NAME
+					: row.senderName,
+		kind: row.kind,
+		body: row.body,
+		createdAt: row.createdAt
+	};
+	if (row.replyToSeq !== null) {
+		const deleted = row.repliedDeletedAt !== null || row.repliedBody === null;
+		message.replyTo = {
+			seq: row.replyToSeq,
+			senderName: row.repliedSenderName ?? DELETED_USER_NAME,
+			snippet: deleted ? '' : row.repliedBody!.slice(0, REPLY_SNIPPET_LENGTH),
+			deleted
+		};
+	}
+	const mentions = parseMentionList(row.mentions);
+	if (mentions.length > 0) message.mentions = mentions;
+	const reactions = parseReactionMap(row.reactions);
+	if (Object.keys(reactions).length > 0) message.reactions = reactions;
+	if (row.editedAt !== null) message.editedAt = row.editedAt;
+	if (row.deletedAt !== null) message.deletedAt = row.deletedAt;
+	return message;
 }

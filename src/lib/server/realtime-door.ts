@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { withIdentity } from '../../../workers/realtime/src/identity';
 import type { Db } from './db';
+import { users } from './db/schema';
 import { getMembership, getRoom } from './rooms';
 import { validateSessionToken } from './session';
 
@@ -25,15 +27,29 @@ export async function openRoomSocket(
 	if (!user) return plain(401, 'Sign in first.');
 
 	const roomId = match[1]!;
-	const [room, membership] = await Promise.all([
+	const [room, membership, [prefs]] = await Promise.all([
 		getRoom(deps.db, roomId),
-		getMembership(deps.db, roomId, user.id)
+		getMembership(deps.db, roomId, user.id),
+		deps.db
+			.select({ readReceipts: users.sendReadReceipts })
+			.from(users)
+			.where(eq(users.id, user.id))
+			.limit(1)
 	]);
 	if (!room) return plain(404, 'Unknown room.');
 	if (!membership) return plain(403, 'You are not a member of this room.');
 
 	const stub = deps.rooms.get(deps.rooms.idFromName(roomId));
-	return stub.fetch(withIdentity(request, { roomId, userId: user.id, userName: user.displayName }));
+	return stub.fetch(
+		withIdentity(request, {
+			roomId,
+			userId: user.id,
+			userName: user.displayName,
+			username: user.username,
+			role: membership.role,
+			readReceipts: prefs?.readReceipts ?? true
+		})
+	);
 }
 
 export function roomStub(rooms: Env['ROOMS'], roomId: string) {

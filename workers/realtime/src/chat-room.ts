@@ -2,62 +2,111 @@ import { DurableObject } from 'cloudflare:workers';
 import {
 	CloseCode,
 	ErrorCode,
+	FRAME_RATE,
+	MAX_REACTIONS_PER_MESSAGE,
 	PING,
 	PONG,
+	ROOM_STATE_INTERVAL_MS,
+	SEND_RATE,
 	checkMessageBody,
+	mentionedUsernames,
 	parseClientFrame,
 	type ChatMessage,
-	type ProtocolError,
+	type ClientFrame,
+	type PresenceEntry,
+	type ReceiptEntry,
 	type ServerFrame
 } from '../../../src/lib/protocol';
-import { readIdentity } from './identity';
+import { loadMemberDirectory } from './directory';
+import { Fanout, sendNow } from './fanout';
+import { flushToD1 } from './flush';
+import { readIdentity, type MemberRole } from './identity';
+import { MemberStore, type Member } from './members';
+import { MessageStore } from './message-store';
+import { PresenceBook } from './presence';
+import { TokenBucket } from './rate-limit';
 import { migrateRoomStorage } from './room-storage';
-import { flushToD1, type FlushRow } from './flush';
+import { TypingBook } from './typing';
 
 /** Per-socket state that must survive hibernation. Keep it small. */
-type Attachment = { userId: string; userName: string };
+type Attachment = {
+	userId: string;
+	userName: string;
+	username: string;
+	role: MemberRole;
+	receipts: boolean;
+	away: boolean;
+	/** Broadcasts after this seq and rev reach the socket; its hello backlog covers up to them. */
+	fromSeq: number;
+	fromRev: number;
+};
+type Socket = Attachment & { frames: TokenBucket };
 
 /** How many missed messages a reconnecting client gets over the socket; the rest it pages. */
 export const BACKLOG_LIMIT = 500;
+/** Edits, deletions and reactions of older messages a reconnecting client gets at most. */
+const UPDATES_LIMIT = 2000;
 /** How long new messages wait before the flush to D1, so that bursts go in one batch. */
 const FLUSH_DELAY_MS = 250;
+/** Read positions are worth less urgency: they ride along with messages or go within seconds. */
+const READ_FLUSH_DELAY_MS = 2000;
 const FLUSH_BATCH = 100;
-const FLUSH_RETRY_MAX_MS = 60_000;
-
-type MessageRow = {
-	seq: number;
-	client_id: string;
-	sender_id: string | null;
-	sender_name: string;
-	kind: 'text' | 'system';
-	body: string;
-	created_at: number;
-	version: number;
-};
+const FLUSH_RETRY_MAX_MS = 30_000;
+/** A first change waits this long for others, so that a burst of joins makes one summary. */
+const STATE_GATHER_MS = 50;
+/**
+ * Above this many members online, read positions are not broadcast: each change would go to every
+ * socket (members x readers). Large rooms show presence but not "seen by".
+ */
+export const RECEIPTS_LIVE_LIMIT = 100;
+/** The directory of usernames (for mentions) is refreshed from D1 at most this often. */
+const DIRECTORY_TTL_MS = 60_000;
 
 /**
  * One chat room. It owns ordering: each message gets the next `seq`, is written to this object's
  * SQLite (the acknowledgement point), acknowledged, broadcast, and copied to D1 by the alarm.
+ * Presence, typing and read receipts are coalesced into at most one frame per second.
  *
  * Threat model: this object is reachable only through the app worker's binding, which has already
  * authenticated the user and checked membership in D1. It trusts the identity headers of the
  * upgrade request and nothing a client says about who it is.
  */
 export class ChatRoom extends DurableObject<Env> {
+	/** Where the flush writes: D1. A seam for tests, which put a failing database here. */
+	database: D1Database;
+
 	#sql: SqlStorage;
-	#lastSeq = 0;
-	#roomId: string | null = null;
+	#messages: MessageStore;
+	#members: MemberStore;
+	#presence = new PresenceBook();
+	#typing = new TypingBook();
+	#fanout = new Fanout();
+	#sockets = new Map<WebSocket, Socket>();
+	#sendRates = new Map<string, TokenBucket>();
+	/** Members whose read or delivery position moved since the last receipt frame. */
+	#receiptChanges = new Set<string>();
+	#stateTimer: ReturnType<typeof setTimeout> | undefined;
+	#stateDue = 0;
+	#lastStateAt = 0;
+	/** The welcome's presence and receipts, serialized once per state frame, not once per join. */
+	#snapshot: { presence: string; receipts: string; receiptsHidden: string } | null = null;
+	#roomId: string | null;
 	/** When the next alarm fires, if one is set; `undefined` until read from storage. */
 	#alarmAt: number | null | undefined;
+	#flushBackoffUntil = 0;
+	#directoryAt = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		this.database = env.DB;
 		this.#sql = ctx.storage.sql;
 		migrateRoomStorage(this.#sql);
-		this.#lastSeq = this.#sql
-			.exec<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM messages')
-			.one().s;
+		this.#messages = new MessageStore(this.#sql);
+		this.#members = new MemberStore(this.#sql);
 		this.#roomId = this.#meta('room_id');
+		// Waking from hibernation: the sockets are still there, the memory is not.
+		for (const ws of ctx.getWebSockets()) this.#track(ws, ws.deserializeAttachment() as Attachment);
+		this.#presence.takeChanges();
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 	}
@@ -72,67 +121,89 @@ export class ChatRoom extends DurableObject<Env> {
 
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server, [userTag(identity.userId)]);
-		server.serializeAttachment({
+		// What is queued goes to those already here; this socket gets every broadcast after it.
+		this.#fanout.flush();
+		const attachment: Attachment = {
 			userId: identity.userId,
-			userName: identity.userName
-		} satisfies Attachment);
+			userName: identity.userName,
+			username: identity.username,
+			role: identity.role,
+			receipts: identity.readReceipts,
+			away: false,
+			fromSeq: this.#messages.lastSeq,
+			fromRev: this.#messages.rev
+		};
+		server.serializeAttachment(attachment);
+		this.#members.identify(
+			identity.userId,
+			{
+				username: identity.username,
+				name: identity.userName,
+				shareReceipts: identity.readReceipts
+			},
+			Date.now()
+		);
+		this.#track(server, attachment);
+		if (this.#presence.hasChanges) this.#scheduleState();
+		this.#refreshDirectory();
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
 	async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+		const socket = this.#socket(ws);
+		const wait = socket.frames.take();
+		if (wait > 0) {
+			return this.#error(ws, ErrorCode.RateLimited, 'Too many frames; slow down.', {
+				retryAfterMs: wait
+			});
+		}
 		const parsed = parseClientFrame(raw);
-		if (!parsed.ok) return sendError(ws, parsed.error);
-		const who = ws.deserializeAttachment() as Attachment;
+		if (!parsed.ok) return this.#error(ws, parsed.error.code, parsed.error.message);
 		try {
-			const frame = parsed.frame;
-			switch (frame.type) {
-				case 'hello':
-					return this.#onHello(ws, who, frame.lastSeq);
-				case 'send':
-					return this.#onSend(ws, who, frame.clientId, frame.body);
-			}
+			await this.#handle(ws, socket, parsed.frame);
 		} catch (err) {
 			// Never let one bad moment take the room down, and never send internals to a client.
 			console.error('room frame failed', err);
-			sendError(ws, { code: ErrorCode.Internal, message: 'Something went wrong; try again.' });
+			this.#error(ws, ErrorCode.Internal, 'Something went wrong; try again.');
 		}
 	}
 
 	async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		this.#forget(ws);
 		closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code);
 	}
 
 	async webSocketError(ws: WebSocket): Promise<void> {
+		this.#forget(ws);
 		closeQuietly(ws, 1011);
 	}
 
+	/** The flush: copies new and changed messages and read positions to D1, oldest first. */
 	async alarm(): Promise<void> {
 		this.#alarmAt = null;
 		const roomId = this.#roomId;
 		if (!roomId) return;
-		const rows = this.#sql
-			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
-				   FROM messages WHERE version > flushed_version ORDER BY seq LIMIT ?`,
-				FLUSH_BATCH
-			)
-			.toArray();
-		if (rows.length === 0) return;
+		const rows = this.#messages.toFlush(FLUSH_BATCH);
+		const reads = this.#members.unflushedReads(FLUSH_BATCH);
+		if (rows.length === 0 && reads.length === 0) return;
 		try {
-			await flushToD1(this.env.DB, roomId, rows.map(toFlushRow));
+			await flushToD1(this.database, roomId, rows, reads);
 		} catch (err) {
 			const failures = Number(this.#meta('flush_failures') ?? '0') + 1;
 			this.#setMeta('flush_failures', String(failures));
-			const delay = Math.min(FLUSH_RETRY_MAX_MS, 1000 * 2 ** Math.min(failures - 1, 6));
+			const delay = Math.min(FLUSH_RETRY_MAX_MS, 1000 * 2 ** Math.min(failures - 1, 5));
 			console.warn(`flush to D1 failed (${failures} in a row), retrying in ${delay} ms`, err);
+			this.#flushBackoffUntil = Date.now() + delay;
 			await this.#scheduleFlush(delay);
 			return;
 		}
-		for (const row of rows) {
-			this.#sql.exec('UPDATE messages SET flushed_version = ? WHERE seq = ?', row.version, row.seq);
-		}
+		this.#messages.markFlushed(rows);
+		this.#members.markReadsFlushed(reads);
+		this.#flushBackoffUntil = 0;
 		this.#setMeta('flush_failures', '0');
-		if (this.#hasUnflushed()) await this.#scheduleFlush(0);
+		if (this.#messages.hasUnflushed() || this.#members.unflushedReads(1).length > 0) {
+			await this.#scheduleFlush(0);
+		}
 	}
 
 	// ---- RPC for the app worker ----
@@ -146,24 +217,11 @@ export class ChatRoom extends DurableObject<Env> {
 		after?: number;
 		limit: number;
 	}): Promise<ChatMessage[]> {
-		const before = range.before ?? Number.MAX_SAFE_INTEGER;
-		const after = range.after ?? -1;
-		const order = range.after !== undefined ? 'ASC' : 'DESC';
-		return this.#sql
-			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
-				   FROM messages WHERE version > flushed_version AND seq < ? AND seq > ?
-				   ORDER BY seq ${order} LIMIT ?`,
-				before,
-				after,
-				range.limit
-			)
-			.toArray()
-			.map(toChatMessage);
+		return this.#messages.unflushed(range);
 	}
 
 	async lastSeq(): Promise<number> {
-		return this.#lastSeq;
+		return this.#messages.lastSeq;
 	}
 
 	/**
@@ -172,22 +230,13 @@ export class ChatRoom extends DurableObject<Env> {
 	 */
 	async postSystemMessage(roomId: string, eventId: string, body: string): Promise<ChatMessage> {
 		this.#rememberRoomId(roomId);
-		const existing = this.#sql
-			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
-				   FROM messages WHERE sender_id IS NULL AND client_id = ?`,
-				eventId
-			)
-			.toArray()[0];
-		if (existing) return toChatMessage(existing);
-		const message = this.#append({
-			clientId: eventId,
-			senderId: null,
-			senderName: '',
-			kind: 'system',
-			body
-		});
-		this.#broadcast({ type: 'message', message });
+		const existing = this.#messages.seqOf(null, eventId);
+		if (existing !== null) return this.#messages.get(existing)!;
+		const message = this.#messages.append(
+			{ clientId: eventId, senderId: null, senderName: '', kind: 'system', body },
+			Date.now()
+		);
+		this.#fanout.broadcast({ type: 'message', message });
 		await this.#scheduleFlush(FLUSH_DELAY_MS);
 		return message;
 	}
@@ -198,103 +247,403 @@ export class ChatRoom extends DurableObject<Env> {
 	 */
 	async disconnectUser(userId: string): Promise<number> {
 		const sockets = this.ctx.getWebSockets(userTag(userId));
-		for (const socket of sockets) closeQuietly(socket, CloseCode.Removed, 'removed from the room');
+		for (const socket of sockets) {
+			// Forgotten first, so that not one more broadcast reaches it.
+			this.#forget(socket);
+			closeQuietly(socket, CloseCode.Removed, 'removed from the room');
+		}
 		return sockets.length;
+	}
+
+	/**
+	 * A member's role or privacy setting changed in D1: applies it to their open sockets now rather
+	 * than at their next connection.
+	 */
+	async updateMember(
+		userId: string,
+		change: { role?: MemberRole; readReceipts?: boolean }
+	): Promise<void> {
+		for (const ws of this.ctx.getWebSockets(userTag(userId))) {
+			const socket = this.#socket(ws);
+			if (change.role) socket.role = change.role;
+			if (change.readReceipts !== undefined) socket.receipts = change.readReceipts;
+			ws.serializeAttachment(attachmentOf(socket));
+		}
+		const member = this.#members.get(userId);
+		if (member && change.readReceipts !== undefined) {
+			this.#members.identify(
+				userId,
+				{ username: member.username, name: member.name, shareReceipts: change.readReceipts },
+				member.lastSeenAt ?? Date.now()
+			);
+			this.#snapshot = null;
+			this.#receiptChanges.add(userId);
+			this.#scheduleState();
+		}
 	}
 
 	// ---- frame handlers ----
 
-	#onHello(ws: WebSocket, who: Attachment, lastSeq: number): void {
-		const missed = this.#sql
-			.exec<MessageRow>(
-				`SELECT seq, client_id, sender_id, sender_name, kind, body, created_at, version
-				   FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
-				lastSeq,
-				BACKLOG_LIMIT + 1
-			)
-			.toArray();
-		const more = missed.length > BACKLOG_LIMIT;
-		send(ws, [
-			{ type: 'welcome', userId: who.userId, lastSeq: this.#lastSeq },
-			{ type: 'backlog', messages: missed.slice(0, BACKLOG_LIMIT).map(toChatMessage), more }
-		]);
+	#handle(ws: WebSocket, socket: Socket, frame: ClientFrame): void | Promise<void> {
+		switch (frame.type) {
+			case 'hello':
+				return this.#onHello(ws, socket, frame);
+			case 'send':
+				return this.#onSend(ws, socket, frame);
+			case 'edit':
+				return this.#onEdit(ws, socket, frame);
+			case 'delete':
+				return this.#onDelete(ws, socket, frame);
+			case 'react':
+				return this.#onReact(ws, socket, frame);
+			case 'typing':
+				return this.#onTyping(socket);
+			case 'read':
+				return this.#onRead(socket, frame);
+			case 'activity':
+				return this.#setAway(ws, socket, frame.away);
+		}
 	}
 
-	async #onSend(ws: WebSocket, who: Attachment, clientId: string, body: string): Promise<void> {
+	#onHello(ws: WebSocket, socket: Socket, frame: Extract<ClientFrame, { type: 'hello' }>): void {
+		if (frame.away !== undefined) this.#setAway(ws, socket, frame.away);
+		const missed = this.#messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1);
+		const more = missed.length > BACKLOG_LIMIT;
+		const backlog: Extract<ServerFrame, { type: 'backlog' }> = {
+			type: 'backlog',
+			messages: missed.slice(0, BACKLOG_LIMIT),
+			more
+		};
+		if (frame.lastRev !== undefined) {
+			backlog.updates = this.#messages.changedSince(
+				frame.lastRev,
+				socket.fromRev,
+				Math.min(frame.lastSeq, socket.fromSeq),
+				UPDATES_LIMIT
+			);
+		}
+		sendNow(ws, `[${this.#welcome(socket)},${JSON.stringify(backlog)}]`);
+	}
+
+	async #onSend(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'send' }>
+	): Promise<void> {
+		const { clientId, body } = frame;
 		const invalid = checkMessageBody(body);
-		if (invalid) return sendError(ws, invalid, clientId);
+		if (invalid) return this.#error(ws, invalid.code, invalid.message, { clientId });
 
 		// A resend of a message we already have gets its original seq, and nobody sees it twice.
-		const existing = this.#sql
-			.exec<{ seq: number }>(
-				'SELECT seq FROM messages WHERE sender_id = ? AND client_id = ?',
-				who.userId,
-				clientId
-			)
-			.toArray()[0];
-		if (existing) return send(ws, { type: 'ack', clientId, seq: existing.seq });
+		const existing = this.#messages.seqOf(socket.userId, clientId);
+		if (existing !== null) return this.#fanout.send(ws, { type: 'ack', clientId, seq: existing });
 
-		const message = this.#append({
-			clientId,
-			senderId: who.userId,
-			senderName: who.userName,
-			kind: 'text',
-			body
-		});
-		send(ws, { type: 'ack', clientId, seq: message.seq });
-		this.#broadcast({ type: 'message', message });
+		if (!this.#allowChange(ws, socket, { clientId })) return;
+		let replyTo: ChatMessage | undefined;
+		if (frame.replyTo !== undefined) {
+			replyTo = this.#messages.get(frame.replyTo) ?? undefined;
+			if (!replyTo || replyTo.deletedAt !== undefined) {
+				return this.#error(ws, ErrorCode.NotFound, 'The message replied to is gone.', {
+					clientId
+				});
+			}
+		}
+		const message = this.#messages.append(
+			{
+				clientId,
+				senderId: socket.userId,
+				senderName: socket.userName,
+				kind: 'text',
+				body,
+				replyTo,
+				mentions: this.#mentionsIn(body)
+			},
+			Date.now()
+		);
+		// Writing in a room is reading it.
+		if (this.#members.markRead(socket.userId, message.seq)) this.#noteReceipt(socket.userId);
+		// Everyone drops the typing indicator when the message arrives; the room's list follows.
+		if (this.#typing.stop(socket.userId)) this.#scheduleState();
+		this.#fanout.send(ws, { type: 'ack', clientId, seq: message.seq });
+		this.#fanout.broadcast({ type: 'message', message });
 		await this.#scheduleFlush(FLUSH_DELAY_MS);
 	}
 
-	/**
-	 * Gives a message the next seq and stores it. The storage calls are synchronous, so no other
-	 * frame can take the same seq in between; the output gate holds whatever is sent after this
-	 * until the write is durable.
-	 */
-	#append(input: Omit<ChatMessage, 'seq' | 'createdAt'>): ChatMessage {
-		const message: ChatMessage = { ...input, seq: this.#lastSeq + 1, createdAt: Date.now() };
-		this.#sql.exec(
-			`INSERT INTO messages (seq, client_id, sender_id, sender_name, kind, body, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			message.seq,
-			message.clientId,
-			message.senderId,
-			message.senderName,
-			message.kind,
-			message.body,
-			message.createdAt
+	async #onEdit(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'edit' }>
+	): Promise<void> {
+		const { seq, body } = frame;
+		const invalid = checkMessageBody(body);
+		if (invalid) return this.#error(ws, invalid.code, invalid.message, { seq });
+		const message = this.#existing(ws, seq);
+		if (!message) return;
+		if (message.senderId !== socket.userId || message.kind !== 'text') {
+			return this.#error(ws, ErrorCode.Forbidden, 'You can only edit your own messages.', { seq });
+		}
+		if (!this.#allowChange(ws, socket, { seq })) return;
+		if (message.body === body) return;
+		this.#changed(
+			this.#messages.update(seq, { body, editedAt: Date.now(), mentions: this.#mentionsIn(body) })
 		);
-		this.#lastSeq = message.seq;
-		return message;
+		await this.#scheduleFlush(FLUSH_DELAY_MS);
+	}
+
+	async #onDelete(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'delete' }>
+	): Promise<void> {
+		const { seq } = frame;
+		const message = this.#messages.get(seq);
+		if (!message) return this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
+		// Deleting twice is not an error: a resent delete must not look like a failure.
+		if (message.deletedAt !== undefined) return;
+		const moderator = socket.role === 'owner' || socket.role === 'admin';
+		if (message.kind !== 'text' || (message.senderId !== socket.userId && !moderator)) {
+			return this.#error(ws, ErrorCode.Forbidden, 'You can only delete your own messages.', {
+				seq
+			});
+		}
+		if (!this.#allowChange(ws, socket, { seq })) return;
+		// A tombstone keeps the place in the timeline; the words themselves are gone, also from D1.
+		this.#changed(
+			this.#messages.update(seq, { body: '', deletedAt: Date.now(), mentions: [], reactions: {} })
+		);
+		await this.#scheduleFlush(FLUSH_DELAY_MS);
+	}
+
+	async #onReact(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'react' }>
+	): Promise<void> {
+		const { seq, emoji, on } = frame;
+		const message = this.#existing(ws, seq);
+		if (!message) return;
+		const reactions = { ...message.reactions };
+		const users = reactions[emoji] ?? [];
+		if (users.includes(socket.userId) === on) return;
+		if (on && !reactions[emoji] && Object.keys(reactions).length >= MAX_REACTIONS_PER_MESSAGE) {
+			return this.#error(
+				ws,
+				ErrorCode.InvalidReaction,
+				`A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different reactions.`,
+				{ seq }
+			);
+		}
+		if (!this.#allowChange(ws, socket, { seq })) return;
+		const next = on ? [...users, socket.userId] : users.filter((id) => id !== socket.userId);
+		if (next.length > 0) reactions[emoji] = next;
+		else delete reactions[emoji];
+		this.#changed(this.#messages.update(seq, { reactions }));
+		await this.#scheduleFlush(FLUSH_DELAY_MS);
+	}
+
+	#onTyping(socket: Socket): void {
+		if (this.#typing.touch(socket.userId, socket.userName, Date.now())) this.#scheduleState();
+	}
+
+	async #onRead(socket: Socket, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+		const seq = Math.min(frame.seq, this.#messages.lastSeq);
+		if (!this.#members.markRead(socket.userId, seq)) return;
+		this.#noteReceipt(socket.userId);
+		await this.#scheduleFlush(READ_FLUSH_DELAY_MS);
+	}
+
+	#setAway(ws: WebSocket, socket: Socket, away: boolean): void {
+		if (socket.away === away) return;
+		this.#presence.setAway(socket.userId, socket.away, away);
+		socket.away = away;
+		ws.serializeAttachment(attachmentOf(socket));
+		if (this.#presence.hasChanges) this.#scheduleState();
+	}
+
+	// ---- sockets ----
+
+	#track(ws: WebSocket, attachment: Attachment): Socket {
+		const socket: Socket = { ...attachment, frames: new TokenBucket(FRAME_RATE) };
+		this.#sockets.set(ws, socket);
+		this.#presence.add(socket.userId, socket.away);
+		this.#fanout.subscribe(ws);
+		return socket;
+	}
+
+	#socket(ws: WebSocket): Socket {
+		return this.#sockets.get(ws) ?? this.#track(ws, ws.deserializeAttachment() as Attachment);
+	}
+
+	/** A socket closed or was closed: it gets nothing more, and its user may now be offline. */
+	#forget(ws: WebSocket): void {
+		const socket = this.#sockets.get(ws);
+		if (!socket) return;
+		this.#sockets.delete(ws);
+		this.#fanout.unsubscribe(ws);
+		this.#presence.remove(socket.userId, socket.away);
+		if (this.#presence.state(socket.userId) === 'offline') {
+			this.#members.markGone(socket.userId, this.#messages.lastSeq, Date.now());
+			this.#presence.touch(socket.userId);
+			this.#receiptChanges.add(socket.userId);
+			this.#typing.stop(socket.userId);
+		}
+		this.#scheduleState();
+	}
+
+	// ---- presence, typing and receipts: one coalesced frame at most every second ----
+
+	#noteReceipt(userId: string): void {
+		this.#receiptChanges.add(userId);
+		this.#scheduleState();
+	}
+
+	#scheduleState(at = 0): void {
+		const now = Date.now();
+		const due = Math.max(at, now + STATE_GATHER_MS, this.#lastStateAt + ROOM_STATE_INTERVAL_MS);
+		if (this.#stateTimer !== undefined) {
+			if (this.#stateDue <= due) return;
+			clearTimeout(this.#stateTimer);
+		}
+		this.#stateDue = due;
+		this.#stateTimer = setTimeout(() => this.#sendState(), due - now);
+	}
+
+	#sendState(): void {
+		this.#stateTimer = undefined;
+		const now = Date.now();
+		this.#lastStateAt = now;
+		this.#typing.expire(now);
+		this.#snapshot = null;
+
+		if (this.#presence.hasChanges) {
+			const members = this.#presence
+				.takeChanges()
+				.map((id) => this.#members.get(id))
+				.filter((m): m is Member => m !== undefined)
+				.map((m) => this.#presenceOf(m));
+			this.#fanout.broadcast({ type: 'presence', members });
+		}
+		const typing = this.#typing.takeChange();
+		if (typing) this.#fanout.broadcast({ type: 'typing', users: typing });
+		if (this.#receiptChanges.size > 0) {
+			const changed = [...this.#receiptChanges]
+				.map((id) => this.#members.get(id))
+				.filter((m): m is Member => m !== undefined);
+			this.#receiptChanges.clear();
+			if (this.#presence.connected <= RECEIPTS_LIVE_LIMIT) {
+				this.#fanout.broadcastEither(
+					{ type: 'receipt', receipts: changed.map((m) => receiptOf(m, true)) },
+					{ type: 'receipt', receipts: changed.map((m) => receiptOf(m, false)) },
+					(ws) => (this.#sockets.get(ws)?.receipts === false ? 'b' : 'a')
+				);
+			}
+		}
+		const expiry = this.#typing.nextExpiry();
+		if (expiry !== null) this.#scheduleState(expiry);
+	}
+
+	#presenceOf(member: Member): PresenceEntry {
+		const state = this.#presence.state(member.userId);
+		return {
+			userId: member.userId,
+			name: member.name,
+			state,
+			lastSeenAt: state === 'offline' ? member.lastSeenAt : null
+		};
+	}
+
+	/** The welcome frame, serialized, with the room's state as of now. */
+	#welcome(socket: Socket): string {
+		if (!this.#snapshot) {
+			const members = [...this.#members.all()];
+			const small = this.#presence.connected <= RECEIPTS_LIVE_LIMIT;
+			this.#snapshot = {
+				presence: JSON.stringify(members.map((m) => this.#presenceOf(m))),
+				receipts: small ? JSON.stringify(members.map((m) => receiptOf(m, true))) : '[]',
+				receiptsHidden: small ? JSON.stringify(members.map((m) => receiptOf(m, false))) : '[]'
+			};
+		}
+		const head = JSON.stringify({
+			type: 'welcome',
+			userId: socket.userId,
+			lastSeq: this.#messages.lastSeq,
+			rev: this.#messages.rev,
+			readSeq: this.#members.get(socket.userId)?.readSeq ?? 0,
+			readReceipts: socket.receipts,
+			typing: this.#typing.list()
+		});
+		const receipts = socket.receipts ? this.#snapshot.receipts : this.#snapshot.receiptsHidden;
+		return `${head.slice(0, -1)},"presence":${this.#snapshot.presence},"receipts":${receipts}}`;
 	}
 
 	// ---- helpers ----
 
-	#broadcast(frame: ServerFrame): void {
-		const data = JSON.stringify(frame);
-		for (const socket of this.ctx.getWebSockets()) {
-			try {
-				socket.send(data);
-			} catch {
-				// A socket that is closing will be cleaned up by webSocketClose.
-			}
-		}
+	/** The message an edit or reaction is about, or an error to the sender. */
+	#existing(ws: WebSocket, seq: number): ChatMessage | null {
+		const message = this.#messages.get(seq);
+		if (message && message.deletedAt === undefined) return message;
+		this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
+		return null;
+	}
+
+	#changed(message: ChatMessage | null): void {
+		if (message) this.#fanout.broadcast({ type: 'update', message });
+	}
+
+	/** The per-user budget for messages and changes, shared by all of their tabs. */
+	#allowChange(ws: WebSocket, socket: Socket, about: { clientId?: string; seq?: number }): boolean {
+		let bucket = this.#sendRates.get(socket.userId);
+		if (!bucket) this.#sendRates.set(socket.userId, (bucket = new TokenBucket(SEND_RATE)));
+		const wait = bucket.take();
+		if (wait === 0) return true;
+		const seconds = Math.ceil(wait / 1000);
+		this.#error(
+			ws,
+			ErrorCode.RateLimited,
+			`You are sending too fast. Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
+			{ ...about, retryAfterMs: wait }
+		);
+		return false;
+	}
+
+	#mentionsIn(body: string): string[] {
+		const names = mentionedUsernames(body);
+		if (names.length === 0) return [];
+		const { ids, unknown } = this.#members.idsOf(names);
+		if (unknown > 0) this.#refreshDirectory();
+		return ids;
+	}
+
+	#error(
+		ws: WebSocket,
+		code: string,
+		message: string,
+		extra: { clientId?: string; seq?: number; retryAfterMs?: number } = {}
+	): void {
+		this.#fanout.send(ws, { type: 'error', code, message, ...extra });
+	}
+
+	/** Learns members from D1 in the background, so mentions of people not yet here resolve. */
+	#refreshDirectory(): void {
+		const roomId = this.#roomId;
+		const now = Date.now();
+		if (!roomId || now - this.#directoryAt < DIRECTORY_TTL_MS) return;
+		this.#directoryAt = now;
+		this.ctx.waitUntil(
+			loadMemberDirectory(this.database, roomId)
+				.then((rows) => this.#members.learn(rows))
+				.catch((err: unknown) => console.warn('member directory refresh failed', err))
+		);
 	}
 
 	async #scheduleFlush(delayMs: number): Promise<void> {
 		if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-		const at = Date.now() + delayMs;
+		// While D1 is failing, new writes must not pull the retry forward and hammer it.
+		const at = Math.max(Date.now() + delayMs, this.#flushBackoffUntil);
 		// Keep an earlier alarm: pushing it back on every message would starve the flush.
 		if (this.#alarmAt !== null && this.#alarmAt <= at) return;
 		this.#alarmAt = at;
 		await this.ctx.storage.setAlarm(at);
-	}
-
-	#hasUnflushed(): boolean {
-		return (
-			this.#sql.exec('SELECT 1 FROM messages WHERE version > flushed_version LIMIT 1').toArray()
-				.length > 0
-		);
 	}
 
 	#rememberRoomId(roomId: string): void {
@@ -324,39 +673,18 @@ function userTag(userId: string): string {
 	return `user:${userId}`;
 }
 
-function toChatMessage(row: MessageRow): ChatMessage {
+function attachmentOf(socket: Socket): Attachment {
+	const { frames: _frames, ...attachment } = socket;
+	return attachment;
+}
+
+/** A member's receipt as one reader sees it: no read position unless both share them. */
+function receiptOf(member: Member, readerShares: boolean): ReceiptEntry {
 	return {
-		seq: row.seq,
-		clientId: row.client_id,
-		senderId: row.sender_id,
-		senderName: row.sender_name,
-		kind: row.kind,
-		body: row.body,
-		createdAt: row.created_at
+		userId: member.userId,
+		readSeq: readerShares && member.shareReceipts ? member.readSeq : null,
+		deliveredSeq: member.deliveredSeq
 	};
-}
-
-function toFlushRow(row: MessageRow): FlushRow {
-	return {
-		seq: row.seq,
-		clientId: row.client_id,
-		senderId: row.sender_id,
-		kind: row.kind,
-		body: row.body,
-		createdAt: row.created_at
-	};
-}
-
-function send(ws: WebSocket, frame: ServerFrame | ServerFrame[]): void {
-	try {
-		ws.send(JSON.stringify(frame));
-	} catch {
-		// The socket closed under us; its close handler tidies up.
-	}
-}
-
-function sendError(ws: WebSocket, error: ProtocolError, clientId?: string): void {
-	send(ws, { type: 'error', code: error.code, message: error.message, clientId });
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason = 'closing'): void {

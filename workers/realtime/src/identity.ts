@@ -4,25 +4,57 @@
 export const IdentityHeader = {
 	RoomId: 'x-parley-room-id',
 	UserId: 'x-parley-user-id',
-	UserName: 'x-parley-user-name'
+	UserName: 'x-parley-user-name',
+	Username: 'x-parley-username',
+	Role: 'x-parley-role',
+	ReadReceipts: 'x-parley-read-receipts'
 } as const;
 
-export type Identity = { roomId: string; userId: string; userName: string };
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+export type Identity = {
+	roomId: string;
+	userId: string;
+	/** Display name. */
+	userName: string;
+	/** Lower-cased username, for `@mentions`. */
+	username: string;
+	/** The membership's role in D1 when the socket opened: who may delete others' messages. */
+	role: MemberRole;
+	/** The user's privacy setting: off means they neither send nor see read receipts. */
+	readReceipts: boolean;
+};
+
+export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
+	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts'>>;
+
+const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
 
 export function readIdentity(headers: Headers): Identity | null {
 	const roomId = headers.get(IdentityHeader.RoomId);
 	const userId = headers.get(IdentityHeader.UserId);
 	const userName = headers.get(IdentityHeader.UserName);
 	if (!roomId || !userId || userName === null) return null;
-	return { roomId, userId, userName: decodeURIComponent(userName) };
+	const role = headers.get(IdentityHeader.Role) ?? 'member';
+	return {
+		roomId,
+		userId,
+		userName: decodeURIComponent(userName),
+		username: (headers.get(IdentityHeader.Username) ?? '').toLowerCase(),
+		role: ROLES.includes(role) ? (role as MemberRole) : 'member',
+		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0'
+	};
 }
 
 /** Copies `request` with exactly the identity given, dropping any identity header it came with. */
-export function withIdentity(request: Request, identity: Identity): Request {
+export function withIdentity(request: Request, identity: IdentityInput): Request {
 	const headers = new Headers(request.headers);
 	headers.set(IdentityHeader.RoomId, identity.roomId);
 	headers.set(IdentityHeader.UserId, identity.userId);
 	// Header values are ByteStrings; display names are not.
 	headers.set(IdentityHeader.UserName, encodeURIComponent(identity.userName));
+	headers.set(IdentityHeader.Username, identity.username ?? '');
+	headers.set(IdentityHeader.Role, identity.role ?? 'member');
+	headers.set(IdentityHeader.ReadReceipts, identity.readReceipts === false ? '0' : '1');
 	return new Request(request, { headers });
 }

@@ -16,7 +16,31 @@ const MIGRATIONS: string[] = [
 	 );
 	 CREATE UNIQUE INDEX messages_client ON messages (sender_id, client_id);
 	 CREATE INDEX messages_unflushed ON messages (seq) WHERE version > flushed_version;`,
-	`ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';`
+	`ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';`,
+	`ALTER TABLE messages ADD COLUMN reply_to_seq INTEGER;
+	 ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+	 ALTER TABLE messages ADD COLUMN reactions TEXT NOT NULL DEFAULT '{}';
+	 ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+	 ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+	 -- The room's change counter at the row's last change: a reconnecting client asks for the
+	 -- changes after the last one it saw (edits, deletions, reactions of messages it already has).
+	 ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+	 UPDATE messages SET rev = seq;
+	 CREATE INDEX messages_rev ON messages (rev);
+	 -- Everyone who has connected (or whom the directory refresh found): mention lookup, read and
+	 -- delivery positions, last seen. Presence itself lives in memory and socket attachments.
+	 CREATE TABLE members (
+	   user_id TEXT PRIMARY KEY,
+	   username TEXT NOT NULL DEFAULT '',
+	   name TEXT NOT NULL DEFAULT '',
+	   share_receipts INTEGER NOT NULL DEFAULT 1,
+	   read_seq INTEGER NOT NULL DEFAULT 0,
+	   -- The read_seq D1 has; the flush copies read_seq while it is ahead.
+	   read_flushed INTEGER NOT NULL DEFAULT 0,
+	   delivered_seq INTEGER NOT NULL DEFAULT 0,
+	   last_seen_at INTEGER
+	 );
+	 CREATE INDEX members_username ON members (username);`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

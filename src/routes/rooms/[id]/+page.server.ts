@@ -1,12 +1,13 @@
 import { error, redirect } from '@sveltejs/kit';
 import { getDb, platformEnv } from '$lib/server/db';
-import { readHistory } from '$lib/server/history';
+import { readHistory, readHistoryAround } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
+import { listRoomMembers } from '$lib/server/room-members';
 import { getMembership, getRoom, grantMembership } from '$lib/server/rooms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, platform, url }) => {
-	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
+	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
 	const [room, membership] = await Promise.all([
@@ -16,8 +17,31 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 	if (!room || (!membership && room.kind !== 'public')) error(404, 'This room does not exist.');
 	const summary = { id: room.id, name: room.name, kind: room.kind, memberCount: room.memberCount };
 	if (!membership) return { room: summary, member: false as const };
-	const history = await readHistory(db, roomStub(env.ROOMS, room.id), room.id, {});
-	return { room: summary, member: true as const, history };
+
+	// `?m=seq` links to one message: the history around it, instead of the newest.
+	const jumpTo = /^\d{1,15}$/.test(url.searchParams.get('m') ?? '')
+		? Math.max(1, Number(url.searchParams.get('m')))
+		: null;
+	const stub = roomStub(env.ROOMS, room.id);
+	const [history, members] = await Promise.all([
+		jumpTo !== null
+			? readHistoryAround(db, stub, room.id, jumpTo)
+			: readHistory(db, stub, room.id, {}).then((page) => ({
+					messages: page.messages,
+					hasOlder: page.hasMore,
+					hasNewer: false
+				})),
+		listRoomMembers(db, room.id)
+	]);
+	return {
+		room: summary,
+		member: true as const,
+		history,
+		members,
+		jumpTo,
+		readSeq: membership.lastReadSeq,
+		role: membership.role
+	};
 };
 
 export const actions: Actions = {

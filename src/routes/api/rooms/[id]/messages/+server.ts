@@ -1,7 +1,7 @@
 import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
-import { HISTORY_PAGE_SIZE, readHistory } from '$lib/server/history';
+import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
 import { getMembership } from '$lib/server/rooms';
 import type { RequestHandler } from './$types';
@@ -12,6 +12,7 @@ const SeqParam = v.optional(
 const Query = v.object({
 	before: SeqParam,
 	after: SeqParam,
+	around: SeqParam,
 	limit: v.optional(
 		v.pipe(
 			v.string(),
@@ -23,19 +24,25 @@ const Query = v.object({
 	)
 });
 
-/** A page of history: `?before=seq` pages backwards, `?after=seq` forwards, neither is the newest. */
+/**
+ * A page of history: `?before=seq` pages backwards, `?after=seq` forwards, neither is the newest;
+ * `?around=seq` is the window around one message (with `hasOlder` and `hasNewer`).
+ */
 export const GET: RequestHandler = async ({ locals, params, platform, url }) => {
 	if (!locals.user) error(401, 'Sign in first.');
 	const query = v.safeParse(Query, Object.fromEntries(url.searchParams));
 	if (!query.success) error(400, `Bad query: ${query.issues[0].message}`);
-	if (query.output.before !== undefined && query.output.after !== undefined) {
-		error(400, 'Use either "before" or "after", not both.');
-	}
+	const { limit, around, ...cursor } = query.output;
+	const cursors = [cursor.before, cursor.after, around].filter((c) => c !== undefined);
+	if (cursors.length > 1) error(400, 'Use one of "before", "after" or "around".');
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
 	// Not a member and no such room look the same, so room ids cannot be probed.
 	if (!(await getMembership(db, params.id, locals.user.id)))
 		error(404, 'This room does not exist.');
-	const { limit, ...cursor } = query.output;
-	return json(await readHistory(db, roomStub(env.ROOMS, params.id), params.id, cursor, limit));
+	const room = roomStub(env.ROOMS, params.id);
+	if (around !== undefined) {
+		return json(await readHistoryAround(db, room, params.id, Math.max(1, around), limit));
+	}
+	return json(await readHistory(db, room, params.id, cursor, limit));
 };

@@ -1,0 +1,54 @@
+import AxeBuilder from '@axe-core/playwright';
+import {
+	devices,
+	expect,
+	type Browser,
+	type BrowserContextOptions,
+	type Page
+} from '@playwright/test';
+import { register, type Persona } from './support';
+
+export const SIZES: Record<'desktop' | 'phone', BrowserContextOptions> = {
+	desktop: { viewport: { width: 1280, height: 800 } },
+	phone: { ...devices['Pixel 7'] }
+};
+
+/** A signed-in page at a given screen size, in a browser context of its own. */
+export async function personAt(
+	browser: Browser,
+	who: Persona,
+	size: keyof typeof SIZES,
+	options: BrowserContextOptions = {}
+): Promise<Page> {
+	const context = await browser.newContext({ ...SIZES[size], ...options });
+	const page = await context.newPage();
+	await register(page, who);
+	return page;
+}
+
+/** Fails with a readable list when axe finds serious or critical problems on the page as shown. */
+export async function expectNoSeriousA11yViolations(page: Page, screen: string): Promise<void> {
+	const results = await new AxeBuilder({ page }).analyze();
+	const serious = results.violations.filter(
+		(v) => v.impact === 'serious' || v.impact === 'critical'
+	);
+	const report = serious.map(
+		(v) =>
+			`${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`
+	);
+	expect(report, `accessibility problems on ${screen}`).toEqual([]);
+}
+
+export async function createRoom(page: Page, name: string): Promise<string> {
+	await page.goto('/');
+	await page.getByLabel('New room').fill(name);
+	await page.getByRole('button', { name: 'Create room' }).click();
+	await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+	return new URL(page.url()).pathname;
+}
+
+/** Matches a page URL by its path exactly (query and hash ignored). */
+export function at(path: string): RegExp {
+	const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	return new RegExp(`^[a-z]+://[^/]+${escaped}(?:[?#].*)?$`);
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { describePresence, describeTyping } from '$lib/client/presence-labels';
+
+describe('describeTyping', () => {
+	it('names one or two people typing, and says "several" beyond that', () => {
+		expect(describeTyping([])).toBeNull();
+		expect(describeTyping(['Alice'])).toBe('Alice is typing…');
+		expect(describeTyping(['Alice', 'Bob'])).toBe('Alice and Bob are typing…');
+		expect(describeTyping(['Alice', 'Bob', 'Carol'])).toBe('Several people are typing…');
+	});
+});
+
+describe('describePresence', () => {
+	const now = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+	it('says online and away as they are, and how long ago an offline member was last seen', () => {
+		expect(describePresence('online', null, now)).toBe('Online');
+		expect(describePresence('away', null, now)).toBe('Away');
+		expect(describePresence('offline', null, now)).toBe('Offline');
+		expect(describePresence('offline', now - 20_000, now)).toBe('Last seen just now');
+		expect(describePresence('offline', now - 5 * 60_000, now)).toBe('Last seen 5 min ago');
+		expect(describePresence('offline', now - 60 * 60_000, now)).toBe('Last seen 1 hour ago');
+		expect(describePresence('offline', now - 30 * 60 * 60_000, now)).toBe('Last seen yesterday');
+		expect(describePresence('offline', now - 10 * 24 * 60 * 60_000, now)).toMatch(/^Last seen \S+/);
+	});
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+	isReactionEmoji,
+	mentionedUsernames,
+	parseServerPayload,
+	splitMentions
+} from '$lib/protocol';
+
+describe('mentions', () => {
+	it('finds each @username once, lower-cased, ignoring e-mail addresses and sentence dots', () => {
+		expect(mentionedUsernames('@Bob and @carol.x, see @bob. Mail me at a@b.example')).toEqual([
+			'bob',
+			'carol.x'
+		]);
+		expect(mentionedUsernames('no mentions here')).toEqual([]);
+		expect(mentionedUsernames('@ab is too short')).toEqual([]);
+	});
+
+	it('splits a body into text and mentions that join back into the same text', () => {
+		const body = 'Hi @Bob, meet @carol.';
+		const segments = splitMentions(body);
+		expect(segments.map((s) => s.text).join('')).toBe(body);
+		expect(segments.filter((s) => s.mention).map((s) => s.mention)).toEqual(['bob', 'carol']);
+	});
+});
+
+describe('reactions', () => {
+	it('accepts one emoji, with skin tones, variation selectors and ZWJ sequences', () => {
+		for (const emoji of ['👍', '👍🏽', '❤️', '👩‍💻', '🇫🇷', '1️⃣']) {
+			expect(isReactionEmoji(emoji), emoji).toBe(true);
+		}
+	});
+
+	it('refuses words, digits, several emoji and empty text', () => {
+		for (const text of ['lol', '1', '👍👍', '', 'a👍', ' 👍']) {
+			expect(isReactionEmoji(text), JSON.stringify(text)).toBe(false);
+		}
+	});
+});
+
+describe('parseServerPayload', () => {
+	it('accepts a frame or an array of frames and skips frame types it does not know', () => {
+		const parsed = parseServerPayload(
+			JSON.stringify([
+				{ type: 'ack', clientId: 'c1', seq: 1 },
+				{ type: 'from_the_future', anything: true },
+				{ type: 'typing', users: [] }
+			])
+		);
+		expect(parsed.ok && parsed.frame.map((f) => f.type)).toEqual(['ack', 'typing']);
+		const single = parseServerPayload('{"type":"ack","clientId":"c1","seq":1}');
+		expect(single.ok && single.frame).toHaveLength(1);
+	});
+
+	it('refuses a known frame with the wrong shape', () => {
+		expect(parseServerPayload('{"type":"ack","clientId":"c1","seq":"one"}').ok).toBe(false);
+		expect(parseServerPayload('not json').ok).toBe(false);
+	});
+});

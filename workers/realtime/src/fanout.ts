@@ -1,0 +1,101 @@
+import type { ServerFrame } from '../../../src/lib/protocol';
+
+/**
+ * Sends frames to the room's sockets, coalesced: frames queued while the object is busy go out
+ * together as one array per socket on the next turn of the event loop. Under load a turn handles
+ * many incoming frames, so one outgoing payload carries many events: the object's per-socket cost
+ * is paid per batch, not per message. At rest a batch holds one frame and leaves at once.
+ *
+ * Each broadcast frame is serialized once, whatever the number of sockets. A socket gets its own
+ * frames (acks, errors) first in a batch, then the broadcast ones.
+ */
+export class Fanout {
+	#sockets = new Set<WebSocket>();
+	#shared: string[] = [];
+	#direct = new Map<WebSocket, string[]>();
+	#scheduled = false;
+
+	get size(): number {
+		return this.#sockets.size;
+	}
+
+	/** From the next batch on, this socket gets every broadcast. */
+	subscribe(ws: WebSocket): void {
+		this.#sockets.add(ws);
+	}
+
+	unsubscribe(ws: WebSocket): void {
+		this.#sockets.delete(ws);
+		this.#direct.delete(ws);
+	}
+
+	broadcast(frame: ServerFrame): void {
+		this.#shared.push(JSON.stringify(frame));
+		this.#schedule();
+	}
+
+	/**
+	 * A frame that comes in two versions: `pick` chooses, per socket, which one it gets (e.g. with
+	 * or without read positions, by the reader's privacy setting).
+	 */
+	broadcastEither(a: ServerFrame, b: ServerFrame, pick: (ws: WebSocket) => 'a' | 'b'): void {
+		const json = { a: JSON.stringify(a), b: JSON.stringify(b) };
+		for (const ws of this.#sockets) this.#queueDirect(ws, json[pick(ws)]);
+		this.#schedule();
+	}
+
+	send(ws: WebSocket, frame: ServerFrame): void {
+		this.#queueDirect(ws, JSON.stringify(frame));
+		this.#schedule();
+	}
+
+	/** Sends everything queued now, e.g. before a new subscriber's snapshot is taken. */
+	flush(): void {
+		this.#scheduled = false;
+		const shared = this.#shared;
+		const direct = this.#direct;
+		if (shared.length === 0 && direct.size === 0) return;
+		this.#shared = [];
+		this.#direct = new Map();
+		const sharedPayload =
+			shared.length === 0 ? '' : shared.length === 1 ? shared[0]! : `[${shared.join(',')}]`;
+		const sharedList = shared.join(',');
+		for (const ws of this.#sockets) {
+			const own = direct.get(ws);
+			if (own) {
+				direct.delete(ws);
+				if (sharedList) own.push(sharedList);
+				deliver(ws, own.length === 1 ? own[0]! : `[${own.join(',')}]`);
+			} else if (sharedPayload) {
+				deliver(ws, sharedPayload);
+			}
+		}
+		// Sockets that are not subscribed (closing ones) still get what was addressed to them.
+		for (const [ws, own] of direct) deliver(ws, own.length === 1 ? own[0]! : `[${own.join(',')}]`);
+	}
+
+	#queueDirect(ws: WebSocket, json: string): void {
+		const queue = this.#direct.get(ws);
+		if (queue) queue.push(json);
+		else this.#direct.set(ws, [json]);
+	}
+
+	#schedule(): void {
+		if (this.#scheduled) return;
+		this.#scheduled = true;
+		setTimeout(() => this.flush(), 0);
+	}
+}
+
+/** Sends serialized frames right away, outside any batch (a hello's welcome and backlog). */
+export function sendNow(ws: WebSocket, json: string): void {
+	deliver(ws, json);
+}
+
+function deliver(ws: WebSocket, data: string): void {
+	try {
+		ws.send(data);
+	} catch {
+		// The socket closed under us; its close handler tidies up.
+	}
+}

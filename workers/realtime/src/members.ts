@@ -1,0 +1,191 @@
+import type { ReadPosition } from './flush';
+
+export type Member = {
+	userId: string;
+	/** Lower-cased, for `@mentions`; empty until known. */
+	username: string;
+	name: string;
+	shareReceipts: boolean;
+	readSeq: number;
+	readFlushed: number;
+	deliveredSeq: number;
+	lastSeenAt: number | null;
+};
+
+type MemberRow = {
+	user_id: string;
+	username: string;
+	name: string;
+	share_receipts: number;
+	read_seq: number;
+	read_flushed: number;
+	delivered_seq: number;
+	last_seen_at: number | null;
+};
+
+/**
+ * The people the room knows: from their sockets and from the member directory in D1. Holds what
+ * must outlive a socket (read and delivery positions, last seen) in the object's SQLite, with an
+ * in-memory copy so lookups on the hot path never touch storage.
+ */
+export class MemberStore {
+	#sql: SqlStorage;
+	#members = new Map<string, Member>();
+	#byUsername = new Map<string, string>();
+
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+		for (const row of sql.exec<MemberRow>('SELECT * FROM members')) this.#cache(fromRow(row));
+	}
+
+	get(userId: string): Member | undefined {
+		return this.#members.get(userId);
+	}
+
+	all(): IterableIterator<Member> {
+		return this.#members.values();
+	}
+
+	/** Records who a connecting user is; writes only when something changed. */
+	identify(
+		userId: string,
+		who: { username: string; name: string; shareReceipts: boolean },
+		now: number
+	): Member {
+		const known = this.#members.get(userId);
+		const member: Member = known
+			? { ...known, ...who, username: who.username || known.username, lastSeenAt: now }
+			: {
+					userId,
+					...who,
+					readSeq: 0,
+					readFlushed: 0,
+					deliveredSeq: 0,
+					lastSeenAt: now
+				};
+		this.#sql.exec(
+			`INSERT INTO members (user_id, username, name, share_receipts, last_seen_at)
+			 VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, name = excluded.name,
+			   share_receipts = excluded.share_receipts, last_seen_at = excluded.last_seen_at`,
+			userId,
+			member.username,
+			member.name,
+			member.shareReceipts ? 1 : 0,
+			now
+		);
+		this.#cache(member);
+		return member;
+	}
+
+	/** Adds or renames members found in D1's member list, keeping what the room knows of them. */
+	learn(rows: { userId: string; username: string; name: string }[]): void {
+		for (const row of rows) {
+			const known = this.#members.get(row.userId);
+			const username = row.username.toLowerCase();
+			if (known && known.username === username && known.name === row.name) continue;
+			this.#sql.exec(
+				`INSERT INTO members (user_id, username, name) VALUES (?, ?, ?)
+				 ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, name = excluded.name`,
+				row.userId,
+				username,
+				row.name
+			);
+			this.#cache(
+				known
+					? { ...known, username, name: row.name }
+					: {
+							userId: row.userId,
+							username,
+							name: row.name,
+							shareReceipts: true,
+							readSeq: 0,
+							readFlushed: 0,
+							deliveredSeq: 0,
+							lastSeenAt: null
+						}
+			);
+		}
+	}
+
+	/** The ids of the mentioned usernames that belong to members. */
+	idsOf(usernames: string[]): { ids: string[]; unknown: number } {
+		const ids: string[] = [];
+		let unknown = 0;
+		for (const name of usernames) {
+			const id = this.#byUsername.get(name);
+			if (id) ids.push(id);
+			else unknown++;
+		}
+		return { ids, unknown };
+	}
+
+	/** Moves a read position forward (never back). Returns whether it moved. */
+	markRead(userId: string, seq: number): boolean {
+		const member = this.#members.get(userId);
+		if (!member || seq <= member.readSeq) return false;
+		member.readSeq = seq;
+		this.#sql.exec('UPDATE members SET read_seq = ? WHERE user_id = ?', seq, userId);
+		return true;
+	}
+
+	/** Their last socket closed: everything so far reached them, and this is when we last saw them. */
+	markGone(userId: string, deliveredSeq: number, now: number): void {
+		const member = this.#members.get(userId);
+		if (!member) return;
+		member.deliveredSeq = Math.max(member.deliveredSeq, deliveredSeq);
+		member.lastSeenAt = now;
+		this.#sql.exec(
+			'UPDATE members SET delivered_seq = ?, last_seen_at = ? WHERE user_id = ?',
+			member.deliveredSeq,
+			now,
+			userId
+		);
+	}
+
+	unflushedReads(limit: number): ReadPosition[] {
+		const reads: ReadPosition[] = [];
+		for (const member of this.#members.values()) {
+			if (member.readSeq > member.readFlushed) {
+				reads.push({ userId: member.userId, readSeq: member.readSeq });
+				if (reads.length >= limit) break;
+			}
+		}
+		return reads;
+	}
+
+	markReadsFlushed(reads: ReadPosition[]): void {
+		for (const read of reads) {
+			const member = this.#members.get(read.userId);
+			if (!member || member.readFlushed >= read.readSeq) continue;
+			member.readFlushed = read.readSeq;
+			this.#sql.exec(
+				'UPDATE members SET read_flushed = ? WHERE user_id = ?',
+				read.readSeq,
+				read.userId
+			);
+		}
+	}
+
+	#cache(member: Member): void {
+		const previous = this.#members.get(member.userId);
+		if (previous?.username && this.#byUsername.get(previous.username) === member.userId) {
+			this.#byUsername.delete(previous.username);
+		}
+		this.#members.set(member.userId, member);
+		if (member.username) this.#byUsername.set(member.username, member.userId);
+	}
+}
+
+function fromRow(row: MemberRow): Member {
+	return {
+		userId: row.user_id,
+		username: row.username,
+		name: row.name,
+		shareReceipts: row.share_receipts === 1,
+		readSeq: row.read_seq,
+		readFlushed: row.read_flushed,
+		deliveredSeq: row.delivered_seq,
+		lastSeenAt: row.last_seen_at
+	};
+}

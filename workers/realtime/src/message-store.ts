@@ -1,0 +1,283 @@
+// The room's messages in its own SQLite: the acknowledgement point, the source of catch-up
+// backlogs and of the not-yet-flushed tail that history pages merge over D1.
+import { REPLY_SNIPPET_LENGTH, type ChatMessage, type Reactions } from '../../../src/lib/protocol';
+import { parseMentionList, parseReactionMap } from '../../../src/lib/protocol/stored';
+import type { FlushRow } from './flush';
+
+type MessageRow = {
+	seq: number;
+	client_id: string;
+	sender_id: string | null;
+	sender_name: string;
+	kind: 'text' | 'system';
+	body: string;
+	created_at: number;
+	reply_to_seq: number | null;
+	mentions: string;
+	reactions: string;
+	edited_at: number | null;
+	deleted_at: number | null;
+	rev: number;
+	version: number;
+	r_sender_name: string | null;
+	r_body: string | null;
+	r_deleted_at: number | null;
+};
+
+const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
+	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.rev, m.version,
+	r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at
+	FROM messages m LEFT JOIN messages r ON r.seq = m.reply_to_seq`;
+
+export type NewMessage = {
+	clientId: string;
+	senderId: string | null;
+	senderName: string;
+	kind: 'text' | 'system';
+	body: string;
+	replyTo?: ChatMessage;
+	mentions?: string[];
+};
+
+export type MessageChange = {
+	body?: string;
+	mentions?: string[];
+	reactions?: Reactions;
+	editedAt?: number;
+	deletedAt?: number;
+};
+
+export class MessageStore {
+	#sql: SqlStorage;
+	#lastSeq: number;
+	#rev: number;
+
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+		const row = sql
+			.exec<{ seq: number; rev: number }>(
+				'SELECT coalesce(max(seq), 0) AS seq, coalesce(max(rev), 0) AS rev FROM messages'
+			)
+			.one();
+		this.#lastSeq = row.seq;
+		this.#rev = row.rev;
+	}
+
+	get lastSeq(): number {
+		return this.#lastSeq;
+	}
+
+	/** The room's change counter: bumped by every new message and every change to one. */
+	get rev(): number {
+		return this.#rev;
+	}
+
+	get(seq: number): ChatMessage | null {
+		const row = this.#sql.exec<MessageRow>(`${SELECT} WHERE m.seq = ?`, seq).toArray()[0];
+		return row ? toChatMessage(row) : null;
+	}
+
+	/** The seq a sender's `clientId` already has: resends are answered with it. */
+	seqOf(senderId: string | null, clientId: string): number | null {
+		const row = this.#sql
+			.exec<{ seq: number }>(
+				senderId === null
+					? 'SELECT seq FROM messages WHERE sender_id IS NULL AND client_id = ?'
+					: 'SELECT seq FROM messages WHERE sender_id = ? AND client_id = ?',
+				...(senderId === null ? [clientId] : [senderId, clientId])
+			)
+			.toArray()[0];
+		return row ? row.seq : null;
+	}
+
+	/**
+	 * Gives a message the next seq and stores it. Storage calls are synchronous, so no other frame
+	 * can take the same seq in between; the output gate holds whatever is sent after this until the
+	 * write is durable.
+	 */
+	append(input: NewMessage, now: number): ChatMessage {
+		const seq = this.#lastSeq + 1;
+		const rev = this.#rev + 1;
+		const mentions = input.mentions ?? [];
+		this.#sql.exec(
+			`INSERT INTO messages (seq, client_id, sender_id, sender_name, kind, body, created_at,
+			   reply_to_seq, mentions, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			seq,
+			input.clientId,
+			input.senderId,
+			input.senderName,
+			input.kind,
+			input.body,
+			now,
+			input.replyTo?.seq ?? null,
+			JSON.stringify(mentions),
+			rev
+		);
+		this.#lastSeq = seq;
+		this.#rev = rev;
+		const message: ChatMessage = {
+			seq,
+			clientId: input.clientId,
+			senderId: input.senderId,
+			senderName: input.senderName,
+			kind: input.kind,
+			body: input.body,
+			createdAt: now,
+			rev
+		};
+		if (input.replyTo) message.replyTo = previewOf(input.replyTo);
+		if (mentions.length > 0) message.mentions = mentions;
+		return message;
+	}
+
+	/** Applies a change to a message in place (its seq, and so its order, never changes). */
+	update(seq: number, change: MessageChange): ChatMessage | null {
+		const rev = this.#rev + 1;
+		const columns: [string, string | number][] = [];
+		if (change.body !== undefined) columns.push(['body', change.body]);
+		if (change.mentions) columns.push(['mentions', JSON.stringify(change.mentions)]);
+		if (change.reactions) columns.push(['reactions', JSON.stringify(change.reactions)]);
+		if (change.editedAt !== undefined) columns.push(['edited_at', change.editedAt]);
+		if (change.deletedAt !== undefined) columns.push(['deleted_at', change.deletedAt]);
+		const sets = columns.map(([column]) => `, ${column} = ?`).join('');
+		const cursor = this.#sql.exec(
+			`UPDATE messages SET rev = ?, version = version + 1${sets} WHERE seq = ?`,
+			rev,
+			...columns.map(([, value]) => value),
+			seq
+		);
+		if (cursor.rowsWritten === 0) return null;
+		this.#rev = rev;
+		return this.get(seq);
+	}
+
+	/** What a client that has everything up to `lastSeq` missed, oldest first. */
+	after(lastSeq: number, upTo: number, limit: number): ChatMessage[] {
+		return this.#sql
+			.exec<MessageRow>(
+				`${SELECT} WHERE m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`,
+				lastSeq,
+				upTo,
+				limit
+			)
+			.toArray()
+			.map(toChatMessage);
+	}
+
+	/** Messages up to `upToSeq` that changed after `sinceRev`, in the order they changed. */
+	changedSince(sinceRev: number, untilRev: number, upToSeq: number, limit: number): ChatMessage[] {
+		return this.#sql
+			.exec<MessageRow>(
+				`${SELECT} WHERE m.rev > ? AND m.rev <= ? AND m.seq <= ? ORDER BY m.rev LIMIT ?`,
+				sinceRev,
+				untilRev,
+				upToSeq,
+				limit
+			)
+			.toArray()
+			.map(toChatMessage);
+	}
+
+	/** Messages D1 may not have yet (or has an older version of), in a seq range. */
+	unflushed(range: { before?: number; after?: number; limit: number }): ChatMessage[] {
+		const before = range.before ?? Number.MAX_SAFE_INTEGER;
+		const after = range.after ?? -1;
+		const order = range.after !== undefined ? 'ASC' : 'DESC';
+		return this.#sql
+			.exec<MessageRow>(
+				`${SELECT} WHERE m.version > m.flushed_version AND m.seq < ? AND m.seq > ?
+				 ORDER BY m.seq ${order} LIMIT ?`,
+				before,
+				after,
+				range.limit
+			)
+			.toArray()
+			.map(toChatMessage);
+	}
+
+	/** The next batch for D1, oldest first, each with the version being copied. */
+	toFlush(limit: number): FlushRow[] {
+		return this.#sql
+			.exec<MessageRow>(
+				`${SELECT} WHERE m.version > m.flushed_version ORDER BY m.seq LIMIT ?`,
+				limit
+			)
+			.toArray()
+			.map(toFlushRow);
+	}
+
+	/** Marks the versions that reached D1; a row changed meanwhile stays due. */
+	markFlushed(rows: FlushRow[]): void {
+		for (const row of rows) {
+			this.#sql.exec(
+				'UPDATE messages SET flushed_version = ? WHERE seq = ? AND flushed_version < ?',
+				row.version,
+				row.seq,
+				row.version
+			);
+		}
+	}
+
+	hasUnflushed(): boolean {
+		return (
+			this.#sql.exec('SELECT 1 FROM messages WHERE version > flushed_version LIMIT 1').toArray()
+				.length > 0
+		);
+	}
+}
+
+export function previewOf(message: ChatMessage): NonNullable<ChatMessage['replyTo']> {
+	const deleted = message.deletedAt !== undefined;
+	return {
+		seq: message.seq,
+		senderName: message.senderName,
+		snippet: deleted ? '' : message.body.slice(0, REPLY_SNIPPET_LENGTH),
+		deleted
+	};
+}
+
+function toChatMessage(row: MessageRow): ChatMessage {
+	const message: ChatMessage = {
+		seq: row.seq,
+		clientId: row.client_id,
+		senderId: row.sender_id,
+		senderName: row.sender_name,
+		kind: row.kind,
+		body: row.body,
+		createdAt: row.created_at,
+		rev: row.rev
+	};
+	if (row.reply_to_seq !== null) {
+		const deleted = row.r_deleted_at !== null;
+		message.replyTo = {
+			seq: row.reply_to_seq,
+			senderName: row.r_sender_name ?? '',
+			snippet: deleted ? '' : (row.r_body ?? '').slice(0, REPLY_SNIPPET_LENGTH),
+			deleted
+		};
+	}
+	const mentions = parseMentionList(row.mentions);
+	if (mentions.length > 0) message.mentions = mentions;
+	const reactions = parseReactionMap(row.reactions);
+	if (Object.keys(reactions).length > 0) message.reactions = reactions;
+	if (row.edited_at !== null) message.editedAt = row.edited_at;
+	if (row.deleted_at !== null) message.deletedAt = row.deleted_at;
+	return message;
+}
+
+function toFlushRow(row: MessageRow): FlushRow {
+	return {
+		seq: row.seq,
+		version: row.version,
+		clientId: row.client_id,
+		senderId: row.sender_id,
+		kind: row.kind,
+		body: row.body,
+		replyToSeq: row.reply_to_seq,
+		mentions: row.mentions,
+		reactions: row.reactions,
+		createdAt: row.created_at,
+		editedAt: row.edited_at,
+		deletedAt: row.deleted_at
+	};
+}
