@@ -3,6 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SEND_RATE } from '../../src/lib/protocol/index.ts';
 import type { Account } from '../lib/parley-client.ts';
 import { BenchClient, Hub } from './client.ts';
 import { log } from './log.ts';
@@ -48,9 +49,15 @@ function body(n: number): string {
 	return `Bench message ${n}: the quick brown fox jumps over the lazy dog.`;
 }
 
-/** Spreads `count` senders evenly over the clients. */
-function pickSenders(clients: BenchClient[], count: number): BenchClient[] {
-	const n = Math.max(1, Math.min(count, clients.length));
+/**
+ * Spreads `count` senders evenly over the clients; more if the rate would push one sender past the
+ * room's per-user send limit (the bench measures the room, not its rate limiter).
+ */
+function pickSenders(clients: BenchClient[], count: number, rate: number): BenchClient[] {
+	const needed = Math.ceil(rate / (SEND_RATE.perSecond * 0.8));
+	if (needed > count)
+		log(`${needed} senders instead of ${count}: ${rate} msg/s within the send limit`);
+	const n = Math.max(1, Math.min(Math.max(count, needed), clients.length));
 	const step = clients.length / n;
 	return Array.from({ length: n }, (_, i) => clients[Math.floor(i * step)]!);
 }
@@ -289,7 +296,7 @@ async function constantRate(name: string, ctx: Context, s: Settings): Promise<Re
 	try {
 		const { connected, failed, ms } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
+		const senders = pickSenders(connected, s.senders, s.rate);
 		const recorder = new Recorder(Math.ceil(s.rate * s.duration) + 1, s.clients, s.duration + 30);
 		session.hub.recorder = recorder;
 		session.hub.resetCounters();
@@ -326,7 +333,6 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 	try {
 		const { connected, failed } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
 		const started = performance.now();
 		const steps: Result[] = [];
 		let best: { step: Result; recorder: Recorder } | null = null;
@@ -334,6 +340,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 		let rate = s.rate;
 		for (let i = 0; i < SATURATION_MAX_STEPS; i++) {
 			if (performance.now() - started > SATURATION_BUDGET_MS) break;
+			const senders = pickSenders(connected, s.senders, rate);
 			const recorder = new Recorder(Math.ceil(rate * s.duration) + 1, s.clients, s.duration + 30);
 			session.hub.recorder = recorder;
 			for (const client of connected) client.baseSeq = client.lastSeq;
@@ -344,6 +351,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 			const f = figures(recorder, connected, session.hub);
 			const step: Result = {
 				rate,
+				senders: senders.length,
 				sent: f.sent,
 				deliveriesPerSec: f.deliveriesPerSec,
 				p50: f.p50,
@@ -384,7 +392,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 			deliveriesPerSec: best.step.deliveriesPerSec,
 			peakDeliveriesPerSec: best.step.deliveriesPerSec,
 			peakRate: best.step.rate,
-			senders: senders.length,
+			senders: best.step.senders,
 			stepS: s.duration,
 			connectFailures: failed,
 			duplicates: session.hub.duplicates,
@@ -468,7 +476,7 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 	try {
 		const { connected, failed } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
+		const senders = pickSenders(connected, s.senders, s.rate);
 		const sendMs = Math.max(s.duration * 1000, DROP_AFTER_MS + 5000);
 		const recorder = new Recorder(Math.ceil((s.rate * sendMs) / 1000) + 1, s.clients, 90);
 		session.hub.recorder = recorder;
