@@ -3,11 +3,13 @@
 // heartbeats), and counting what arrives without a per-receipt allocation where it can.
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { PING } from '../../src/lib/protocol/index.ts';
 import { openRoomSocket, UpgradeError, type Account } from '../lib/parley-client.ts';
 import type { Recorder } from './recorder.ts';
 
 type Json = { [key: string]: unknown };
+
+/** The heartbeat the room answers with a pong without waking (PING in the protocol module). */
+const PING = '{"type":"ping"}';
 type Frame = Json & { type: string };
 
 const CACHE_SLOTS = 16;
