@@ -556,7 +556,9 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
  * prices the room's work: idle, one upgrade through the door (with hello and welcome), one message
  * in a room of one, and each further copy of a message broadcast to a room of `clients`.
  */
-const COST_MESSAGES = 60;
+const COST_MESSAGES = 40;
+/** One sender, kept under the room's per-user send limit. */
+const COST_RATE = 4;
 
 async function serverMs(ctx: Context): Promise<{ proxy: number; workers: number } | null> {
 	if (!ctx.serverPid) return null;
@@ -599,7 +601,7 @@ async function costScenario(ctx: Context, s: Settings): Promise<Result> {
 		session.hub.recorder = alone;
 		const lonely = aboveIdle(
 			await window(async () => {
-				await pace(alone, [first!], 10, (COST_MESSAGES / 10) * 1000, ctx.signal);
+				await pace(alone, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
 				await drain(alone, [first!], ctx.signal);
 			})
 		);
@@ -628,7 +630,7 @@ async function costScenario(ctx: Context, s: Settings): Promise<Result> {
 		for (const client of connected) client.baseSeq = client.lastSeq;
 		const everyone = aboveIdle(
 			await window(async () => {
-				await pace(recorder, [first!], 10, (COST_MESSAGES / 10) * 1000, ctx.signal);
+				await pace(recorder, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
 				await drain(recorder, connected, ctx.signal);
 			})
 		);
@@ -640,7 +642,7 @@ async function costScenario(ctx: Context, s: Settings): Promise<Result> {
 		return {
 			scenario: 'cost',
 			...figures(recorder, connected, session.hub),
-			rate: 10,
+			rate: COST_RATE,
 			serverIdleCpu: {
 				proxy: Math.round(idlePerSec.proxy / 10),
 				workers: Math.round(idlePerSec.workers / 10)
@@ -672,7 +674,7 @@ async function costScenario(ctx: Context, s: Settings): Promise<Result> {
 
 export const SCENARIOS: Record<string, Scenario> = {
 	cost: {
-		defaults: { clients: 100, senders: 1, rate: 10, duration: 6 },
+		defaults: { clients: 100, senders: 1, rate: COST_RATE, duration: COST_MESSAGES / COST_RATE },
 		accounts: (s) => s.clients,
 		run: costScenario
 	},
