@@ -342,6 +342,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 		const steps: Result[] = [];
 		let best: { step: Result; recorder: Recorder } | null = null;
 		let totals = { sent: 0, delivered: 0, lost: 0 };
+		let overloadUndelivered = 0;
 		let rate = s.rate;
 		for (let i = 0; i < SATURATION_MAX_STEPS; i++) {
 			if (performance.now() - started > SATURATION_BUDGET_MS) break;
@@ -370,11 +371,14 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 				serverUsPerDelivery: costPerDelivery(usage, f.delivered)
 			};
 			steps.push(step);
+			// A step that did not drain was past saturation: what it had not delivered after the drain
+			// period is reported as `overloadUndelivered`, not as lost.
 			totals = {
 				sent: totals.sent + f.sent,
 				delivered: totals.delivered + f.delivered,
-				lost: totals.lost + f.lost
+				lost: totals.lost + (drained ? f.lost : 0)
 			};
+			if (!drained) overloadUndelivered = f.lost;
 			log(`saturation: ${JSON.stringify(step)}`);
 			const grew = !best || f.deliveriesPerSec > (best.step.deliveriesPerSec as number) * GROWTH;
 			if (!best || f.deliveriesPerSec > (best.step.deliveriesPerSec as number)) {
@@ -397,6 +401,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 			deliveriesPerSec: best.step.deliveriesPerSec,
 			peakDeliveriesPerSec: best.step.deliveriesPerSec,
 			peakRate: best.step.rate,
+			overloadUndelivered,
 			senders: best.step.senders,
 			stepS: s.duration,
 			connectFailures: failed,
