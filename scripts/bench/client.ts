@@ -252,6 +252,11 @@ export class BenchClient {
 		this.caughtUpAt = 0;
 	}
 
+	/** Messages that arrived ahead of a missing one. */
+	get aheadCount(): number {
+		return this.#ahead?.size ?? 0;
+	}
+
 	/** Missing seqs below the highest one this client has seen. */
 	get holes(): number {
 		if (!this.#ahead || this.#ahead.size === 0) return 0;

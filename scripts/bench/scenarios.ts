@@ -518,15 +518,17 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 		await sending;
 		const drained = await drain(recorder, connected, ctx.signal);
 		const usage = await meter();
+		// Gaps: seqs a client that is back in the room lacks below the room's last seq. Clients still
+		// away are counted as `notBack` instead: their hello will ask for what they miss.
 		const roomSeq = session.hub.roomSeq;
 		let gaps = 0;
-		let behind = 0;
+		let notBack = 0;
 		for (const c of connected) {
-			gaps += c.holes;
-			if (c.lastSeq < roomSeq) {
-				behind++;
-				gaps += roomSeq - c.lastSeq;
+			if (!c.welcomed) {
+				notBack++;
+				continue;
 			}
+			gaps += c.holes + Math.max(0, roomSeq - c.lastSeq - c.aheadCount);
 		}
 		return {
 			scenario: 'reconnect-storm',
@@ -537,7 +539,7 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 			reconnectP50: round(reconnectTimes.quantile(0.5)),
 			reconnectP99: round(reconnectTimes.quantile(0.99)),
 			gaps,
-			behind,
+			notBack,
 			duplicatesBeforeWelcome: session.hub.duplicatesBeforeWelcome,
 			truncatedBacklogs: session.hub.truncatedBacklogs,
 			backlogDelivered: recorder.backlogDelivered,
