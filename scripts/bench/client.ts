@@ -257,14 +257,6 @@ export class BenchClient {
 		return this.#ahead?.size ?? 0;
 	}
 
-	/** Missing seqs below the highest one this client has seen. */
-	get holes(): number {
-		if (!this.#ahead || this.#ahead.size === 0) return 0;
-		let highest = 0;
-		for (const seq of this.#ahead) highest = Math.max(highest, seq);
-		return highest - this.lastSeq - this.#ahead.size;
-	}
-
 	#noteFailure(error: unknown): void {
 		const reason =
 			error instanceof UpgradeError

@@ -528,7 +528,7 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 				notBack++;
 				continue;
 			}
-			gaps += c.holes + Math.max(0, roomSeq - c.lastSeq - c.aheadCount);
+			gaps += Math.max(0, roomSeq - c.lastSeq - c.aheadCount);
 		}
 		return {
 			scenario: 'reconnect-storm',
