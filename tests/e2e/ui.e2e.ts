@@ -6,6 +6,7 @@ for (const size of ['desktop', 'phone'] as const) {
 	test(`every main screen has no serious accessibility problems on a ${size}, in light and dark`, async ({
 		browser
 	}) => {
+		test.setTimeout(Math.max(test.info().timeout, 240_000));
 		for (const colorScheme of ['light', 'dark'] as const) {
 			const visitor = await (await browser.newContext({ ...SIZES[size], colorScheme })).newPage();
 			await visitor.goto('/login');
