@@ -170,10 +170,10 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 	expect(await background()).toBe('rgb(255, 255, 255)');
 
 	await page.goto('/settings/appearance');
-	await page.getByRole('radio', { name: 'Dark' }).check();
+	await page.getByRole('radio', { name: 'Dark', exact: true }).check();
 	await expect(html).toHaveAttribute('data-theme', 'dark');
 	expect(await background()).toBe('rgb(21, 22, 26)');
-	await page.getByRole('radio', { name: 'Larger' }).check();
+	await page.getByRole('radio', { name: 'Larger', exact: true }).check();
 	expect(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe(
 		'20px'
 	);
