@@ -36,8 +36,13 @@ for (const size of ['desktop', 'phone'] as const) {
 			await expectNoSeriousA11yViolations(alice, `appearance (${colorScheme})`);
 
 			await alice.goto('/');
-			await alice.keyboard.press('?');
-			await expect(alice.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+			// "?" works once the page has hydrated, which can trail the load event: press until then.
+			await expect(async () => {
+				await alice.keyboard.press('?');
+				await expect(alice.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible({
+					timeout: 1000
+				});
+			}).toPass();
 			await expectNoSeriousA11yViolations(alice, `shortcuts dialog (${colorScheme})`);
 
 			await visitor.context().close();
