@@ -3,7 +3,7 @@
 // heartbeats), and counting what arrives without a per-receipt allocation where it can.
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { PING } from '../../src/lib/protocol/index.ts';
+import { PING } from '../../src/lib/protocol/heartbeat.ts';
 import { openRoomSocket, UpgradeError, type Account } from '../lib/parley-client.ts';
 import type { Recorder } from './recorder.ts';
 

@@ -1,7 +1,7 @@
 // Bad input on every account form: a 400 with the error next to the right field, the entered
 // values kept (never passwords or tokens), and nothing changed.
 import { describe, expect, it, vi } from 'vitest';
-import { count, eq } from 'drizzle-orm';
+import { count } from 'drizzle-orm';
 import { mailOutbox, users } from '$lib/server/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as loginActions } from '../../src/routes/login/+page.server';

@@ -41,7 +41,7 @@ export class ProviderStandIn {
 	/** Who is signed in at each provider and will consent when the browser arrives. */
 	signedIn: { github?: GitHubIdentity; google?: GoogleIdentity } = {};
 	/** Every request that reached the stand-in, for assertions on what the app sent. */
-	requests: Request[] = [];
+	requests: ReturnType<Request['clone']>[] = [];
 	#codes = new Map<string, Grant>();
 	#tokens = new Map<string, GitHubIdentity | GoogleIdentity>();
 

@@ -92,7 +92,8 @@ export class TestBrowser {
 			await waitOnExecutionContext(event.platform!.ctx);
 			if (out instanceof Response) return { kind: 'response', response: out };
 			if (isActionFailure(out)) {
-				return { kind: 'failure', status: out.status, data: out.data as Record<string, unknown> };
+				const data: unknown = out.data;
+				return { kind: 'failure', status: out.status, data: data as Record<string, unknown> };
 			}
 			return { kind: 'data', data: out };
 		} catch (e) {

@@ -26,7 +26,7 @@ vi.setConfig({ testTimeout: 60_000 });
 async function aliceWithAHistory() {
 	const alice = await registerPerson('alice', { verified: true });
 	const bob = await registerPerson('bob');
-	const person = (p: typeof alice) => ({ id: p.id, name: p.displayName });
+	const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
 	const roomId = await seedRoom(person(alice), person(bob));
 	const now = Date.now();
 	await db().insert(messages).values({
