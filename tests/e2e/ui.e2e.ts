@@ -176,9 +176,19 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 	const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 	expect(await background()).toBe('rgb(255, 255, 255)');
 
+	// The controls work once the page has hydrated, which can trail the load event: retry the first.
+	const settle = async (act: () => Promise<void>, attribute: string, value: string) =>
+		expect(async () => {
+			await act();
+			await expect(html).toHaveAttribute(attribute, value, { timeout: 1000 });
+		}).toPass();
+
 	await page.goto('/settings/appearance');
-	await page.getByRole('radio', { name: 'Dark', exact: true }).check();
-	await expect(html).toHaveAttribute('data-theme', 'dark');
+	await settle(
+		() => page.getByRole('radio', { name: 'Dark', exact: true }).check(),
+		'data-theme',
+		'dark'
+	);
 	expect(await background()).toBe('rgb(21, 22, 26)');
 	await page.getByRole('radio', { name: 'Larger', exact: true }).check();
 	expect(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe(
@@ -199,14 +209,21 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 
 	// "Match system" follows the device's own setting.
 	await page.reload();
-	await page.getByRole('checkbox', { name: /Increase contrast/ }).uncheck();
+	await settle(
+		() => page.getByRole('checkbox', { name: /Increase contrast/ }).uncheck(),
+		'data-contrast',
+		'system'
+	);
 	await page
 		.getByRole('radio', { name: /Match system/ })
 		.first()
 		.check();
+	await expect(html).toHaveAttribute('data-theme', 'system');
 	await page.emulateMedia({ colorScheme: 'dark' });
 	expect(await background()).toBe('rgb(21, 22, 26)');
 	await page.emulateMedia({ colorScheme: 'light' });
+	await page.reload();
+	await expect(html).toHaveAttribute('data-theme', 'system');
 	expect(await background()).toBe('rgb(255, 255, 255)');
 });
 
