@@ -27,7 +27,8 @@ test('a person registers, confirms their email from the outbox, forgets their pa
 	await expect(page).toHaveURL(/\/login$/);
 
 	await page.getByRole('link', { name: 'Forgot your password?' }).click();
-	await page.getByLabel('Email').fill(alice.email);
+	await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+	await page.getByLabel('Email', { exact: true }).fill(alice.email);
 	await page.getByRole('button', { name: 'Send reset link' }).click();
 	await expect(page.getByRole('status')).toContainText(`If an account uses ${alice.email}`);
 
