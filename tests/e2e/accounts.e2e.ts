@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { linkFromOutbox, logIn } from './accounts-support';
 import { persona, register, signedInPage } from './support';
+import { SIZES, expectNoSeriousA11yViolations, personAt } from './ui-support';
 
 test('a person registers, confirms their email from the outbox, forgets their password and resets it', async ({
 	page
@@ -26,7 +27,8 @@ test('a person registers, confirms their email from the outbox, forgets their pa
 	await expect(page).toHaveURL(/\/login$/);
 
 	await page.getByRole('link', { name: 'Forgot your password?' }).click();
-	await page.getByLabel('Email').fill(alice.email);
+	await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+	await page.getByLabel('Email', { exact: true }).fill(alice.email);
 	await page.getByRole('button', { name: 'Send reset link' }).click();
 	await expect(page.getByRole('status')).toContainText(`If an account uses ${alice.email}`);
 
@@ -116,3 +118,45 @@ test('the registration form shows each error next to its field and keeps what wa
 	await page.getByRole('button', { name: 'Create account' }).click();
 	await expect(page).toHaveURL(/\/$/);
 });
+
+for (const size of ['desktop', 'phone'] as const) {
+	test(`the account screens have no serious accessibility problems on a ${size}, in light and dark`, async ({
+		browser
+	}) => {
+		// Seven screens, each analysed by axe twice: more than the default minute.
+		test.setTimeout(240_000);
+		for (const colorScheme of ['light', 'dark'] as const) {
+			const visitor = await (await browser.newContext({ ...SIZES[size], colorScheme })).newPage();
+			await visitor.goto('/forgot-password');
+			await expect(visitor.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+			await expectNoSeriousA11yViolations(visitor, `forgot password (${colorScheme})`);
+
+			const dana = persona('dana');
+			const page = await personAt(browser, dana, size, { colorScheme });
+			const screens = [
+				['/verify-email', 'Confirm your email'],
+				['/settings/profile', 'Profile'],
+				['/settings/account', 'Account'],
+				['/settings/sessions', 'Sessions'],
+				['/dev/mail', 'Development outbox']
+			] as const;
+			for (const [path, heading] of screens) {
+				await page.goto(path);
+				await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
+				await expectNoSeriousA11yViolations(page, `${path} (${colorScheme})`);
+			}
+			const resetLink = await (async () => {
+				await visitor.goto('/forgot-password');
+				await visitor.getByLabel('Email').fill(dana.email);
+				await visitor.getByRole('button', { name: 'Send reset link' }).click();
+				return linkFromOutbox(visitor, dana.email, 'Reset your Parley password');
+			})();
+			await visitor.goto(resetLink);
+			await expect(visitor.getByLabel('New password')).toBeVisible();
+			await expectNoSeriousA11yViolations(visitor, `reset password (${colorScheme})`);
+
+			await visitor.context().close();
+			await page.context().close();
+		}
+	});
+}

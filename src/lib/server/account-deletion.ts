@@ -1,4 +1,4 @@
-import { eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import {
 	blocks,
@@ -11,25 +11,29 @@ import {
 	users
 } from './db/schema';
 import { DELETED_USER_NAME } from './history';
-
-/** What deletion needs of the room objects: closing the person's open sockets. */
-export type RoomDisconnector = (roomId: string, userId: string) => Promise<unknown>;
+import { disconnectFromRoom, unlinkContacts, type Realtime } from './realtime-effects';
 
 /**
  * Deletes an account: personal data is erased and every way in is closed, in one D1 transaction.
  * The row itself stays, blanked, with `deleted_at` set: messages keep pointing at it, and history
  * shows them as from "Deleted user". Memberships go (room counts follow), so does the social graph.
  */
-export async function deleteAccount(
-	db: Db,
-	userId: string,
-	disconnect: RoomDisconnector
-): Promise<void> {
+export async function deleteAccount(db: Db, userId: string, realtime: Realtime): Promise<void> {
 	const joined = await db
 		.select({ roomId: memberships.roomId })
 		.from(memberships)
 		.where(eq(memberships.userId, userId));
 	const roomIds = joined.map((m) => m.roomId);
+	const friends = await db
+		.select({ low: friendships.userLow, high: friendships.userHigh })
+		.from(friendships)
+		.where(
+			and(
+				eq(friendships.status, 'accepted'),
+				or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))
+			)
+		);
+	const friendIds = friends.map((f) => (f.low === userId ? f.high : f.low));
 
 	await db.batch([
 		db
@@ -70,7 +74,11 @@ export async function deleteAccount(
 		db.delete(memberships).where(eq(memberships.userId, userId))
 	]);
 
-	// Open tabs lose their sockets now rather than at their next reconnect. Best effort: the
-	// membership is already gone, so a room that can't be reached refuses them on reconnect anyway.
-	await Promise.allSettled(roomIds.map((roomId) => disconnect(roomId, userId)));
+	// Open tabs lose their sockets now rather than at their next reconnect, and former friends stop
+	// seeing a presence. Best effort: D1 already says the account is gone, so whatever can't be
+	// reached now refuses the person at the door on reconnect anyway.
+	await Promise.allSettled([
+		...roomIds.map((roomId) => disconnectFromRoom(realtime, roomId, userId)),
+		...friendIds.map((friendId) => unlinkContacts(realtime, userId, friendId))
+	]);
 }

@@ -14,7 +14,7 @@ import {
 } from '$lib/server/oauth-accounts';
 import { verifyPassword } from '$lib/server/password';
 import { RateLimits, consumeRateLimits, describeWait } from '$lib/server/rate-limit';
-import { roomStub } from '$lib/server/realtime-door';
+import { realtimeOf } from '$lib/server/realtime-effects';
 import { deleteSessionTokenCookie } from '$lib/server/session';
 import { normalizeEmail } from '$lib/server/users';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -158,9 +158,7 @@ export const actions: Actions = {
 				: 'Type your username exactly to confirm.';
 			return reject('delete', {}, { confirm: message });
 		}
-		await deleteAccount(db, account.id, (roomId, userId) =>
-			roomStub(env.ROOMS, roomId).disconnectUser(userId)
-		);
+		await deleteAccount(db, account.id, realtimeOf(env));
 		deleteSessionTokenCookie(event.cookies);
 		redirect(303, '/login?notice=account-deleted');
 	}
