@@ -127,7 +127,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		if (serverPid === null) log('the server process is not visible: no CPU figures for it');
 		if (options.state) {
 			const { sql, population: seeded } = seedSql(accountsNeeded, roomNames);
-			await applySql(options.state, sql);
+			await applySql(options.state, sql, signal);
 			population = seeded;
 		} else {
 			population = await populateThroughForms(base, accountsNeeded, roomNames, signal);
@@ -137,7 +137,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			// npm runs the build script with the same Node as this one.
 			const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 			process.env.PATH = path;
-			await run('npm', ['run', 'build'], 'build');
+			await run('npm', ['run', 'build'], 'build', signal);
 		}
 		signal.throwIfAborted();
 		const stateDir = await makeStateDir();
@@ -145,10 +145,11 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		else log(`state kept in ${stateDir}`);
 		await wrangler(
 			['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir],
-			'D1 migrations'
+			'D1 migrations',
+			signal
 		);
 		const { sql, population: seeded } = seedSql(accountsNeeded, roomNames);
-		await applySql(stateDir, sql);
+		await applySql(stateDir, sql, signal);
 		population = seeded;
 		signal.throwIfAborted();
 		const port = await freePort();

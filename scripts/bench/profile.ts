@@ -8,8 +8,14 @@ import { log } from './log.ts';
 const ISOLATES = ['core:user:parley-realtime', 'core:user:parley'];
 
 type CallFrame = { functionName: string; url: string; lineNumber: number };
-type ProfileNode = { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] };
-type Profile = { nodes: ProfileNode[]; startTime: number; endTime: number; samples?: number[] };
+type ProfileNode = { id: number; callFrame: CallFrame };
+type Profile = {
+	nodes: ProfileNode[];
+	startTime: number;
+	endTime: number;
+	samples?: number[];
+	timeDeltas?: number[];
+};
 
 async function listeningPorts(pid: number): Promise<number[]> {
 	const inodes = new Map<string, number>();
@@ -98,15 +104,20 @@ export type ProfileSummary = {
 };
 
 function summarize(isolate: string, profile: Profile, count: number): ProfileSummary {
-	const total = (profile.endTime - profile.startTime) / 1000;
-	const hits = profile.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
-	const perHit = hits > 0 ? total / hits : 0;
+	// Each sample stands for the time until the next one (timeDeltas are in microseconds).
+	const byNode = new Map<number, number>();
+	const samples = profile.samples ?? [];
+	const deltas = profile.timeDeltas ?? [];
+	for (let i = 0; i < samples.length; i++) {
+		const ms = (deltas[i + 1] ?? 0) / 1000;
+		byNode.set(samples[i]!, (byNode.get(samples[i]!) ?? 0) + ms);
+	}
 	const self = new Map<string, number>();
 	for (const node of profile.nodes) {
 		const { functionName, url, lineNumber } = node.callFrame;
 		const file = url.split('/').pop() || '';
 		const key = `${functionName || '(anonymous)'}${file ? ` (${file}:${lineNumber + 1})` : ''}`;
-		self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0) * perHit);
+		self.set(key, (self.get(key) ?? 0) + (byNode.get(node.id) ?? 0));
 	}
 	const busy = [...self].filter(([key]) => key !== '(idle)' && key !== '(program)');
 	const busyMs = busy.reduce((sum, [, ms]) => sum + ms, 0);

@@ -48,9 +48,21 @@ function body(n: number): string {
 	return `Bench message ${n}: the quick brown fox jumps over the lazy dog.`;
 }
 
-/** Spreads `count` senders evenly over the clients. */
-function pickSenders(clients: BenchClient[], count: number): BenchClient[] {
-	const n = Math.max(1, Math.min(count, clients.length));
+/**
+ * The room's sustained send limit per user (SEND_RATE in the protocol module, which the bench cannot
+ * import: Node's type stripping needs explicit file extensions, the app's modules leave them out).
+ */
+const SEND_LIMIT_PER_SECOND = 5;
+
+/**
+ * Spreads `count` senders evenly over the clients; more if the rate would push one sender past the
+ * room's per-user send limit (the bench measures the room, not its rate limiter).
+ */
+function pickSenders(clients: BenchClient[], count: number, rate: number): BenchClient[] {
+	const needed = Math.ceil(rate / (SEND_LIMIT_PER_SECOND * 0.8));
+	if (needed > count)
+		log(`${needed} senders instead of ${count}: ${rate} msg/s within the send limit`);
+	const n = Math.max(1, Math.min(Math.max(count, needed), clients.length));
 	const step = clients.length / n;
 	return Array.from({ length: n }, (_, i) => clients[Math.floor(i * step)]!);
 }
@@ -289,7 +301,7 @@ async function constantRate(name: string, ctx: Context, s: Settings): Promise<Re
 	try {
 		const { connected, failed, ms } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
+		const senders = pickSenders(connected, s.senders, s.rate);
 		const recorder = new Recorder(Math.ceil(s.rate * s.duration) + 1, s.clients, s.duration + 30);
 		session.hub.recorder = recorder;
 		session.hub.resetCounters();
@@ -326,14 +338,15 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 	try {
 		const { connected, failed } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
 		const started = performance.now();
 		const steps: Result[] = [];
 		let best: { step: Result; recorder: Recorder } | null = null;
 		let totals = { sent: 0, delivered: 0, lost: 0 };
+		let overloadUndelivered = 0;
 		let rate = s.rate;
 		for (let i = 0; i < SATURATION_MAX_STEPS; i++) {
 			if (performance.now() - started > SATURATION_BUDGET_MS) break;
+			const senders = pickSenders(connected, s.senders, rate);
 			const recorder = new Recorder(Math.ceil(rate * s.duration) + 1, s.clients, s.duration + 30);
 			session.hub.recorder = recorder;
 			for (const client of connected) client.baseSeq = client.lastSeq;
@@ -344,6 +357,7 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 			const f = figures(recorder, connected, session.hub);
 			const step: Result = {
 				rate,
+				senders: senders.length,
 				sent: f.sent,
 				deliveriesPerSec: f.deliveriesPerSec,
 				p50: f.p50,
@@ -357,11 +371,14 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 				serverUsPerDelivery: costPerDelivery(usage, f.delivered)
 			};
 			steps.push(step);
+			// A step that did not drain was past saturation: what it had not delivered after the drain
+			// period is reported as `overloadUndelivered`, not as lost.
 			totals = {
 				sent: totals.sent + f.sent,
 				delivered: totals.delivered + f.delivered,
-				lost: totals.lost + f.lost
+				lost: totals.lost + (drained ? f.lost : 0)
 			};
+			if (!drained) overloadUndelivered = f.lost;
 			log(`saturation: ${JSON.stringify(step)}`);
 			const grew = !best || f.deliveriesPerSec > (best.step.deliveriesPerSec as number) * GROWTH;
 			if (!best || f.deliveriesPerSec > (best.step.deliveriesPerSec as number)) {
@@ -384,7 +401,8 @@ async function saturation(ctx: Context, s: Settings): Promise<Result> {
 			deliveriesPerSec: best.step.deliveriesPerSec,
 			peakDeliveriesPerSec: best.step.deliveriesPerSec,
 			peakRate: best.step.rate,
-			senders: senders.length,
+			overloadUndelivered,
+			senders: best.step.senders,
 			stepS: s.duration,
 			connectFailures: failed,
 			duplicates: session.hub.duplicates,
@@ -468,7 +486,7 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 	try {
 		const { connected, failed } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
-		const senders = pickSenders(connected, s.senders);
+		const senders = pickSenders(connected, s.senders, s.rate);
 		const sendMs = Math.max(s.duration * 1000, DROP_AFTER_MS + 5000);
 		const recorder = new Recorder(Math.ceil((s.rate * sendMs) / 1000) + 1, s.clients, 90);
 		session.hub.recorder = recorder;
@@ -500,15 +518,17 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 		await sending;
 		const drained = await drain(recorder, connected, ctx.signal);
 		const usage = await meter();
+		// Gaps: seqs a client that is back in the room lacks below the room's last seq. Clients still
+		// away are counted as `notBack` instead: their hello will ask for what they miss.
 		const roomSeq = session.hub.roomSeq;
 		let gaps = 0;
-		let behind = 0;
+		let notBack = 0;
 		for (const c of connected) {
-			gaps += c.holes;
-			if (c.lastSeq < roomSeq) {
-				behind++;
-				gaps += roomSeq - c.lastSeq;
+			if (!c.welcomed) {
+				notBack++;
+				continue;
 			}
+			gaps += Math.max(0, roomSeq - c.lastSeq - c.aheadCount);
 		}
 		return {
 			scenario: 'reconnect-storm',
@@ -519,7 +539,7 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 			reconnectP50: round(reconnectTimes.quantile(0.5)),
 			reconnectP99: round(reconnectTimes.quantile(0.99)),
 			gaps,
-			behind,
+			notBack,
 			duplicatesBeforeWelcome: session.hub.duplicatesBeforeWelcome,
 			truncatedBacklogs: session.hub.truncatedBacklogs,
 			backlogDelivered: recorder.backlogDelivered,
@@ -536,7 +556,135 @@ async function reconnectStorm(ctx: Context, s: Settings): Promise<Result> {
 	}
 }
 
+// ---- cost: server CPU per upgrade, per message and per delivered copy ----
+
+/**
+ * CPU time is far less sensitive than latency to other work on the machine, so this scenario
+ * prices the room's work: idle, one upgrade through the door (with hello and welcome), one message
+ * in a room of one, and each further copy of a message broadcast to a room of `clients`.
+ */
+const COST_MESSAGES = 40;
+/** One sender, kept under the room's per-user send limit. */
+const COST_RATE = 4;
+
+async function serverMs(ctx: Context): Promise<{ proxy: number; workers: number } | null> {
+	if (!ctx.serverPid) return null;
+	const ticks = await treeTicks(ctx.serverPid);
+	// One tick is 10 ms. The dev tools' own processes (wrangler, esbuild) are left out.
+	return { proxy: (ticks.get('proxy') ?? 0) * 10, workers: (ticks.get('workers') ?? 0) * 10 };
+}
+
+async function costScenario(ctx: Context, s: Settings): Promise<Result> {
+	if (!ctx.serverPid)
+		throw new Error('cost needs to see the server processes (start it, or --url)');
+	const session = new Session(ctx, 'cost', ctx.accounts.slice(0, s.clients));
+	const [first, ...others] = session.clients;
+	const window = async (work: () => Promise<void>) => {
+		const before = (await serverMs(ctx))!;
+		const started = performance.now();
+		await work();
+		const after = (await serverMs(ctx))!;
+		const seconds = (performance.now() - started) / 1000;
+		return {
+			seconds,
+			proxy: after.proxy - before.proxy,
+			workers: after.workers - before.workers
+		};
+	};
+	try {
+		const idle = await window(() => sleep(4000, undefined, { signal: ctx.signal }));
+		const idlePerSec = {
+			proxy: idle.proxy / idle.seconds,
+			workers: idle.workers / idle.seconds
+		};
+		const aboveIdle = (w: { seconds: number; proxy: number; workers: number }) => ({
+			proxy: Math.max(0, w.proxy - idlePerSec.proxy * w.seconds),
+			workers: Math.max(0, w.workers - idlePerSec.workers * w.seconds)
+		});
+
+		// A room of one: what a message costs before anyone else receives it.
+		await session.connect([first!], ctx.signal);
+		const alone = new Recorder(COST_MESSAGES, s.clients, 120);
+		session.hub.recorder = alone;
+		const lonely = aboveIdle(
+			await window(async () => {
+				await pace(alone, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
+				await drain(alone, [first!], ctx.signal);
+			})
+		);
+
+		// Upgrades through the door, one at a time.
+		const upgradeTimes = new Histogram();
+		const deadline = performance.now() + 180_000;
+		let failed = 0;
+		const upgrades = aboveIdle(
+			await window(async () => {
+				for (const client of others) {
+					ctx.signal.throwIfAborted();
+					if (await client.connectWithRetry(deadline)) {
+						upgradeTimes.add(client.welcomedAt - client.connectStartedAt);
+					} else failed++;
+				}
+			})
+		);
+		const upgraded = others.length - failed;
+
+		// The same messages to everyone.
+		const connected = session.clients.filter((c) => c.welcomed);
+		const recorder = new Recorder(COST_MESSAGES, s.clients, 120);
+		session.hub.recorder = recorder;
+		session.hub.resetCounters();
+		for (const client of connected) client.baseSeq = client.lastSeq;
+		const everyone = aboveIdle(
+			await window(async () => {
+				await pace(recorder, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
+				await drain(recorder, connected, ctx.signal);
+			})
+		);
+		const extraCopies = recorder.delivered - recorder.sent;
+		const perMessage = (w: { proxy: number; workers: number }) => ({
+			proxy: round(w.proxy / COST_MESSAGES, 2),
+			workers: round(w.workers / COST_MESSAGES, 2)
+		});
+		return {
+			scenario: 'cost',
+			...figures(recorder, connected, session.hub),
+			rate: COST_RATE,
+			serverIdleCpu: {
+				proxy: Math.round(idlePerSec.proxy / 10),
+				workers: Math.round(idlePerSec.workers / 10)
+			},
+			upgradeMs: {
+				p50: round(upgradeTimes.quantile(0.5)),
+				p99: round(upgradeTimes.quantile(0.99))
+			},
+			upgradeCpuMs: upgraded
+				? {
+						proxy: round(upgrades.proxy / upgraded, 2),
+						workers: round(upgrades.workers / upgraded, 2)
+					}
+				: null,
+			messageCpuMs: perMessage(lonely),
+			deliveryCpuUs:
+				extraCopies > 0
+					? {
+							proxy: round((Math.max(0, everyone.proxy - lonely.proxy) * 1000) / extraCopies),
+							workers: round((Math.max(0, everyone.workers - lonely.workers) * 1000) / extraCopies)
+						}
+					: null,
+			upgradeFailures: failed
+		};
+	} finally {
+		await session.close();
+	}
+}
+
 export const SCENARIOS: Record<string, Scenario> = {
+	cost: {
+		defaults: { clients: 100, senders: 1, rate: COST_RATE, duration: COST_MESSAGES / COST_RATE },
+		accounts: (s) => s.clients,
+		run: costScenario
+	},
 	baseline: {
 		defaults: { clients: 200, senders: 20, rate: 20, duration: 10 },
 		accounts: (s) => s.clients,

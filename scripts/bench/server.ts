@@ -27,7 +27,13 @@ export function freePort(): Promise<number> {
 }
 
 /** Runs a command to completion; its output is kept and shown only if it fails. */
-export async function run(command: string, args: string[], what: string): Promise<void> {
+export async function run(
+	command: string,
+	args: string[],
+	what: string,
+	signal?: AbortSignal
+): Promise<void> {
+	signal?.throwIfAborted();
 	const started = Date.now();
 	const child = spawn(command, args, {
 		cwd: ROOT,
@@ -37,19 +43,22 @@ export async function run(command: string, args: string[], what: string): Promis
 	});
 	const stop = () => killGroup(child);
 	process.once('exit', stop);
+	signal?.addEventListener('abort', stop, { once: true });
 	let output = '';
 	child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
 	child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
 	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
 	process.off('exit', stop);
+	signal?.removeEventListener('abort', stop);
+	signal?.throwIfAborted();
 	if (code !== 0) {
 		throw new Error(`${what} failed (exit ${code}):\n${output.trim()}`);
 	}
 	log(`${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-export function wrangler(args: string[], what: string): Promise<void> {
-	return run(process.execPath, [WRANGLER, ...args], what);
+export function wrangler(args: string[], what: string, signal?: AbortSignal): Promise<void> {
+	return run(process.execPath, [WRANGLER, ...args], what, signal);
 }
 
 export async function makeStateDir(): Promise<string> {
@@ -60,12 +69,13 @@ export async function removeDir(dir: string): Promise<void> {
 	await rm(dir, { recursive: true, force: true });
 }
 
-export async function applySql(stateDir: string, sql: string): Promise<void> {
+export async function applySql(stateDir: string, sql: string, signal?: AbortSignal): Promise<void> {
 	const file = join(stateDir, 'seed.sql');
 	await writeFile(file, sql);
 	await wrangler(
 		['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--file', file, '--yes'],
-		'seed accounts'
+		'seed accounts',
+		signal
 	);
 }
 

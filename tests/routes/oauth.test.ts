@@ -136,7 +136,7 @@ describe('signing in with a provider', () => {
 		const back = await provider.consent(authorization.toString());
 		expect(location(await returnTo(browser, back, 'google'))).toBe('/welcome');
 		const tokenRequest = provider.requests.find((r) => r.url.endsWith('/token'));
-		expect(new URLSearchParams(await tokenRequest!.text()).get('code_verifier')).toBeTruthy();
+		expect(new URLSearchParams(tokenRequest!.body).get('code_verifier')).toBeTruthy();
 	});
 
 	it("links to an existing account whose verified email matches the provider's verified email", async () => {

@@ -41,7 +41,7 @@ export class ProviderStandIn {
 	/** Who is signed in at each provider and will consent when the browser arrives. */
 	signedIn: { github?: GitHubIdentity; google?: GoogleIdentity } = {};
 	/** Every request that reached the stand-in, for assertions on what the app sent. */
-	requests: ReturnType<Request['clone']>[] = [];
+	requests: { method: string; url: string; body: string }[] = [];
 	#codes = new Map<string, Grant>();
 	#tokens = new Map<string, GitHubIdentity | GoogleIdentity>();
 
@@ -61,7 +61,8 @@ export class ProviderStandIn {
 
 	fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
 		const request = new Request(input, init);
-		this.requests.push(request.clone());
+		const { method, url: address } = request;
+		this.requests.push({ method, url: address, body: await request.clone().text() });
 		const url = new URL(request.url);
 		switch (`${request.method} ${url.host}${url.pathname}`) {
 			case `GET ${HOSTS.githubWeb}/login/oauth/authorize`:

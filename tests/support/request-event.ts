@@ -59,6 +59,12 @@ export class CookieJar {
 	}
 }
 
+function asRecord(value: unknown): Record<string, unknown> {
+	return typeof value === 'object' && value !== null
+		? Object.fromEntries(Object.entries(value))
+		: {};
+}
+
 export type Outcome =
 	| { kind: 'redirect'; status: number; location: string }
 	| { kind: 'error'; status: number; message: string }
@@ -92,8 +98,7 @@ export class TestBrowser {
 			await waitOnExecutionContext(event.platform!.ctx);
 			if (out instanceof Response) return { kind: 'response', response: out };
 			if (isActionFailure(out)) {
-				const data: unknown = out.data;
-				return { kind: 'failure', status: out.status, data: data as Record<string, unknown> };
+				return { kind: 'failure', status: out.status, data: asRecord(out.data) };
 			}
 			return { kind: 'data', data: out };
 		} catch (e) {

@@ -149,7 +149,7 @@ function google(client: OAuth2Client, config: OAuthConfig): OAuthProvider {
 	};
 }
 
-export class OAuthRequestFailed extends Error {}
+class OAuthRequestFailed extends Error {}
 
 async function getJson<S extends v.GenericSchema>(
 	url: string,

@@ -67,7 +67,9 @@ describe('the development outbox page', () => {
 	it('lists sent mail in development', async () => {
 		const to = `page${Date.now()}@example.test`;
 		await getMailer(withEnv({ APP_ENV: 'development' }), db()).send(mail(to));
-		const outcome = await new TestBrowser().call(loadOutbox, { path: '/dev/mail' });
+		const outcome = await new TestBrowser().call(loadOutbox, {
+			path: 'http://localhost:8787/dev/mail'
+		});
 		expect(outcome.kind).toBe('data');
 		const listed =
 			outcome.kind === 'data' ? (outcome.data as { mail: { toAddress: string }[] }).mail : [];
@@ -76,7 +78,14 @@ describe('the development outbox page', () => {
 
 	it('does not exist in production', async () => {
 		const outcome = await new TestBrowser({ ...env, APP_ENV: 'production' }).call(loadOutbox, {
-			path: '/dev/mail'
+			path: 'http://localhost:8787/dev/mail'
+		});
+		expect(outcome).toMatchObject({ kind: 'error', status: 404 });
+	});
+
+	it('is not served to anyone but the local machine, even if APP_ENV was left unset', async () => {
+		const outcome = await new TestBrowser().call(loadOutbox, {
+			path: 'https://parley.example/dev/mail'
 		});
 		expect(outcome).toMatchObject({ kind: 'error', status: 404 });
 	});
