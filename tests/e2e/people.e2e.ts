@@ -55,8 +55,7 @@ test('two people find each other, become friends and talk in a direct conversati
 	await expect(timeline(alice).getByText('Sure, at four!')).toBeVisible();
 });
 
-// Parked: After merging with the realtime rework, Bob's room never shows 'Connected' in this flow (two role=status regions or the invite join path); open in issue 5.
-test.fixme('a third person joins a group by invite link, is promoted, and removes someone whose open tab loses access at once', async ({
+test('a third person joins a group by invite link, is promoted, and removes someone whose open tab loses access at once', async ({
 	browser
 }) => {
 	const aliceWho = persona('alice');
@@ -121,7 +120,7 @@ test.fixme('a third person joins a group by invite link, is promoted, and remove
 		carol.getByRole('list', { name: 'Members' }).getByText('Bob', { exact: true })
 	).toHaveCount(0);
 
-	await expect(bob.getByRole('alert')).toHaveText('You no longer have access to this room.');
+	await expect(bob.getByRole('alert')).toContainText('You no longer have access to this room.');
 	await expect(bob.getByRole('status')).toHaveText('Disconnected');
 	// Nothing said after the removal reaches him.
 	await carol.goto(roomUrl);

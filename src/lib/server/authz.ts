@@ -1,5 +1,7 @@
 // The one place that answers "may this user do X to this room, message or file". Every page load,
-// form action, API route and the WebSocket door asks here, so a rule changes in one place.
+// form action, API route and the WebSocket door asks here, so a rule changes in one place. Files
+// and history pages are 'read'. Per-message rules (authors edit their own, admins delete any) are
+// applied by the room object to each frame, with the role this module's answer gave the door.
 //
 // Threat model: room ids travel in URLs and can be guessed or leaked, so knowing an id grants
 // nothing. A private room is indistinguishable from a missing one to a non-member (404). Bans and
@@ -237,23 +239,6 @@ export function decideMemberChange(
 		return deny(409, 'bad_target', 'That person is not an admin.');
 	}
 	return allow;
-}
-
-export type MessageAction = 'edit' | 'delete';
-
-/** Authors edit and delete their own messages; admins may delete anyone's. System messages stay. */
-export function decideMessage(
-	access: RoomAccess,
-	action: MessageAction,
-	message: { senderId: string | null }
-): Decision {
-	const read = decideRoom(access, 'read');
-	if (!read.ok) return read;
-	if (message.senderId === null)
-		return deny(403, 'forbidden', 'System messages cannot be changed.');
-	if (message.senderId === access.userId) return allow;
-	if (action === 'delete' && RANK[access.membership?.role ?? 'member'] >= RANK.admin) return allow;
-	return deny(403, 'forbidden', 'You can only change your own messages.');
 }
 
 export type PersonAction =

@@ -44,6 +44,21 @@ export async function disconnectFromRoom(
 	}
 }
 
+/** A member's role changed: their open sockets in the room act with the new role at once. */
+export async function applyRole(
+	rt: Realtime,
+	roomId: string,
+	userId: string,
+	role: 'owner' | 'admin' | 'member'
+): Promise<void> {
+	try {
+		await roomObject(rt, roomId).updateMember(userId, { role });
+	} catch (err) {
+		// The role is in D1; the socket gets it on its next connection.
+		console.warn('applying a role to open sockets failed', err);
+	}
+}
+
 /** Pushes an event to the user's open tabs. Best effort: the next page load shows the truth. */
 export async function notifyUser(rt: Realtime, userId: string, event: HubEvent): Promise<void> {
 	try {

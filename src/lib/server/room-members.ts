@@ -14,6 +14,7 @@ import type { Db } from './db';
 import { memberships, roomBans, users } from './db/schema';
 import { grantMembership, syncMemberCount, type Membership, type Role } from './rooms';
 import {
+	applyRole,
 	disconnectFromRoom,
 	notifyUser,
 	postSystemMessage,
@@ -191,6 +192,7 @@ export async function setMemberRole(
 		.update(memberships)
 		.set({ role })
 		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)));
+	await applyRole(rt, roomId, targetId, role);
 	const name = checked.target.displayName;
 	await postSystemMessage(
 		rt,
@@ -221,6 +223,10 @@ export async function transferOwnership(
 			.update(memberships)
 			.set({ role: 'admin' })
 			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, actor.id)))
+	]);
+	await Promise.all([
+		applyRole(rt, roomId, targetId, 'owner'),
+		applyRole(rt, roomId, actor.id, 'admin')
 	]);
 	await postSystemMessage(
 		rt,

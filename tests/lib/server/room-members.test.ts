@@ -106,6 +106,27 @@ describe('membership changes', () => {
 		expect(await memberCount(room)).toBe(2);
 	});
 
+	it("a promotion reaches the member's open socket at once: they may delete others' messages", async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const carol = await seedPerson('carol');
+		const room = await seedRoom(alice, bob, carol);
+		const carolSocket = await connect(room, carol, 0);
+		const bobSocket = await connect(room, bob, 0);
+		carolSocket.send({ type: 'send', clientId: 'c1', body: 'spam' });
+		const { seq } = await carolSocket.next('ack');
+
+		bobSocket.send({ type: 'delete', seq });
+		await bobSocket.next('error', (f) => f.code === 'forbidden');
+
+		expect(await setMemberRole(db(), rt(), alice, room, bob.id, 'admin')).toEqual({ ok: true });
+		bobSocket.send({ type: 'delete', seq });
+		await carolSocket.next(
+			'update',
+			(f) => f.message.seq === seq && f.message.deletedAt !== undefined
+		);
+	});
+
 	it('adding someone who is not a friend, is blocked, is banned or is already in is refused', async () => {
 		const alice = await seedPerson('alice');
 		const [bob, carol, dave] = await Promise.all(['bob', 'carol', 'dave'].map(seedPerson));
