@@ -24,6 +24,8 @@ import * as roomPage from '../../../src/routes/rooms/[id]/+page.server';
 import * as detailsPage from '../../../src/routes/rooms/[id]/details/+page.server';
 import * as invitePage from '../../../src/routes/invite/[code]/+page.server';
 import * as historyApi from '../../../src/routes/api/rooms/[id]/messages/+server';
+import * as roomLayout from '../../../src/routes/rooms/[id]/+layout.server';
+import * as themePage from '../../../src/routes/rooms/[id]/theme/+page.server';
 import { db } from '../../helpers';
 
 const ROLES = ['anonymous', 'nonMember', 'member', 'admin', 'owner', 'banned', 'blocked'] as const;
@@ -171,13 +173,16 @@ function eventFor(user: { id: string; displayName: string } | null, call: Call) 
 	const url = new URL(`https://parley.test${call.path}`);
 	const body = new FormData();
 	for (const [k, v] of Object.entries(call.form ?? {})) body.set(k, v);
-	return {
+	const event = {
 		locals: { user: user ? sessionUser(user) : null, session: null },
 		params: call.params,
 		platform: { env },
 		url,
-		request: new Request(url, call.form ? { method: 'POST', body } : {})
+		request: new Request(url, call.form ? { method: 'POST', body } : {}),
+		// Pages under /rooms/[id] get the room layout's data, as SvelteKit would give them.
+		parent: () => asHandler(roomLayout.load)(event as never)
 	};
+	return event;
 }
 
 /** Runs a handler and reduces whatever it does (return, redirect, error) to an Outcome. */
@@ -370,6 +375,30 @@ const MATRIX: Row[] = [
 		changes: true,
 		expect: ['login', 404, 'ok', 'ok', 409, 403, 403],
 		run: action('leave')
+	},
+	{
+		name: 'GET /rooms/[id]/theme (per-chat theme)',
+		changes: false,
+		expect: ['login', 404, 'ok', 'ok', 'ok', 403, 403],
+		run: (w, role) => {
+			const { user, roomId } = w.actors[role];
+			const event = eventFor(user, { path: `/rooms/${roomId}/theme`, params: { id: roomId } });
+			return outcomeOf(() => asHandler(themePage.load)(event as never));
+		}
+	},
+	{
+		name: 'theme?/save',
+		changes: true,
+		expect: ['login', 404, 'ok', 'ok', 'ok', 403, 403],
+		run: (w, role) => {
+			const { user, roomId } = w.actors[role];
+			const event = eventFor(user, {
+				path: `/rooms/${roomId}/theme`,
+				params: { id: roomId },
+				form: { accent: 'teal', background: '' }
+			});
+			return outcomeOf(() => asHandler(themePage.actions.save)(event as never));
+		}
 	},
 	{
 		name: 'GET /invite/[code] (a link to the group)',

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import { setRoomTheme } from '$lib/server/room-theme';
-import { getRoom } from '$lib/server/rooms';
+import { authorizeRoom, requireRoom } from '$lib/server/authz';
 import { ROOM_ACCENTS, ROOM_BACKGROUNDS, type RoomTheme } from '$lib/ui/room-theme';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -11,11 +11,11 @@ const NOT_FOUND = 'This room does not exist.';
 
 export const load: PageServerLoad = async ({ locals, params, platform, parent, url }) => {
 	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
-	const [{ roomTheme }, room] = await Promise.all([
+	const [{ roomTheme }, { room }] = await Promise.all([
 		parent(),
-		getRoom(getDb(platformEnv(platform).DB), params.id)
+		requireRoom(getDb(platformEnv(platform).DB), locals.user.id, params.id, 'configure')
 	]);
-	if (!room || !roomTheme) error(404, NOT_FOUND);
+	if (!roomTheme) error(404, NOT_FOUND);
 	return { room: { id: room.id, name: room.name }, theme: roomTheme };
 };
 
@@ -38,24 +38,20 @@ export const actions: Actions = {
 		const form = parseForm(ThemeForm, await request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const theme: RoomTheme = form.data;
-		const saved = await setRoomTheme(
-			getDb(platformEnv(platform).DB),
-			params.id,
-			locals.user.id,
-			theme
-		);
+		const db = getDb(platformEnv(platform).DB);
+		const allowed = await authorizeRoom(db, locals.user.id, params.id, 'configure');
+		if (!allowed.ok) return fail(allowed.status, { values: {}, errors: { form: allowed.message } });
+		const saved = await setRoomTheme(db, params.id, locals.user.id, theme);
 		if (!saved) return fail(404, { values: {}, errors: { form: NOT_FOUND } });
 		redirect(303, `/rooms/${params.id}`);
 	},
 	reset: async ({ locals, params, platform }) => {
 		if (!locals.user) redirect(303, '/login');
 		const theme: RoomTheme = { accent: null, background: null };
-		const saved = await setRoomTheme(
-			getDb(platformEnv(platform).DB),
-			params.id,
-			locals.user.id,
-			theme
-		);
+		const db = getDb(platformEnv(platform).DB);
+		const allowed = await authorizeRoom(db, locals.user.id, params.id, 'configure');
+		if (!allowed.ok) return fail(allowed.status, { values: {}, errors: { form: allowed.message } });
+		const saved = await setRoomTheme(db, params.id, locals.user.id, theme);
 		if (!saved) return fail(404, { values: {}, errors: { form: NOT_FOUND } });
 		redirect(303, `/rooms/${params.id}`);
 	}
