@@ -116,7 +116,10 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 	}
 	const accountsNeeded =
 		Math.max(...options.plan.map((p) => SCENARIOS[p.name]!.accounts(p.settings))) + 1;
-	const roomNames = options.plan.map((p) => p.name);
+	const roomSpecs = options.plan.map((p) => ({
+		name: p.name,
+		members: SCENARIOS[p.name]!.accounts(p.settings)
+	}));
 
 	let base: string;
 	let serverPid: number | null;
@@ -126,11 +129,11 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		serverPid = await serverRootFor(Number(new URL(base).port || 80));
 		if (serverPid === null) log('the server process is not visible: no CPU figures for it');
 		if (options.state) {
-			const { sql, population: seeded } = seedSql(accountsNeeded, roomNames);
+			const { sql, population: seeded } = seedSql(accountsNeeded, roomSpecs);
 			await applySql(options.state, sql, signal);
 			population = seeded;
 		} else {
-			population = await populateThroughForms(base, accountsNeeded, roomNames, signal);
+			population = await populateThroughForms(base, accountsNeeded, roomSpecs, signal);
 		}
 	} else {
 		if (options.build) {
@@ -148,7 +151,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			'D1 migrations',
 			signal
 		);
-		const { sql, population: seeded } = seedSql(accountsNeeded, roomNames);
+		const { sql, population: seeded } = seedSql(accountsNeeded, roomSpecs);
 		await applySql(stateDir, sql, signal);
 		population = seeded;
 		signal.throwIfAborted();
