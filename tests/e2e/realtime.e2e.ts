@@ -176,11 +176,11 @@ test('older messages load when scrolling up, without losing the place, and a lin
 	await expect(log.locator('li[data-seq]').last()).toContainText('Message number 70');
 	// One page of 50 at first.
 	await expect(log.locator('li[data-seq]')).toHaveCount(50);
-	const firstLoaded = message(bob.page, /^.*Message number 21$/);
+	const firstLoaded = message(bob.page, /^Message number 21$/);
 
 	await log.evaluate((el) => el.scrollTo({ top: 0 }));
 	await expect(log.locator('li[data-seq]')).toHaveCount(70);
-	await expect(message(bob.page, /Message number 1$/)).toHaveCount(1);
+	await expect(message(bob.page, /^Message number 1$/)).toHaveCount(1);
 	// The message that was at the top is still in view: the list grew above it.
 	await expect(firstLoaded).toBeInViewport();
 
@@ -192,13 +192,13 @@ test('older messages load when scrolling up, without losing the place, and a lin
 	// A link to message 5 opens the room there, with it highlighted.
 	const link = `${new URL(bob.page.url()).pathname}?m=5`;
 	await bob.page.goto(link);
-	const target = message(bob.page, /Message number 5$/);
+	const target = message(bob.page, /^Message number 5$/);
 	await expect(target).toBeInViewport();
 	await expect(target).toHaveClass(/highlighted/);
-	await expect(bob.page.getByRole('button', { name: 'Load newer messages' })).toBeVisible();
-	await bob.page.getByRole('button', { name: 'Load newer messages' }).click();
+	// Going down from there meets the live end of the room again.
 	await bob.page.getByRole('button', { name: 'Load newer messages' }).click();
 	await expect(message(bob.page, 'Anyone there?')).toHaveCount(1);
+	await expect(bob.page.getByRole('button', { name: 'Load newer messages' })).toHaveCount(0);
 });
 
 test('members show as online, away when their tab is hidden, and offline with a last-seen time', async ({
@@ -209,7 +209,7 @@ test('members show as online, away when their tab is hidden, and offline with a 
 	const bobRow = alice.page
 		.getByRole('complementary', { name: 'Members' })
 		.getByRole('listitem')
-		.filter({ hasText: /^Bob/ });
+		.filter({ hasText: 'Bob' });
 	await expect(bobRow).toContainText('Online');
 
 	await setTabHidden(bob.page, true);

@@ -193,8 +193,10 @@ export class ChatRoom extends DurableObject<Env> {
 			this.#setMeta('flush_failures', String(failures));
 			const delay = Math.min(FLUSH_RETRY_MAX_MS, 1000 * 2 ** Math.min(failures - 1, 5));
 			console.warn(`flush to D1 failed (${failures} in a row), retrying in ${delay} ms`, err);
+			// Replaces any earlier alarm a message set meanwhile: the retry waits, whatever arrives.
 			this.#flushBackoffUntil = Date.now() + delay;
-			await this.#scheduleFlush(delay);
+			this.#alarmAt = this.#flushBackoffUntil;
+			await this.ctx.storage.setAlarm(this.#flushBackoffUntil);
 			return;
 		}
 		this.#messages.markFlushed(rows);
@@ -225,6 +227,14 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * The room's change counter. Read before a page of history, it is the `lastRev` a client sends
+	 * with its first hello: the room then replays exactly the changes made after that page was read.
+	 */
+	async revision(): Promise<number> {
+		return this.#messages.rev;
+	}
+
+	/**
 	 * Records something that happened to the room ("Alice added Bob") in its timeline, ordered
 	 * like any message. `eventId` makes it idempotent, as `clientId` does for people.
 	 */
@@ -252,6 +262,9 @@ export class ChatRoom extends DurableObject<Env> {
 			this.#forget(socket);
 			closeQuietly(socket, CloseCode.Removed, 'removed from the room');
 		}
+		this.#members.forget(userId);
+		this.#typing.stop(userId);
+		this.#snapshot = null;
 		return sockets.length;
 	}
 
