@@ -1,7 +1,7 @@
 import { error, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getDb } from '$lib/server/db';
-import { openRoomSocket } from '$lib/server/realtime-door';
+import { openRealtimeSocket } from '$lib/server/realtime-door';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -17,9 +17,9 @@ const handleRealtime: Handle = async ({ event, resolve }) => {
 	if (!event.url.pathname.startsWith('/ws/')) return resolve(event);
 	const env = event.platform?.env;
 	if (!env) error(500, 'The realtime service is not available.');
-	return openRoomSocket(
+	return openRealtimeSocket(
 		event.request,
-		{ db: getDb(env.DB), rooms: env.ROOMS },
+		{ db: getDb(env.DB), rooms: env.ROOMS, hubs: env.HUBS },
 		event.cookies.get(SESSION_COOKIE)
 	);
 };

@@ -2,9 +2,16 @@
 // through the real door, as a browser would. Talks only to the base URL it is given (loopback).
 import WebSocket from 'ws';
 
+/** The app's session cookie (see the server's session module). */
+export const SESSION_COOKIE = 'parley_session';
+
 export type Account = { username: string; cookie: string };
 
-async function postForm(
+export function accountWithToken(username: string, token: string): Account {
+	return { username, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+export async function postForm(
 	base: string,
 	path: string,
 	fields: Record<string, string>,
@@ -28,7 +35,7 @@ async function postForm(
 function sessionCookie(response: Response): string {
 	for (const header of response.headers.getSetCookie()) {
 		const [pair] = header.split(';');
-		if (pair?.startsWith('parley_session=')) return pair;
+		if (pair?.startsWith(`${SESSION_COOKIE}=`)) return pair;
 	}
 	throw new Error(`no session cookie (status ${response.status})`);
 }
@@ -57,16 +64,55 @@ export async function joinRoom(base: string, account: Account, roomId: string): 
 	if (response.status !== 303) throw new Error(`join: ${response.status}`);
 }
 
-export function openRoomSocket(base: string, account: Account, roomId: string): Promise<WebSocket> {
+export function roomSocketUrl(base: string, roomId: string): URL {
 	const url = new URL(`/ws/room/${roomId}`, base);
-	url.protocol = 'ws:';
-	const ws = new WebSocket(url, { headers: { cookie: account.cookie } });
+	url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+	return url;
+}
+
+/** Why an upgrade did not give a socket; `status` is the HTTP answer of the door, if any. */
+export class UpgradeError extends Error {
+	readonly status: number | null;
+	constructor(message: string, status: number | null) {
+		super(message);
+		this.status = status;
+	}
+}
+
+/**
+ * Opens a room socket with the account's session cookie. Compression and UTF-8 validation are off:
+ * load tests open a thousand of these in one process, and neither changes what the room sees.
+ */
+export function openRoomSocket(
+	base: string,
+	account: Account,
+	roomId: string,
+	timeoutMs = 15_000
+): Promise<WebSocket> {
+	const ws = new WebSocket(roomSocketUrl(base, roomId), {
+		headers: { cookie: account.cookie },
+		perMessageDeflate: false,
+		skipUTF8Validation: true,
+		handshakeTimeout: timeoutMs
+	});
 	return new Promise((resolve, reject) => {
-		ws.once('open', () => resolve(ws));
-		ws.once('unexpected-response', (_req, res) =>
-			reject(new Error(`upgrade refused: ${res.statusCode}`))
-		);
-		ws.once('error', reject);
+		const fail = (error: Error) => {
+			ws.removeAllListeners('open');
+			ws.terminate();
+			reject(error);
+		};
+		ws.once('open', () => {
+			ws.removeAllListeners('unexpected-response');
+			ws.removeAllListeners('error');
+			// An 'error' without a listener would throw; the caller watches 'close' instead.
+			ws.on('error', () => {});
+			resolve(ws);
+		});
+		ws.once('unexpected-response', (_req, res) => {
+			res.resume();
+			fail(new UpgradeError(`upgrade refused: ${res.statusCode}`, res.statusCode ?? null));
+		});
+		ws.once('error', (error) => fail(new UpgradeError(error.message, null)));
 	});
 }
 

@@ -43,9 +43,7 @@ export const CloseCode = {
 	Restart: 4012
 } as const;
 
-/** Heartbeat frames, answered by the runtime without waking a hibernated room. */
-export const PING = '{"type":"ping"}';
-export const PONG = '{"type":"pong"}';
+export { PING, PONG } from './heartbeat';
 
 export const ErrorCode = {
 	BadFrame: 'bad_frame',

@@ -1,5 +1,7 @@
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import * as v from 'valibot';
+import { isCommonPassword } from './common-passwords';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password';
 
 export type FieldErrors = Record<string, string>;
 export type FormResult<T> =
@@ -51,6 +53,23 @@ export const DisplayName = v.pipe(
 	v.trim(),
 	v.nonEmpty('Enter a display name.'),
 	v.maxLength(64, 'Display names are at most 64 characters.')
+);
+
+/** A password being chosen (registration, reset, change); one being checked needs only nonEmpty. */
+export const NewPassword = v.pipe(
+	v.string(),
+	v.minLength(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`),
+	v.maxLength(MAX_PASSWORD_LENGTH, `Use at most ${MAX_PASSWORD_LENGTH} characters.`),
+	v.check(
+		(password) => !isCommonPassword(password),
+		'That password is too common. Choose one that is harder to guess.'
+	)
+);
+
+/** The secret of an emailed link (see `generateSecretToken`), as the page copied it into its form. */
+export const LinkToken = v.pipe(
+	v.string(),
+	v.regex(/^[a-z2-7]{32}$/, 'This link is incomplete. Open it again from your email.')
 );
 
 /** Answers a form post with its errors and the values to show again (status 400). */

@@ -1,29 +1,302 @@
-import { asc, eq } from 'drizzle-orm';
+// Who is in a room and in what role: join, add, remove, ban, promote, demote, transfer, leave.
+// Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
+// enforced on live sockets.
+import { and, asc, eq, sql } from 'drizzle-orm';
+import {
+	authorizeRoom,
+	decideMemberChange,
+	deny,
+	loadPersonAccess,
+	type Denial,
+	type MemberChange
+} from './authz';
 import type { Db } from './db';
-import { memberships, users } from './db/schema';
+import { memberships, roomBans, users } from './db/schema';
+import { grantMembership, syncMemberCount, type Membership, type Role } from './rooms';
+import {
+	disconnectFromRoom,
+	notifyUser,
+	postSystemMessage,
+	type Realtime
+} from './realtime-effects';
+import { usernameKey } from './users';
 
-export type RoomMember = {
+export type Actor = { id: string; displayName: string };
+export type Done = { ok: true } | Denial;
+
+export type Member = {
 	id: string;
 	username: string;
 	displayName: string;
-	role: 'owner' | 'admin' | 'member';
+	role: Role;
+	joinedAt: number;
 };
+
+const ROLE_ORDER = sql`CASE ${memberships.role} WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`;
 
 /** Beyond this the member list shows the first ones; presence still covers everyone online. */
 export const MEMBER_LIST_LIMIT = 500;
 
-/** Who belongs to a room, for its member list, mentions and "seen by" names. */
-export async function listRoomMembers(db: Db, roomId: string): Promise<RoomMember[]> {
+/** Who belongs to a room: its member list, mentions and "seen by" names. */
+export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
 	return db
 		.select({
 			id: users.id,
 			username: users.username,
 			displayName: users.displayName,
-			role: memberships.role
+			role: memberships.role,
+			joinedAt: memberships.joinedAt
 		})
 		.from(memberships)
 		.innerJoin(users, eq(users.id, memberships.userId))
 		.where(eq(memberships.roomId, roomId))
-		.orderBy(asc(memberships.joinedAt))
+		.orderBy(ROLE_ORDER, asc(sql`lower(${users.displayName})`))
 		.limit(MEMBER_LIST_LIMIT);
+}
+
+export async function listBans(db: Db, roomId: string) {
+	return db
+		.select({ id: users.id, username: users.username, displayName: users.displayName })
+		.from(roomBans)
+		.innerJoin(users, eq(users.id, roomBans.userId))
+		.where(eq(roomBans.roomId, roomId))
+		.orderBy(asc(users.usernameKey));
+}
+
+/**
+ * Public rooms: anyone signed in and not banned joins freely. Joining twice changes nothing.
+ * Joins and leaves of public rooms stay out of the timeline: in a big room they would drown the
+ * conversation (a burst of joins must not become a burst of messages).
+ */
+export async function joinPublicRoom(
+	db: Db,
+	actor: Pick<Actor, 'id'>,
+	roomId: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'join');
+	if (!auth.ok) return auth;
+	if (!auth.membership) await grantMembership(db, roomId, actor.id);
+	return { ok: true };
+}
+
+/** Admins add their friends by username; anyone else gets an invite link. */
+export async function addMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	username: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'add_member');
+	if (!auth.ok) return auth;
+	const [person] = await db
+		.select({ id: users.id, displayName: users.displayName, deletedAt: users.deletedAt })
+		.from(users)
+		.where(eq(users.usernameKey, usernameKey(username.trim().replace(/^@/, ''))))
+		.limit(1);
+	if (!person || person.deletedAt !== null) {
+		return deny(404, 'bad_target', `No one is called "${username}".`);
+	}
+	const [access, banned, existing] = await Promise.all([
+		loadPersonAccess(db, actor.id, person.id),
+		isBanned(db, roomId, person.id),
+		memberOf(db, roomId, person.id)
+	]);
+	if (access.blockedByThem) return deny(404, 'bad_target', `No one is called "${username}".`);
+	if (access.blockedByMe) return deny(403, 'blocked', 'You blocked this person.');
+	if (existing) return deny(409, 'bad_target', `${person.displayName} is already a member.`);
+	if (banned) return deny(409, 'banned', `${person.displayName} is banned: unban them first.`);
+	if (access.friendship?.status !== 'accepted') {
+		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
+	}
+	await grantMembership(db, roomId, person.id);
+	await Promise.all([
+		postSystemMessage(rt, roomId, `${actor.displayName} added ${person.displayName}`),
+		notifyUser(rt, person.id, { type: 'membership', roomId, change: 'added' })
+	]);
+	return { ok: true };
+}
+
+export async function removeMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'remove_member', 'remove');
+	if (!checked.ok) return checked;
+	await db.batch([deleteMembership(db, roomId, targetId), syncMemberCount(db, roomId)]);
+	await disconnectFromRoom(rt, roomId, targetId);
+	await Promise.all([
+		postSystemMessage(rt, roomId, `${actor.displayName} removed ${checked.target.displayName}`),
+		notifyUser(rt, targetId, { type: 'membership', roomId, change: 'removed' })
+	]);
+	return { ok: true };
+}
+
+export async function banMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'ban', 'ban');
+	if (!checked.ok) return checked;
+	await db.batch([
+		deleteMembership(db, roomId, targetId),
+		db
+			.insert(roomBans)
+			.values({ roomId, userId: targetId, bannedBy: actor.id, createdAt: Date.now() })
+			.onConflictDoNothing(),
+		syncMemberCount(db, roomId)
+	]);
+	await disconnectFromRoom(rt, roomId, targetId);
+	await Promise.all([
+		postSystemMessage(rt, roomId, `${actor.displayName} banned ${checked.target.displayName}`),
+		notifyUser(rt, targetId, { type: 'membership', roomId, change: 'banned' })
+	]);
+	return { ok: true };
+}
+
+export async function unbanMember(
+	db: Db,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'ban');
+	if (!auth.ok) return auth;
+	const removed = await db
+		.delete(roomBans)
+		.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, targetId)))
+		.returning({ userId: roomBans.userId });
+	if (removed.length === 0) return deny(404, 'bad_target', 'That person is not banned here.');
+	return { ok: true };
+}
+
+export async function setMemberRole(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string,
+	role: 'admin' | 'member'
+): Promise<Done> {
+	const change = role === 'admin' ? 'promote' : 'demote';
+	const checked = await checkChange(db, actor, roomId, targetId, 'set_role', change);
+	if (!checked.ok) return checked;
+	await db
+		.update(memberships)
+		.set({ role })
+		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)));
+	const name = checked.target.displayName;
+	await postSystemMessage(
+		rt,
+		roomId,
+		role === 'admin'
+			? `${actor.displayName} made ${name} an admin`
+			: `${actor.displayName} made ${name} a member`
+	);
+	return { ok: true };
+}
+
+/** The owner hands the room over and stays on as an admin. */
+export async function transferOwnership(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'transfer', 'transfer');
+	if (!checked.ok) return checked;
+	await db.batch([
+		db
+			.update(memberships)
+			.set({ role: 'owner' })
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId))),
+		db
+			.update(memberships)
+			.set({ role: 'admin' })
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, actor.id)))
+	]);
+	await postSystemMessage(
+		rt,
+		roomId,
+		`${actor.displayName} made ${checked.target.displayName} the owner`
+	);
+	return { ok: true };
+}
+
+export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: string): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'leave');
+	if (!auth.ok) return auth;
+	await db.batch([deleteMembership(db, roomId, actor.id), syncMemberCount(db, roomId)]);
+	// The leaver's other tabs lose the room too.
+	await disconnectFromRoom(rt, roomId, actor.id);
+	await Promise.all([
+		auth.room.kind === 'group' ? postSystemMessage(rt, roomId, `${actor.displayName} left`) : null,
+		notifyUser(rt, actor.id, { type: 'membership', roomId, change: 'left' })
+	]);
+	return { ok: true };
+}
+
+type Checked = { ok: true; target: Membership & { displayName: string } } | Denial;
+
+async function checkChange(
+	db: Db,
+	actor: Actor,
+	roomId: string,
+	targetId: string,
+	action: 'remove_member' | 'ban' | 'set_role' | 'transfer',
+	change: MemberChange
+): Promise<Checked> {
+	const auth = await authorizeRoom(db, actor.id, roomId, action);
+	if (!auth.ok) return auth;
+	const [[target], [owners]] = await db.batch([
+		db
+			.select({ membership: memberships, displayName: users.displayName })
+			.from(memberships)
+			.innerJoin(users, eq(users.id, memberships.userId))
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)))
+			.limit(1),
+		db
+			.select({ n: sql<number>`count(*)` })
+			.from(memberships)
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.role, 'owner')))
+	]);
+	const decision = decideMemberChange(
+		auth.membership!,
+		target?.membership ?? null,
+		change,
+		owners?.n ?? 0
+	);
+	if (!decision.ok) return decision;
+	return { ok: true, target: { ...target!.membership, displayName: target!.displayName } };
+}
+
+function deleteMembership(db: Db, roomId: string, userId: string) {
+	return db
+		.delete(memberships)
+		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+}
+
+async function isBanned(db: Db, roomId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.select({ userId: roomBans.userId })
+		.from(roomBans)
+		.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId)))
+		.limit(1);
+	return rows.length > 0;
+}
+
+async function memberOf(db: Db, roomId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.select({ userId: memberships.userId })
+		.from(memberships)
+		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
+		.limit(1);
+	return rows.length > 0;
 }

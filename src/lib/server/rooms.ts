@@ -1,7 +1,8 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import type { ConversationSummary } from '$lib/conversations';
 import type { Db } from './db';
-import { memberships, rooms } from './db/schema';
+import { blocks, memberships, rooms, users } from './db/schema';
 import { generateId } from './ids';
 
 export type Room = typeof rooms.$inferSelect;
@@ -60,28 +61,41 @@ export async function getMembership(
 	return row ?? null;
 }
 
-/** Adds a member; joining twice is a no-op. */
+/** Adds a member; joining twice is a no-op. Answers whether they were added just now. */
 export async function grantMembership(
 	db: Db,
 	roomId: string,
 	userId: string,
 	role: Role = 'member'
-): Promise<void> {
-	const inserted = await db
-		.insert(memberships)
-		.values({ roomId, userId, role, joinedAt: Date.now() })
-		.onConflictDoNothing()
-		.returning({ userId: memberships.userId });
-	if (inserted.length > 0) {
-		await db
-			.update(rooms)
-			.set({ memberCount: sql`${rooms.memberCount} + 1` })
-			.where(eq(rooms.id, roomId));
-	}
+): Promise<boolean> {
+	const [inserted] = await db.batch([
+		db
+			.insert(memberships)
+			.values({ roomId, userId, role, joinedAt: Date.now() })
+			.onConflictDoNothing()
+			.returning({ userId: memberships.userId }),
+		syncMemberCount(db, roomId)
+	]);
+	return inserted.length > 0;
 }
 
-/** The rooms a user belongs to, most recently active first: the sidebar. */
+/** Recounts instead of adding one, so a count can't drift when a change races another. */
+export function syncMemberCount(db: Db, roomId: string) {
+	return db
+		.update(rooms)
+		.set({
+			memberCount: sql`(SELECT count(*) FROM ${memberships} WHERE ${memberships.roomId} = ${roomId})`
+		})
+		.where(eq(rooms.id, roomId));
+}
+
+/**
+ * The rooms a user belongs to: the sidebar. Pinned first, then most recently active. Direct rooms
+ * are named after the other person (`peer`); a direct room shut by a block, either way, is left
+ * out. One query, whatever the number of rooms.
+ */
 export async function listConversations(db: Db, userId: string): Promise<ConversationSummary[]> {
+	const peerMembership = alias(memberships, 'peer_membership');
 	const rows = await db
 		.select({
 			id: rooms.id,
@@ -93,15 +107,44 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			lastReadSeq: memberships.lastReadSeq,
 			pinned: memberships.pinned,
 			archived: memberships.archived,
-			notify: memberships.notify
+			notify: memberships.notify,
+			peerId: users.id,
+			peerUsername: users.username,
+			peerDisplayName: users.displayName
 		})
 		.from(memberships)
 		.innerJoin(rooms, eq(rooms.id, memberships.roomId))
-		.where(eq(memberships.userId, userId))
-		.orderBy(desc(sql`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`));
-	return rows.map(({ lastReadSeq, ...row }) => ({
-		...row,
-		peer: null,
-		unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
-	}));
+		.leftJoin(
+			peerMembership,
+			and(
+				eq(rooms.kind, 'direct'),
+				eq(peerMembership.roomId, rooms.id),
+				ne(peerMembership.userId, userId)
+			)
+		)
+		.leftJoin(users, eq(users.id, peerMembership.userId))
+		.where(
+			and(
+				eq(memberships.userId, userId),
+				sql`NOT EXISTS (SELECT 1 FROM ${blocks} WHERE
+					(${blocks.blockerId} = ${userId} AND ${blocks.blockedId} = ${peerMembership.userId})
+					OR (${blocks.blockerId} = ${peerMembership.userId} AND ${blocks.blockedId} = ${userId}))`
+			)
+		)
+		.orderBy(
+			desc(memberships.pinned),
+			desc(sql`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`)
+		);
+	return rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...row }) => {
+		const peer =
+			peerId && peerUsername !== null && peerDisplayName !== null
+				? { id: peerId, username: peerUsername, displayName: peerDisplayName }
+				: null;
+		return {
+			...row,
+			name: row.kind === 'direct' ? (peer?.displayName ?? 'Deleted user') : row.name,
+			peer,
+			unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
+		};
+	});
 }

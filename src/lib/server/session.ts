@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Cookies } from '@sveltejs/kit';
 import type { Db } from './db';
 import { sessions, users } from './db/schema';
@@ -108,4 +108,68 @@ export function setSessionTokenCookie(cookies: Cookies, token: string, expiresAt
 
 export function deleteSessionTokenCookie(cookies: Cookies): void {
 	cookies.delete(SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
+}
+
+// Sessions as the account settings show them: listing, revoking, starting one after sign-in.
+
+export type SessionMeta = { userAgent: string | null; country: string | null };
+
+/** What a session remembers of the device that opened it; `cf` exists only on Cloudflare. */
+export function sessionMeta(request: Request, cf?: { country?: unknown }): SessionMeta {
+	return {
+		userAgent: request.headers.get('user-agent'),
+		country: typeof cf?.country === 'string' ? cf.country : null
+	};
+}
+
+/** Creates a session and hands its token to the browser. */
+export async function startSession(
+	db: Db,
+	cookies: Cookies,
+	userId: string,
+	meta: SessionMeta
+): Promise<Session> {
+	const token = generateSessionToken();
+	const session = await createSession(db, token, userId, meta);
+	setSessionTokenCookie(cookies, token, session.expiresAt);
+	return session;
+}
+
+export type SessionListing = {
+	id: string;
+	createdAt: number;
+	lastSeenAt: number;
+	userAgent: string;
+	country: string | null;
+};
+
+export async function listSessions(db: Db, userId: string): Promise<SessionListing[]> {
+	return db
+		.select({
+			id: sessions.id,
+			createdAt: sessions.createdAt,
+			lastSeenAt: sessions.lastSeenAt,
+			userAgent: sessions.userAgent,
+			country: sessions.country
+		})
+		.from(sessions)
+		.where(eq(sessions.userId, userId))
+		.orderBy(desc(sessions.lastSeenAt));
+}
+
+/** Ends one of the user's own sessions; another user's session id changes nothing. */
+export async function revokeSession(db: Db, userId: string, sessionId: string): Promise<boolean> {
+	const deleted = await db
+		.delete(sessions)
+		.where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
+		.returning({ id: sessions.id });
+	return deleted.length > 0;
+}
+
+export async function invalidateOtherSessions(
+	db: Db,
+	userId: string,
+	keepSessionId: string
+): Promise<void> {
+	await db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)));
 }

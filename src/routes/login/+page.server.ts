@@ -2,8 +2,11 @@ import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
+import { configuredProviders } from '$lib/server/oauth';
+import { describeOAuthNotice } from '$lib/server/oauth-accounts';
 import { verifyPassword } from '$lib/server/password';
-import { createSession, generateSessionToken, setSessionTokenCookie } from '$lib/server/session';
+import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
+import { sessionMeta, startSession } from '$lib/server/session';
 import { findUserByLogin } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -15,32 +18,50 @@ const Login = v.object({
 /** The same answer whether the account exists or not. */
 const BAD_CREDENTIALS = 'That email or username and password do not match.';
 
-export const load: PageServerLoad = ({ locals, url }) => {
-	if (locals.user) redirect(303, safeRedirect(url.searchParams.get('next')));
+/** Messages other pages send people here with (`?notice=`). */
+const NOTICES: Record<string, string> = {
+	'password-reset': 'Your password has been changed. Log in with the new one.',
+	'signed-out-everywhere': 'You are signed out on every device.',
+	'account-deleted': 'Your account has been deleted.'
 };
 
+export const load: PageServerLoad = ({ locals, url, platform }) => {
+	if (locals.user) redirect(303, safeRedirect(url.searchParams.get('next')));
+	const notice = url.searchParams.get('notice');
+	return {
+		providers: configuredProviders(platformEnv(platform)),
+		notice:
+			(notice && NOTICES[notice]) ?? describeOAuthNotice(notice, url.searchParams.get('provider'))
+	};
+};
+
+/** Checked when the account doesn't exist or has no password, so every answer takes as long. */
+const DECOY_HASH =
+	'scrypt$16384$8$5$DXIrghlXw48d0zUpMULTMA==$grOwF5prp0CoUFTOEIfVx7pUmeKISGEbFtmBVlvNiJ4=';
+
 export const actions: Actions = {
-	default: async ({ request, platform, cookies, url }) => {
+	default: async ({ request, platform, cookies, url, setHeaders }) => {
 		const form = parseForm(Login, await request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
+		const values = { login: form.data.login };
 		const db = getDb(platformEnv(platform).DB);
+		const limit = await consumeRateLimits(db, [
+			[RateLimits.loginPerIp, clientIp(request)],
+			[RateLimits.loginPerAccount, form.data.login]
+		]);
+		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, values);
+
 		const user = await findUserByLogin(db, form.data.login);
-		const valid = user?.passwordHash
-			? await verifyPassword(user.passwordHash, form.data.password)
-			: false;
-		if (!user || !valid) {
-			return rejectForm({ login: form.data.login }, { form: BAD_CREDENTIALS });
-		}
-		const token = generateSessionToken();
-		const session = await createSession(db, token, user.id, {
-			userAgent: request.headers.get('user-agent')
-		});
-		setSessionTokenCookie(cookies, token, session.expiresAt);
+		const valid = await verifyPassword(user?.passwordHash ?? DECOY_HASH, form.data.password);
+		if (!user?.passwordHash || !valid) return rejectForm(values, { form: BAD_CREDENTIALS });
+		await startSession(db, cookies, user.id, sessionMeta(request, platform?.cf));
 		redirect(303, safeRedirect(url.searchParams.get('next')));
 	}
 };
 
 /** Only same-site paths: `next` must not become an open redirect. */
 function safeRedirect(next: string | null): string {
-	return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+	return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+		? next
+		: '/';
 }

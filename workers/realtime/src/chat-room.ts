@@ -27,6 +27,7 @@ import { PresenceBook } from './presence';
 import { TokenBucket } from './rate-limit';
 import { migrateRoomStorage } from './room-storage';
 import { TypingBook } from './typing';
+import { UnreadSignals } from './unread-signals';
 
 /** Per-socket state that must survive hibernation. Keep it small. */
 type Attachment = {
@@ -95,6 +96,7 @@ export class ChatRoom extends DurableObject<Env> {
 	#alarmAt: number | null | undefined;
 	#flushBackoffUntil = 0;
 	#directoryAt = 0;
+	#unread: UnreadSignals;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -109,6 +111,9 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#presence.takeChanges();
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		// Presence is counted in memory: asking the runtime for each member's sockets on every
+		// message would cost O(members) runtime calls per message.
+		this.#unread = new UnreadSignals(ctx, env, (id) => this.#presence.state(id) !== 'offline');
 	}
 
 	async fetch(request: Request): Promise<Response> {
@@ -146,6 +151,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#track(server, attachment);
 		if (this.#presence.hasChanges) this.#scheduleState();
 		this.#refreshDirectory();
+		this.#unread.onConnect(identity.userId);
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
@@ -246,6 +252,7 @@ export class ChatRoom extends DurableObject<Env> {
 			{ clientId: eventId, senderId: null, senderName: '', kind: 'system', body },
 			Date.now()
 		);
+		this.#unread.onMessage(roomId, message);
 		this.#fanout.broadcast({ type: 'message', message });
 		await this.#scheduleFlush(FLUSH_DELAY_MS);
 		return message;
@@ -265,6 +272,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#members.forget(userId);
 		this.#typing.stop(userId);
 		this.#snapshot = null;
+		this.#unread.forget(userId);
 		return sockets.length;
 	}
 
@@ -373,6 +381,7 @@ export class ChatRoom extends DurableObject<Env> {
 			},
 			Date.now()
 		);
+		if (this.#roomId) this.#unread.onMessage(this.#roomId, message);
 		// Writing in a room is reading it.
 		if (this.#members.markRead(socket.userId, message.seq)) this.#noteReceipt(socket.userId);
 		// Everyone drops the typing indicator when the message arrives; the room's list follows.

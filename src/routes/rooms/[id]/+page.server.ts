@@ -1,22 +1,26 @@
 import { error, redirect } from '@sveltejs/kit';
+import { decideRoom, loadRoomAccess } from '$lib/server/authz';
 import { getDb, platformEnv } from '$lib/server/db';
+import { peerNameOf } from '$lib/server/direct-rooms';
 import { readHistory, readHistoryAround } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
-import { listRoomMembers } from '$lib/server/room-members';
-import { getMembership, getRoom, grantMembership } from '$lib/server/rooms';
+import { joinPublicRoom, listMembers } from '$lib/server/room-members';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, platform, url }) => {
 	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
-	const [room, membership] = await Promise.all([
-		getRoom(db, params.id),
-		getMembership(db, params.id, locals.user.id)
-	]);
-	if (!room || (!membership && room.kind !== 'public')) error(404, 'This room does not exist.');
-	const summary = { id: room.id, name: room.name, kind: room.kind, memberCount: room.memberCount };
-	if (!membership) return { room: summary, member: false as const };
+	const access = await loadRoomAccess(db, params.id, locals.user.id);
+	const view = decideRoom(access, 'view');
+	if (!view.ok) error(view.status, { message: view.message, code: view.code });
+	const room = access.room!;
+	const name = await peerNameOf(db, room, locals.user.id);
+	const summary = { id: room.id, name, kind: room.kind, memberCount: room.memberCount };
+	const membership = access.membership;
+	if (!membership || !decideRoom(access, 'read').ok) {
+		return { room: summary, member: false as const };
+	}
 
 	// `?m=seq` links to one message: the history around it, instead of the newest.
 	const jumpTo = /^\d{1,15}$/.test(url.searchParams.get('m') ?? '')
@@ -33,7 +37,7 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 					hasOlder: page.hasMore,
 					hasNewer: false
 				})),
-		listRoomMembers(db, room.id)
+		listMembers(db, room.id)
 	]);
 	return {
 		room: summary,
@@ -50,10 +54,8 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 export const actions: Actions = {
 	join: async ({ locals, params, platform }) => {
 		if (!locals.user) redirect(303, '/login');
-		const db = getDb(platformEnv(platform).DB);
-		const room = await getRoom(db, params.id);
-		if (!room || room.kind !== 'public') error(404, 'This room does not exist.');
-		await grantMembership(db, room.id, locals.user.id);
-		redirect(303, `/rooms/${room.id}`);
+		const joined = await joinPublicRoom(getDb(platformEnv(platform).DB), locals.user, params.id);
+		if (!joined.ok) error(joined.status, { message: joined.message, code: joined.code });
+		redirect(303, `/rooms/${params.id}`);
 	}
 };

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
-import { getMembership } from '$lib/server/rooms';
+import { requireRoom } from '$lib/server/authz';
 import type { RequestHandler } from './$types';
 
 const SeqParam = v.optional(
@@ -37,9 +37,7 @@ export const GET: RequestHandler = async ({ locals, params, platform, url }) => 
 	if (cursors.length > 1) error(400, 'Use one of "before", "after" or "around".');
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
-	// Not a member and no such room look the same, so room ids cannot be probed.
-	if (!(await getMembership(db, params.id, locals.user.id)))
-		error(404, 'This room does not exist.');
+	await requireRoom(db, locals.user.id, params.id, 'read');
 	const room = roomStub(env.ROOMS, params.id);
 	if (around !== undefined) {
 		return json(await readHistoryAround(db, room, params.id, Math.max(1, around), limit));

@@ -1,0 +1,84 @@
+// Builds the app and serves it with `wrangler dev` (both workers, fresh local state) on a loopback
+// port, as the Playwright config does, for scripts that need a running Parley.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+
+export type RunningApp = { base: string; stop: () => Promise<void> };
+
+function run(command: string, args: string[]): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(command, args, { stdio: 'inherit', env: childEnv() });
+		child.on('exit', (code) =>
+			code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))
+		);
+	});
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+	return { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+}
+
+async function waitFor(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}`);
+		try {
+			const response = await fetch(url);
+			if (response.ok) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
+}
+
+/** `build: false` reuses the existing build in .svelte-kit/cloudflare. */
+export async function startApp(
+	port: number,
+	options: { build?: boolean } = {}
+): Promise<RunningApp> {
+	const state = `.wrangler/scripts-${port}`;
+	rmSync(state, { recursive: true, force: true });
+	if (options.build !== false || !existsSync('.svelte-kit/cloudflare/_worker.js')) {
+		await run('npx', ['vite', 'build', '--logLevel', 'warn']);
+	}
+	await run('npx', [
+		'wrangler',
+		'd1',
+		'migrations',
+		'apply',
+		'DB',
+		'--local',
+		'--persist-to',
+		state
+	]);
+	const child = spawn(
+		'npx',
+		[
+			'wrangler',
+			'dev',
+			'-c',
+			'wrangler.toml',
+			'-c',
+			'workers/realtime/wrangler.toml',
+			'--port',
+			String(port),
+			'--persist-to',
+			state
+		],
+		{ stdio: ['ignore', 'ignore', 'inherit'], env: childEnv(), detached: true }
+	);
+	const base = `http://localhost:${port}`;
+	const stop = async () => {
+		if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
+		await new Promise((resolve) => setTimeout(resolve, 300));
+	};
+	try {
+		await waitFor(`${base}/`, child, 120_000);
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+	return { base, stop };
+}

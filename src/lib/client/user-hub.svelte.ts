@@ -1,0 +1,221 @@
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { invalidateAll } from '$app/navigation';
+import type { ConversationSummary } from '$lib/conversations';
+import { PING, PONG } from '$lib/protocol';
+import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
+
+export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
+
+/** The newest thing a room told me since the page's data was loaded. */
+export type RoomNews = {
+	seq: number;
+	at: number;
+	preview: string;
+	senderName: string;
+	mentioned: boolean;
+};
+
+const HEARTBEAT_MS = 25_000;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+/**
+ * The browser's side of the user hub (`/ws/me`): one socket per tab, whatever page is open. It
+ * keeps friends' presence, the incoming friend request count, and news from rooms (unread,
+ * mentions, direct messages) as reactive state; lists that changed on the server (friends,
+ * memberships, a conversation this tab doesn't know yet) are reloaded with `invalidateAll`.
+ */
+export class UserHubConnection {
+	state = $state<HubState>('connecting');
+	/** Friends' presence by user id; anyone missing is offline or not a friend. */
+	presence = new SvelteMap<string, boolean>();
+	/** Incoming friend requests; null until the hub has answered. */
+	incomingRequests = $state<number | null>(null);
+	news = new SvelteMap<string, RoomNews>();
+	/** Rooms with a mention I have not opened since. */
+	mentions = new SvelteSet<string>();
+
+	#users = 0;
+	#socket: WebSocket | null = null;
+	#attempt = 0;
+	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+	#pongTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Rooms the page's data knows: news from any other room means a list is out of date. */
+	// Bookkeeping only, never rendered.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	#known = new Set<string>();
+	#tracking = false;
+
+	isOnline(userId: string): boolean {
+		return this.presence.get(userId) === true;
+	}
+
+	/**
+	 * The sidebar's rows with what arrived live applied on top: newer previews and times, unread
+	 * counts grown by the messages since, pinned first and then the most recent.
+	 */
+	apply(conversations: ConversationSummary[]): ConversationSummary[] {
+		this.#tracking = true;
+		for (const c of conversations) this.#known.add(c.id);
+		return conversations
+			.map((c) => {
+				const news = this.news.get(c.id);
+				if (!news || news.seq <= c.lastMessageSeq) return c;
+				return {
+					...c,
+					lastMessageSeq: news.seq,
+					lastMessageAt: news.at,
+					lastMessagePreview: news.preview,
+					unread: c.unread + (news.seq - c.lastMessageSeq)
+				};
+			})
+			.sort(
+				(a, b) =>
+					Number(b.pinned) - Number(a.pinned) || (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0)
+			);
+	}
+
+	/** The room is open: what it told me is seen. */
+	markSeen(roomId: string): void {
+		this.news.delete(roomId);
+		this.mentions.delete(roomId);
+	}
+
+	/** Counts the components that use the hub; the socket lives while at least one does. */
+	start(): () => void {
+		this.#users++;
+		if (this.#users === 1) {
+			window.addEventListener('online', this.#onOnline);
+			this.#open();
+		}
+		return () => this.#stop();
+	}
+
+	#stop(): void {
+		this.#users--;
+		if (this.#users > 0) return;
+		window.removeEventListener('online', this.#onOnline);
+		clearTimeout(this.#reconnectTimer);
+		this.#stopHeartbeat();
+		this.#socket?.close(1000, 'leaving');
+		this.#socket = null;
+		this.state = 'closed';
+	}
+
+	#open(): void {
+		clearTimeout(this.#reconnectTimer);
+		this.state = 'connecting';
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local, not state
+		const url = new URL('/ws/me', location.href);
+		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+		const socket = new WebSocket(url);
+		this.#socket = socket;
+		socket.onopen = () => {
+			this.#attempt = 0;
+			this.state = 'open';
+			this.#startHeartbeat(socket);
+		};
+		socket.onmessage = (event) => this.#receive(event.data);
+		socket.onclose = () => {
+			if (this.#socket !== socket) return;
+			this.#socket = null;
+			this.#stopHeartbeat();
+			if (this.#users > 0) this.#scheduleReconnect();
+		};
+	}
+
+	#scheduleReconnect(): void {
+		this.state = 'offline';
+		const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#attempt);
+		this.#attempt++;
+		this.#reconnectTimer = setTimeout(() => this.#open(), Math.random() * ceiling);
+	}
+
+	#receive(data: unknown): void {
+		if (typeof data !== 'string') return;
+		if (data === PONG) {
+			clearTimeout(this.#pongTimer);
+			return;
+		}
+		const frames = parseHubPayload(data);
+		if (!frames) {
+			console.warn('ignored a malformed frame from the user hub');
+			return;
+		}
+		let stale = false;
+		for (const frame of frames) stale = this.#handle(frame) || stale;
+		if (stale) void invalidateAll();
+	}
+
+	/** Applies a frame; answers whether the page's data is now out of date. */
+	#handle(frame: HubFrame): boolean {
+		switch (frame.type) {
+			case 'welcome':
+				this.presence.clear();
+				for (const { userId, online } of frame.presence) this.presence.set(userId, online);
+				this.incomingRequests = frame.incomingRequests;
+				return false;
+			case 'presence':
+				this.presence.set(frame.userId, frame.online);
+				return false;
+			case 'requests':
+				this.incomingRequests = frame.incoming;
+				return true;
+			case 'friends':
+				return true;
+			case 'membership':
+				return true;
+			case 'room': {
+				const previous = this.news.get(frame.roomId);
+				if (!previous || previous.seq < frame.seq) {
+					this.news.set(frame.roomId, {
+						seq: frame.seq,
+						at: frame.at,
+						preview: frame.preview,
+						senderName: frame.senderName,
+						mentioned: frame.reason === 'mention'
+					});
+				}
+				if (frame.reason === 'mention') this.mentions.add(frame.roomId);
+				return this.#tracking && !this.#known.has(frame.roomId);
+			}
+		}
+	}
+
+	#onOnline = (): void => {
+		if (this.state === 'offline') {
+			this.#attempt = 0;
+			this.#open();
+		}
+	};
+
+	#startHeartbeat(socket: WebSocket): void {
+		this.#stopHeartbeat();
+		this.#heartbeatTimer = setInterval(() => {
+			if (socket.readyState !== WebSocket.OPEN) return;
+			socket.send(PING);
+			this.#pongTimer = setTimeout(
+				() => socket.close(4000, 'heartbeat timeout'),
+				HEARTBEAT_TIMEOUT_MS
+			);
+		}, HEARTBEAT_MS);
+	}
+
+	#stopHeartbeat(): void {
+		clearInterval(this.#heartbeatTimer);
+		clearTimeout(this.#pongTimer);
+	}
+}
+
+let shared: UserHubConnection | null = null;
+
+/**
+ * The tab's one hub connection, shared by every component that asks (sidebar, friends page...).
+ * Browser only: call `start()` from `onMount` and its returned function on destroy.
+ */
+export function useUserHub(): UserHubConnection {
+	shared ??= new UserHubConnection();
+	return shared;
+}

@@ -1,0 +1,92 @@
+import type { Db } from './db';
+import { issueEmailToken } from './email-tokens';
+import type { Mailer } from './mailer';
+
+export type MailDeps = { db: Db; mailer: Mailer; origin: string };
+
+// Links carry the secret in the fragment: browsers never send it to the server (so no access log,
+// proxy or Referer header sees it), and the page posts it in a form body when the person confirms.
+// The origin comes from the request, which on Cloudflare only ever carries this app's own hostnames.
+
+export async function sendVerificationEmail(
+	{ db, mailer, origin }: MailDeps,
+	user: { id: string; email: string; displayName: string }
+): Promise<void> {
+	const token = await issueEmailToken(db, {
+		userId: user.id,
+		purpose: 'verify_email',
+		email: user.email
+	});
+	await mailer.send({
+		to: user.email,
+		subject: 'Confirm your email address for Parley',
+		text: [
+			`Hi ${user.displayName},`,
+			'',
+			'Confirm that this is your email address by opening this link within 24 hours:',
+			`${origin}/verify-email#token=${token}`,
+			'',
+			"If you didn't create a Parley account, you can ignore this email."
+		].join('\n')
+	});
+}
+
+export async function sendPasswordResetEmail(
+	{ db, mailer, origin }: MailDeps,
+	user: { id: string; email: string; displayName: string }
+): Promise<void> {
+	const token = await issueEmailToken(db, {
+		userId: user.id,
+		purpose: 'reset_password',
+		email: user.email
+	});
+	await mailer.send({
+		to: user.email,
+		subject: 'Reset your Parley password',
+		text: [
+			`Hi ${user.displayName},`,
+			'',
+			'Someone (hopefully you) asked to reset your Parley password. Choose a new one within an hour:',
+			`${origin}/reset-password#token=${token}`,
+			'',
+			'Resetting it signs you out everywhere else. If you did not ask, ignore this email: your',
+			'password stays as it is.'
+		].join('\n')
+	});
+}
+
+export async function sendEmailChangeEmails(
+	{ db, mailer, origin }: MailDeps,
+	user: { id: string; email: string; displayName: string },
+	newEmail: string
+): Promise<void> {
+	const token = await issueEmailToken(db, {
+		userId: user.id,
+		purpose: 'change_email',
+		email: newEmail
+	});
+	await mailer.send({
+		to: newEmail,
+		subject: 'Confirm your new email address for Parley',
+		text: [
+			`Hi ${user.displayName},`,
+			'',
+			'Confirm that Parley should use this address from now on by opening this link within 24 hours:',
+			`${origin}/verify-email#token=${token}`,
+			'',
+			'Until you do, your account keeps its current address.'
+		].join('\n')
+	});
+	// The current owner of the address hears about it too, in case it isn't them.
+	await mailer.send({
+		to: user.email,
+		subject: 'Your Parley email address is being changed',
+		text: [
+			`Hi ${user.displayName},`,
+			'',
+			`Someone signed in to your Parley account asked to change its email address to ${newEmail}.`,
+			'Nothing changes until that address is confirmed. If this was not you, change your password',
+			'and sign out your other sessions in Settings.'
+		].join('\n')
+	});
+}

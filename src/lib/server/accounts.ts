@@ -1,0 +1,157 @@
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import type { Db } from './db';
+import { users } from './db/schema';
+import { consumeEmailToken, revokeEmailTokens } from './email-tokens';
+import { hashPassword, verifyPassword } from './password';
+import { invalidateAllSessions, invalidateOtherSessions } from './session';
+import { normalizeEmail } from './users';
+
+export type Account = typeof users.$inferSelect;
+export type Outcome = { ok: true } | { ok: false; field: string; message: string };
+
+export const MAX_BIO_LENGTH = 500;
+export const MAX_STATUS_LENGTH = 80;
+
+export async function getAccount(db: Db, userId: string): Promise<Account | null> {
+	const [user] = await db
+		.select()
+		.from(users)
+		.where(and(eq(users.id, userId), isNull(users.deletedAt)))
+		.limit(1);
+	return user ?? null;
+}
+
+export async function updateProfile(
+	db: Db,
+	userId: string,
+	profile: { displayName: string; bio: string; statusText: string }
+): Promise<void> {
+	await db.update(users).set(profile).where(eq(users.id, userId));
+}
+
+/**
+ * Needs the current password, so a borrowed unlocked browser can't lock the owner out. Other
+ * sessions end: whoever knew the old password is signed out.
+ */
+export async function changePassword(
+	db: Db,
+	userId: string,
+	sessionId: string,
+	input: { currentPassword: string; newPassword: string }
+): Promise<Outcome> {
+	const user = await getAccount(db, userId);
+	if (!user?.passwordHash) {
+		return { ok: false, field: 'currentPassword', message: 'This account has no password yet.' };
+	}
+	if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+		return { ok: false, field: 'currentPassword', message: 'That is not your current password.' };
+	}
+	await db
+		.update(users)
+		.set({ passwordHash: await hashPassword(input.newPassword) })
+		.where(eq(users.id, userId));
+	await Promise.all([
+		invalidateOtherSessions(db, userId, sessionId),
+		revokeEmailTokens(db, userId, 'reset_password')
+	]);
+	return { ok: true };
+}
+
+/** For accounts made through GitHub or Google: a first password, so a provider can be unlinked. */
+export async function setFirstPassword(
+	db: Db,
+	userId: string,
+	newPassword: string
+): Promise<Outcome> {
+	const updated = await db
+		.update(users)
+		.set({ passwordHash: await hashPassword(newPassword) })
+		.where(and(eq(users.id, userId), isNull(users.passwordHash)))
+		.returning({ id: users.id });
+	return updated.length > 0
+		? { ok: true }
+		: { ok: false, field: 'newPassword', message: 'This account already has a password.' };
+}
+
+/**
+ * Spends a reset link. Every session of the account ends except `keepSessionId` when it is the
+ * account's own (someone resetting while signed in stays signed in); the link also proves the
+ * address, so an unverified one becomes verified.
+ */
+export async function resetPasswordWithToken(
+	db: Db,
+	token: string,
+	newPassword: string,
+	keepSessionId: string | null
+): Promise<{ ok: true; userId: string } | { ok: false }> {
+	const grant = await consumeEmailToken(db, token, ['reset_password']);
+	if (!grant) return { ok: false };
+	const user = await getAccount(db, grant.userId);
+	if (!user) return { ok: false };
+	await db
+		.update(users)
+		.set({
+			passwordHash: await hashPassword(newPassword),
+			emailVerifiedAt: user.emailVerifiedAt ?? (grant.email === user.email ? Date.now() : null)
+		})
+		.where(eq(users.id, user.id));
+	await revokeEmailTokens(db, user.id, 'reset_password');
+	if (keepSessionId) await invalidateOtherSessions(db, user.id, keepSessionId);
+	else await invalidateAllSessions(db, user.id);
+	return { ok: true, userId: user.id };
+}
+
+export type EmailConfirmation =
+	| { ok: true; purpose: 'verify_email' | 'change_email'; email: string }
+	| { ok: false; message: string };
+
+const STALE_LINK = 'This link has expired or was already used. Ask for a new one from Settings.';
+
+/** Spends a verification or email-change link. */
+export async function confirmEmailToken(db: Db, token: string): Promise<EmailConfirmation> {
+	const grant = await consumeEmailToken(db, token, ['verify_email', 'change_email']);
+	if (!grant) return { ok: false, message: STALE_LINK };
+	const now = Date.now();
+	if (grant.purpose === 'verify_email') {
+		// Only the address the link was sent to: after an email change an old link proves nothing.
+		const verified = await db
+			.update(users)
+			.set({ emailVerifiedAt: now })
+			.where(and(eq(users.id, grant.userId), eq(users.email, grant.email), isNull(users.deletedAt)))
+			.returning({ id: users.id });
+		return verified.length > 0
+			? { ok: true, purpose: 'verify_email', email: grant.email }
+			: { ok: false, message: 'This link is for an address your account no longer uses.' };
+	}
+	if (grant.purpose !== 'change_email') return { ok: false, message: STALE_LINK };
+	if (await isEmailTaken(db, grant.email, grant.userId)) {
+		return { ok: false, message: 'Another account now uses that address.' };
+	}
+	try {
+		const changed = await db
+			.update(users)
+			.set({ email: grant.email, emailVerifiedAt: now })
+			.where(and(eq(users.id, grant.userId), isNull(users.deletedAt)))
+			.returning({ id: users.id });
+		if (changed.length === 0) return { ok: false, message: STALE_LINK };
+	} catch {
+		// The unique index caught a registration that took the address a moment ago.
+		return { ok: false, message: 'Another account now uses that address.' };
+	}
+	await revokeEmailTokens(db, grant.userId, 'verify_email');
+	return { ok: true, purpose: 'change_email', email: grant.email };
+}
+
+export async function isEmailTaken(db: Db, email: string, exceptUserId?: string): Promise<boolean> {
+	const [row] = await db
+		.select({ id: users.id })
+		.from(users)
+		.where(
+			and(
+				eq(users.email, normalizeEmail(email)),
+				exceptUserId ? ne(users.id, exceptUserId) : undefined
+			)
+		)
+		.limit(1);
+	return row !== undefined;
+}

@@ -1,0 +1,84 @@
+import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
+import type { Db } from './db';
+import { userTokens } from './db/schema';
+import { generateSecretToken, hashSecret } from './ids';
+
+export type TokenPurpose = (typeof userTokens.$inferSelect)['purpose'];
+
+const HOUR = 60 * 60 * 1000;
+export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
+	verify_email: 24 * HOUR,
+	reset_password: HOUR,
+	change_email: 24 * HOUR
+};
+
+export type EmailToken = { userId: string; email: string; purpose: TokenPurpose };
+
+/**
+ * Creates the secret for an emailed link and stores only its hash. Earlier unused links of the
+ * same purpose stop working: only the newest email in someone's inbox is live.
+ */
+export async function issueEmailToken(
+	db: Db,
+	input: { userId: string; purpose: TokenPurpose; email: string },
+	now = Date.now()
+): Promise<string> {
+	const token = generateSecretToken();
+	await db.batch([
+		db
+			.delete(userTokens)
+			.where(
+				and(
+					eq(userTokens.userId, input.userId),
+					eq(userTokens.purpose, input.purpose),
+					isNull(userTokens.usedAt)
+				)
+			),
+		db.insert(userTokens).values({
+			id: hashSecret(token),
+			userId: input.userId,
+			purpose: input.purpose,
+			email: input.email,
+			createdAt: now,
+			expiresAt: now + TOKEN_LIFETIME_MS[input.purpose]
+		})
+	]);
+	return token;
+}
+
+/**
+ * Marks a token used and returns what it grants, or null if it is unknown, expired, already used
+ * or meant for none of `purposes`. One conditional UPDATE, so two concurrent uses cannot both win.
+ * The token is found by its SHA-256: the lookup's timing tells nothing about the secret itself.
+ */
+export async function consumeEmailToken(
+	db: Db,
+	token: string,
+	purposes: TokenPurpose[],
+	now = Date.now()
+): Promise<EmailToken | null> {
+	const [row] = await db
+		.update(userTokens)
+		.set({ usedAt: now })
+		.where(
+			and(
+				eq(userTokens.id, hashSecret(token)),
+				inArray(userTokens.purpose, purposes),
+				isNull(userTokens.usedAt),
+				gt(userTokens.expiresAt, now)
+			)
+		)
+		.returning({ userId: userTokens.userId, email: userTokens.email, purpose: userTokens.purpose });
+	return row ?? null;
+}
+
+/** After a password change no older reset link may set it again. */
+export async function revokeEmailTokens(
+	db: Db,
+	userId: string,
+	purpose: TokenPurpose
+): Promise<void> {
+	await db
+		.delete(userTokens)
+		.where(and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose)));
+}

@@ -1,0 +1,116 @@
+import { fail, type ActionFailure } from '@sveltejs/kit';
+import { lt, sql } from 'drizzle-orm';
+import type { Db } from './db';
+import { rateLimits } from './db/schema';
+import type { RejectedForm } from './forms';
+import { hashSecret } from './ids';
+
+export type RateLimitPolicy = { name: string; limit: number; windowMs: number };
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Per IP against floods from one place, per account against guessing one account's secrets from
+ * many places. "Account" is what the person typed (email or username) or the user id, never
+ * whether it exists: a limit that only applied to real accounts would reveal which ones are.
+ */
+export const RateLimits = {
+	loginPerIp: { name: 'login:ip', limit: 30, windowMs: 15 * MINUTE },
+	loginPerAccount: { name: 'login:account', limit: 10, windowMs: 15 * MINUTE },
+	registerPerIp: { name: 'register:ip', limit: 10, windowMs: HOUR },
+	registerPerAccount: { name: 'register:account', limit: 5, windowMs: HOUR },
+	verifyPerIp: { name: 'verify:ip', limit: 30, windowMs: 15 * MINUTE },
+	verifyEmailSendPerAccount: { name: 'verify-send:account', limit: 5, windowMs: HOUR },
+	resetRequestPerIp: { name: 'reset-request:ip', limit: 10, windowMs: HOUR },
+	resetRequestPerAccount: { name: 'reset-request:account', limit: 3, windowMs: HOUR },
+	resetPerIp: { name: 'reset:ip', limit: 30, windowMs: 15 * MINUTE }
+} as const satisfies Record<string, RateLimitPolicy>;
+
+export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];
+export type RateLimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** Rows this much older than their window are dead weight; a few requests sweep them. */
+const SWEEP_AFTER_MS = 24 * HOUR;
+const SWEEP_PROBABILITY = 0.01;
+
+/**
+ * Counts one attempt against each check (fixed windows, in D1 so that every isolate sees the same
+ * counters) and answers whether all of them are still within their limit. A null subject is not
+ * counted: see `clientIp`.
+ */
+export async function consumeRateLimits(
+	db: Db,
+	checks: RateLimitCheck[],
+	now = Date.now()
+): Promise<RateLimitResult> {
+	const counted = checks.filter((check): check is [RateLimitPolicy, string] => check[1] !== null);
+	if (counted.length === 0) return { ok: true };
+	const statements = counted.map(([policy, subject]) => {
+		const windowStart = now - (now % policy.windowMs);
+		// One upsert: atomic in D1, so concurrent requests never lose a count.
+		return db
+			.insert(rateLimits)
+			.values({ key: rateLimitKey(policy, subject), count: 1, windowStart })
+			.onConflictDoUpdate({
+				target: rateLimits.key,
+				set: {
+					count: sql`case when ${rateLimits.windowStart} = ${windowStart} then ${rateLimits.count} + 1 else 1 end`,
+					windowStart: sql`${windowStart}`
+				}
+			})
+			.returning({ count: rateLimits.count, windowStart: rateLimits.windowStart });
+	});
+	const [first, ...rest] = statements;
+	const results = await db.batch([first!, ...rest]);
+	if (Math.random() < SWEEP_PROBABILITY) {
+		await db.delete(rateLimits).where(lt(rateLimits.windowStart, now - SWEEP_AFTER_MS));
+	}
+
+	let retryAfterMs = 0;
+	results.forEach(([row], i) => {
+		const policy = counted[i]![0];
+		if (row && row.count > policy.limit) {
+			retryAfterMs = Math.max(retryAfterMs, row.windowStart + policy.windowMs - now);
+		}
+	});
+	return retryAfterMs > 0
+		? { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
+		: { ok: true };
+}
+
+/** Subjects are hashed: the table never holds addresses or emails. */
+function rateLimitKey(policy: RateLimitPolicy, subject: string): string {
+	return `${policy.name}:${hashSecret(subject.trim().toLowerCase())}`;
+}
+
+/**
+ * The client's address as Cloudflare reports it (the edge overwrites any value a client sends).
+ * Loopback means a developer's machine, where every browser and every test shares one address:
+ * per-IP limits would only throttle the test suite there, so they are not applied.
+ */
+export function clientIp(request: Request): string | null {
+	const ip = request.headers.get('cf-connecting-ip')?.trim();
+	if (!ip) return null;
+	if (ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')) return null;
+	return ip;
+}
+
+/** Answers a rate-limited form post: status 429, Retry-After, and a message above the form. */
+export function rejectRateLimited(
+	setHeaders: (headers: Record<string, string>) => void,
+	retryAfterSeconds: number,
+	values: Record<string, string>
+): ActionFailure<RejectedForm> {
+	setHeaders({ 'retry-after': String(retryAfterSeconds) });
+	return fail(429, {
+		values,
+		errors: { form: `Too many attempts. Try again in ${describeWait(retryAfterSeconds)}.` }
+	});
+}
+
+export function describeWait(seconds: number): string {
+	if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
+	const minutes = Math.ceil(seconds / 60);
+	return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}

@@ -1,0 +1,47 @@
+// The schemas of the room details forms.
+import * as v from 'valibot';
+import { INVITE_LIFETIMES, MAX_INVITE_USES, type InviteLifetime } from '$lib/server/invites';
+import { MAX_DESCRIPTION_LENGTH } from '$lib/server/room-admin';
+import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms';
+
+const checkbox = v.pipe(
+	v.optional(v.string(), ''),
+	v.transform((value) => value === 'on')
+);
+
+export const Settings = v.object({
+	notify: v.picklist(['all', 'mentions', 'mute']),
+	pinned: checkbox,
+	archived: checkbox
+});
+
+export const Details = v.object({
+	name: v.pipe(
+		v.string(),
+		v.trim(),
+		v.nonEmpty('Give the room a name.'),
+		v.maxLength(MAX_ROOM_NAME_LENGTH, `Names are at most ${MAX_ROOM_NAME_LENGTH} characters.`)
+	),
+	description: v.pipe(
+		v.optional(v.string(), ''),
+		v.trim(),
+		v.maxLength(MAX_DESCRIPTION_LENGTH, `At most ${MAX_DESCRIPTION_LENGTH} characters.`)
+	)
+});
+
+export const InviteOptions = v.object({
+	lifetime: v.picklist(
+		Object.keys(INVITE_LIFETIMES) as InviteLifetime[],
+		'Choose how long it works.'
+	),
+	maxUses: v.pipe(
+		v.optional(v.string(), ''),
+		v.trim(),
+		v.check((s) => s === '' || /^\d{1,4}$/.test(s), 'Enter a number of uses, or leave it empty.'),
+		v.transform((s) => (s === '' ? null : Number(s))),
+		v.check(
+			(n) => n === null || (n >= 1 && n <= MAX_INVITE_USES),
+			`Between 1 and ${MAX_INVITE_USES} uses.`
+		)
+	)
+});

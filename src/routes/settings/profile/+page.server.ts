@@ -1,0 +1,38 @@
+import { error } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { MAX_BIO_LENGTH, MAX_STATUS_LENGTH, getAccount, updateProfile } from '$lib/server/accounts';
+import { getDb, platformEnv } from '$lib/server/db';
+import { DisplayName, parseForm, rejectForm } from '$lib/server/forms';
+import type { Actions, PageServerLoad } from './$types';
+
+const Profile = v.object({
+	displayName: DisplayName,
+	bio: v.pipe(
+		v.string(),
+		v.trim(),
+		v.maxLength(MAX_BIO_LENGTH, `Keep your bio under ${MAX_BIO_LENGTH} characters.`)
+	),
+	statusText: v.pipe(
+		v.string(),
+		v.trim(),
+		v.maxLength(MAX_STATUS_LENGTH, `Keep your status under ${MAX_STATUS_LENGTH} characters.`)
+	)
+});
+
+export const load: PageServerLoad = async ({ locals, platform }) => {
+	const account =
+		locals.user && (await getAccount(getDb(platformEnv(platform).DB), locals.user.id));
+	if (!account) error(401, 'Sign in first.');
+	const { id, username, displayName, bio, statusText } = account;
+	return { profile: { id, username, displayName, bio, statusText } };
+};
+
+export const actions: Actions = {
+	save: async ({ locals, request, platform }) => {
+		if (!locals.user) error(401, 'Sign in first.');
+		const form = parseForm(Profile, await request.formData());
+		if (!form.ok) return rejectForm(form.values, form.errors);
+		await updateProfile(getDb(platformEnv(platform).DB), locals.user.id, form.data);
+		return { saved: true };
+	}
+};

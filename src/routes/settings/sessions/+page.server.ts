@@ -1,0 +1,63 @@
+import { error, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { getDb, platformEnv } from '$lib/server/db';
+import { parseForm, rejectForm } from '$lib/server/forms';
+import {
+	deleteSessionTokenCookie,
+	invalidateAllSessions,
+	invalidateOtherSessions,
+	listSessions,
+	revokeSession
+} from '$lib/server/session';
+import { describeUserAgent } from '$lib/server/user-agent';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+const Revocation = v.object({
+	sessionId: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'That session does not exist.'))
+});
+
+function signedIn({ locals, platform }: RequestEvent) {
+	if (!locals.user || !locals.session) error(401, 'Sign in first.');
+	return { db: getDb(platformEnv(platform).DB), user: locals.user, session: locals.session };
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { db, user, session } = signedIn(event);
+	const sessions = await listSessions(db, user.id);
+	return {
+		sessions: sessions.map(({ userAgent, ...row }) => ({
+			...row,
+			...describeUserAgent(userAgent),
+			current: row.id === session.id
+		}))
+	};
+};
+
+export const actions: Actions = {
+	revoke: async (event) => {
+		const { db, user, session } = signedIn(event);
+		const form = parseForm(Revocation, await event.request.formData());
+		if (!form.ok) return rejectForm(form.values, { form: form.errors.sessionId ?? '' });
+		if (!(await revokeSession(db, user.id, form.data.sessionId))) {
+			return rejectForm({}, { form: 'That session has already ended.' });
+		}
+		if (form.data.sessionId === session.id) {
+			deleteSessionTokenCookie(event.cookies);
+			redirect(303, '/login');
+		}
+		return { message: 'Session signed out.' };
+	},
+
+	revokeOthers: async (event) => {
+		const { db, user, session } = signedIn(event);
+		await invalidateOtherSessions(db, user.id, session.id);
+		return { message: 'All your other sessions are signed out.' };
+	},
+
+	signOutEverywhere: async (event) => {
+		const { db, user } = signedIn(event);
+		await invalidateAllSessions(db, user.id);
+		deleteSessionTokenCookie(event.cookies);
+		redirect(303, '/login?notice=signed-out-everywhere');
+	}
+};

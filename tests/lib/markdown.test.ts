@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '$lib/markdown';
+
+describe('renderMarkdown', () => {
+	it('renders bold, italic, strike, inline code, code blocks and quotes', () => {
+		expect(renderMarkdown('**bold** _it_ ~~gone~~ `a < b`')).toBe(
+			'<p><strong>bold</strong> <em>it</em> <del>gone</del> <code>a &lt; b</code></p>'
+		);
+		expect(renderMarkdown('```js\nlet x = 1 < 2;\n```')).toBe(
+			'<pre><code class="language-js">let x = 1 &lt; 2;\n</code></pre>'
+		);
+		expect(renderMarkdown('> quoted\nstill quoted')).toBe(
+			'<blockquote>\n<p>quoted\nstill quoted</p>\n</blockquote>'
+		);
+	});
+
+	it('shows raw HTML as text instead of running it', () => {
+		const html = renderMarkdown('<script>alert(1)</script> <img src=x onerror=alert(1)> <b>b</b>');
+		expect(html).not.toContain('<script');
+		expect(html).not.toContain('<img');
+		expect(html).not.toContain('<b>');
+		expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+	});
+
+	it('never links to javascript: or data: URLs, however they are spelled', () => {
+		for (const target of [
+			'javascript:alert(1)',
+			'JaVaScRiPt:alert(1)',
+			'&#x6A;avascript:alert(1)',
+			'data:text/html,<b>hi</b>',
+			'vbscript:msgbox(1)'
+		]) {
+			const html = renderMarkdown(`[click](${target})`);
+			expect(html, target).not.toMatch(/href="(?!https?:)/i);
+			expect(html, target).toContain('click');
+		}
+		expect(renderMarkdown('<javascript:alert(1)>')).not.toContain('href');
+	});
+
+	it('detects links and opens them safely in a new tab', () => {
+		const html = renderMarkdown(
+			'see https://example.com/a?b=1&c=2, www.example.org or [docs](https://docs.example.com)'
+		);
+		expect(html).toContain(
+			'<a target="_blank" rel="noopener noreferrer" href="https://example.com/a?b=1&amp;c=2">'
+		);
+		expect(html).toContain('href="http://www.example.org"');
+		expect(html).toContain('href="https://docs.example.com">docs</a>');
+		expect(html.match(/<a /g)).toHaveLength(3);
+		expect(html.match(/rel="noopener noreferrer"/g)).toHaveLength(3);
+	});
+
+	it('keeps headings, lists, images and indented code as plain text', () => {
+		const html = renderMarkdown(
+			'# not a heading\n- not a list\n\n    not code\n\n![alt](https://x.test/i.png)'
+		);
+		expect(html).not.toMatch(/<h1|<ul|<li|<img|<pre/);
+		expect(html).toContain('# not a heading');
+	});
+
+	it('highlights mentions, and the reader’s own more strongly', () => {
+		const html = renderMarkdown('hi @Alice and @bob. mail bob@example.com', { self: 'alice' });
+		expect(html).toContain(
+			'<span class="mention mention-self" data-username="alice">@Alice</span>'
+		);
+		expect(html).toContain('<span class="mention" data-username="bob">@bob</span>.');
+		expect(html).toContain('href="mailto:bob@example.com"');
+		expect(html.match(/class="mention/g)).toHaveLength(2);
+	});
+
+	it('highlights only the mentionable names when a list is given, and never inside code', () => {
+		const html = renderMarkdown('@carol @dave `@carol`', { mentionable: ['carol'] });
+		expect(html).toContain('<span class="mention" data-username="carol">@carol</span> @dave');
+		expect(html).toContain('<code>@carol</code>');
+	});
+
+	it('turns known emoji shortcodes into emoji outside code', () => {
+		expect(renderMarkdown('nice :tada: :+1: :not_an_emoji: `:smile:`')).toBe(
+			'<p>nice 🎉 👍 :not_an_emoji: <code>:smile:</code></p>'
+		);
+	});
+});

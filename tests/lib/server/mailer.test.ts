@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { getMailer } from '$lib/server/mailer';
+import { load as loadOutbox } from '../../../src/routes/dev/mail/+page.server';
+import { db, lastMailTo } from '../../support/accounts';
+import { TestBrowser } from '../../support/request-event';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+const mail = (to: string) => ({ to, subject: 'Hello', text: 'A line\nhttps://parley.test/x' });
+const withEnv = (vars: Record<string, string>) => ({ ...env, ...vars }) as unknown as Env;
+
+describe('the mailer', () => {
+	it('keeps development mail in the local outbox', async () => {
+		const to = `outbox${Date.now()}@example.test`;
+		await getMailer(withEnv({ APP_ENV: 'development' }), db()).send(mail(to));
+		expect(await lastMailTo(to)).toMatchObject({ subject: 'Hello', bodyText: mail(to).text });
+	});
+
+	it('sends production mail through the HTTP API with the API key', async () => {
+		const sent: Request[] = [];
+		vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+			sent.push(new Request(input, init));
+			return Response.json({ id: 'msg_1' });
+		});
+		const to = `prod${Date.now()}@example.test`;
+		const mailer = getMailer(
+			withEnv({
+				APP_ENV: 'production',
+				RESEND_API_KEY: 're_test_key',
+				MAIL_FROM: 'Parley <hello@parley.test>',
+				MAIL_API_URL: 'https://mail-api.standin.test/emails'
+			}),
+			db()
+		);
+		await mailer.send(mail(to));
+		expect(sent).toHaveLength(1);
+		expect(sent[0]!.url).toBe('https://mail-api.standin.test/emails');
+		expect(sent[0]!.headers.get('authorization')).toBe('Bearer re_test_key');
+		expect(await sent[0]!.json()).toEqual({
+			from: 'Parley <hello@parley.test>',
+			to: [to],
+			subject: 'Hello',
+			text: mail(to).text
+		});
+		expect(await lastMailTo(to)).toBeNull();
+	});
+
+	it('fails loudly when the mail API refuses, or when production has no key', async () => {
+		vi.stubGlobal('fetch', async () => Response.json({ message: 'invalid key' }, { status: 401 }));
+		const configured = {
+			APP_ENV: 'production',
+			RESEND_API_KEY: 're_bad',
+			MAIL_FROM: 'hello@parley.test',
+			MAIL_API_URL: 'https://mail-api.standin.test/emails'
+		};
+		await expect(getMailer(withEnv(configured), db()).send(mail('x@example.test'))).rejects.toThrow(
+			'HTTP 401'
+		);
+		expect(() => getMailer(withEnv({ APP_ENV: 'production' }), db())).toThrow('RESEND_API_KEY');
+	});
+});
+
+describe('the development outbox page', () => {
+	it('lists sent mail in development', async () => {
+		const to = `page${Date.now()}@example.test`;
+		await getMailer(withEnv({ APP_ENV: 'development' }), db()).send(mail(to));
+		const outcome = await new TestBrowser().call(loadOutbox, {
+			path: 'http://localhost:8787/dev/mail'
+		});
+		expect(outcome.kind).toBe('data');
+		const listed =
+			outcome.kind === 'data' ? (outcome.data as { mail: { toAddress: string }[] }).mail : [];
+		expect(listed.map((m) => m.toAddress)).toContain(to);
+	});
+
+	it('does not exist in production', async () => {
+		const outcome = await new TestBrowser({ ...env, APP_ENV: 'production' }).call(loadOutbox, {
+			path: 'http://localhost:8787/dev/mail'
+		});
+		expect(outcome).toMatchObject({ kind: 'error', status: 404 });
+	});
+
+	it('is not served to anyone but the local machine, even if APP_ENV was left unset', async () => {
+		const outcome = await new TestBrowser().call(loadOutbox, {
+			path: 'https://parley.example/dev/mail'
+		});
+		expect(outcome).toMatchObject({ kind: 'error', status: 404 });
+	});
+});

@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { acceptFriendRequest, removeFriend, sendFriendRequest } from '$lib/server/friends';
+import { blockUser } from '$lib/server/blocks';
+import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
+import { openRealtimeSocket } from '$lib/server/realtime-door';
+import { memberships } from '$lib/server/db/schema';
+import { and, eq } from 'drizzle-orm';
+import { connect, db, roomStub, seedRoom } from '../../helpers';
+import {
+	befriend,
+	connectHub,
+	hubStub,
+	rt,
+	seedPerson,
+	sessionFor
+} from '../../lib/server/people-fixtures';
+
+describe('UserHub: presence', () => {
+	it("a friend's tab sees them come online, and go offline after the grace period", async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		await befriend(alice, bob);
+		const bobTab = await connectHub(bob);
+		expect(bobTab.of('welcome')[0]?.presence).toEqual([{ userId: alice.id, online: false }]);
+
+		const aliceTab = await connectHub(alice);
+		await bobTab.next('presence', (f) => f.userId === alice.id && f.online);
+		// Alice's own welcome already knows Bob is online.
+		expect(aliceTab.of('welcome')[0]?.presence).toEqual([{ userId: bob.id, online: true }]);
+
+		aliceTab.close();
+		await new Promise((r) => setTimeout(r, 100));
+		// A reload inside the grace period is not announced; the alarm after it is.
+		expect(bobTab.of('presence').filter((f) => !f.online)).toHaveLength(0);
+		await runDurableObjectAlarm(hubStub(alice.id));
+		await bobTab.next('presence', (f) => f.userId === alice.id && !f.online);
+		bobTab.close();
+	});
+
+	it('presence is shared with friends only, from the moment of accepting until unfriending', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const carol = await seedPerson('carol');
+		const bobTab = await connectHub(bob);
+		const carolTab = await connectHub(carol);
+		const aliceTab = await connectHub(alice);
+
+		await sendFriendRequest(db(), rt(), alice.id, bob.id);
+		await acceptFriendRequest(db(), rt(), bob.id, alice.id);
+		await bobTab.next('presence', (f) => f.userId === alice.id && f.online);
+		await aliceTab.next('presence', (f) => f.userId === bob.id && f.online);
+
+		await removeFriend(db(), rt(), bob.id, alice.id);
+		await bobTab.next('presence', (f) => f.userId === alice.id && !f.online);
+		expect(carolTab.of('presence')).toHaveLength(0);
+		for (const tab of [aliceTab, bobTab, carolTab]) tab.close();
+	});
+
+	it("a blocked user stops seeing the blocker's presence at once, and never learns it again", async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		await befriend(alice, bob);
+		const bobTab = await connectHub(bob);
+		const aliceTab = await connectHub(alice);
+		await bobTab.next('presence', (f) => f.userId === alice.id && f.online);
+
+		await blockUser(db(), rt(), alice.id, bob.id);
+		await bobTab.next('presence', (f) => f.userId === alice.id && !f.online);
+
+		// Bob opens a new tab: his hub knows nothing of Alice.
+		const bobSecondTab = await connectHub(bob);
+		expect(bobSecondTab.of('welcome')[0]?.presence).toEqual([]);
+		for (const tab of [aliceTab, bobTab, bobSecondTab]) tab.close();
+	});
+
+	it('the door opens /ws/me only with a valid session, to the signed-in user', async () => {
+		const alice = await seedPerson('alice');
+		const request = () =>
+			new Request('https://parley.test/ws/me', { headers: { Upgrade: 'websocket' } });
+		const deps = { db: db(), rooms: env.ROOMS, hubs: env.HUBS };
+		expect((await openRealtimeSocket(request(), deps, undefined)).status).toBe(401);
+		expect((await openRealtimeSocket(request(), deps, 'not-a-token')).status).toBe(401);
+		const plain = new Request('https://parley.test/ws/me');
+		expect((await openRealtimeSocket(plain, deps, await sessionFor(alice))).status).toBe(426);
+
+		const response = await openRealtimeSocket(request(), deps, await sessionFor(alice));
+		expect(response.status).toBe(101);
+		const ws = response.webSocket!;
+		const welcome = new Promise<string>((resolve) =>
+			ws.addEventListener('message', (e) => resolve(e.data as string), { once: true })
+		);
+		ws.accept();
+		expect(JSON.parse(await welcome)).toMatchObject({ type: 'welcome', userId: alice.id });
+		ws.close();
+	});
+});
+
+describe('UserHub: conversation signals', () => {
+	it('a group member hears once when the room becomes unread, not for every message', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		for (const n of [1, 2, 3]) aliceRoom.send({ type: 'send', clientId: `m${n}`, body: `hi ${n}` });
+		await aliceRoom.until((f) => f.filter((x) => x.type === 'ack').length === 3);
+		const signal = await bobHub.next('room');
+		expect(signal).toMatchObject({ roomId: room, reason: 'unread', seq: 1, preview: 'hi 1' });
+		await new Promise((r) => setTimeout(r, 200));
+		expect(bobHub.of('room')).toHaveLength(1);
+
+		// Bob opens the room (he is up to date), closes it, and the next message is news again.
+		const bobRoom = await connect(room, bob, 0);
+		aliceRoom.send({ type: 'send', clientId: 'm4', body: 'while you look' });
+		await bobRoom.next('message', (f) => f.message.seq === 4);
+		bobRoom.close();
+		await new Promise((r) => setTimeout(r, 100));
+		aliceRoom.send({ type: 'send', clientId: 'm5', body: 'after you left' });
+		await bobHub.next('room', (f) => f.seq === 5);
+		expect(bobHub.of('room').map((f) => f.seq)).toEqual([1, 5]);
+		// The sender's own hub hears nothing of her own messages.
+		aliceRoom.close();
+		bobHub.close();
+	});
+
+	it('mentions and direct messages are signalled every time', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		await befriend(alice, bob);
+		const group = await seedRoom(alice, bob);
+		const dm = await findOrCreateDirectRoom(db(), alice.id, bob.id);
+		if (!dm.ok) throw new Error('expected a room');
+		const bobHub = await connectHub(bob);
+		const inGroup = await connect(group, alice, 0);
+		const inDm = await connect(dm.roomId, alice, 0);
+
+		inGroup.send({ type: 'send', clientId: 'g1', body: 'first' });
+		await bobHub.next('room', (f) => f.roomId === group && f.reason === 'unread');
+		inGroup.send({ type: 'send', clientId: 'g2', body: `look @${bob.username}!` });
+		await bobHub.next('room', (f) => f.roomId === group && f.reason === 'mention');
+		inDm.send({ type: 'send', clientId: 'd1', body: 'psst' });
+		inDm.send({ type: 'send', clientId: 'd2', body: 'psst again' });
+		await bobHub.next('room', (f) => f.roomId === dm.roomId && f.seq === 2);
+		expect(
+			bobHub
+				.of('room')
+				.filter((f) => f.reason === 'direct')
+				.map((f) => f.preview)
+		).toEqual(['psst', 'psst again']);
+		for (const s of [inGroup, inDm, bobHub]) s.close();
+	});
+
+	it('a removed member hears nothing more from the room', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		await db()
+			.delete(memberships)
+			.where(and(eq(memberships.roomId, room), eq(memberships.userId, bob.id)));
+		await roomStub(room).disconnectUser(bob.id);
+		aliceRoom.send({ type: 'send', clientId: 'after', body: 'secret' });
+		await aliceRoom.next('ack');
+		await new Promise((r) => setTimeout(r, 300));
+		expect(bobHub.of('room')).toHaveLength(0);
+		aliceRoom.close();
+		bobHub.close();
+	});
+});

@@ -1,0 +1,246 @@
+import { DurableObject } from 'cloudflare:workers';
+import { PING, PONG } from '../../../src/lib/protocol';
+import type { HubEvent, HubFrame } from '../../../src/lib/protocol/hub';
+import { readUserIdentity } from './user-identity';
+
+/**
+ * A reload closes the last socket and opens a new one a moment later: friends should not see the
+ * user flicker offline, so "offline" is announced only after this grace period without sockets.
+ */
+export const OFFLINE_GRACE_MS = 5_000;
+
+type ContactRow = { user_id: string; online: number };
+
+/**
+ * One per user: the sockets of the user's open tabs, and what happens across all their
+ * conversations and contacts (unread signals from rooms, friend requests, membership changes,
+ * friends' presence).
+ *
+ * Presence is shared with accepted friends only. A user is online while any of their tabs holds a
+ * hub socket; the two transitions (first socket, last socket gone plus a grace period) are the
+ * only moments the hub talks to its friends' hubs, so presence costs O(friends) per transition,
+ * never per message. Blocking ends the friendship and unlinks both hubs, so a blocked user stops
+ * seeing the blocker's presence at once.
+ *
+ * Threat model: reachable only through the app worker's binding. The upgrade's identity header was
+ * set by the app's door after it checked the session; RPC callers are the app and the rooms.
+ */
+export class UserHub extends DurableObject<Env> {
+	#sql: SqlStorage;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.#sql = ctx.storage.sql;
+		this.#sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+			CREATE TABLE IF NOT EXISTS contacts (user_id TEXT PRIMARY KEY, online INTEGER NOT NULL);`);
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+	}
+
+	async fetch(request: Request): Promise<Response> {
+		const identity = readUserIdentity(request.headers);
+		if (!identity) return new Response('Missing identity', { status: 400 });
+		if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+			return new Response('Expected a WebSocket upgrade', { status: 426 });
+		}
+		const userId = this.#rememberUserId(identity.userId);
+		if (!this.#announcedOnline()) await this.#comeOnline(userId);
+
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.ctx.acceptWebSocket(server);
+		const welcome: HubFrame = {
+			type: 'welcome',
+			userId,
+			incomingRequests: await this.#countIncomingRequests(userId),
+			presence: this.#contacts().map((c) => ({ userId: c.user_id, online: c.online === 1 }))
+		};
+		server.send(JSON.stringify(welcome));
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	async webSocketMessage(): Promise<void> {
+		// Tabs only send heartbeats, which the runtime answers; anything else is ignored.
+	}
+
+	async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code);
+		this.#scheduleOfflineCheck(ws);
+	}
+
+	async webSocketError(ws: WebSocket): Promise<void> {
+		closeQuietly(ws, 1011);
+		this.#scheduleOfflineCheck(ws);
+	}
+
+	async alarm(): Promise<void> {
+		const userId = this.#meta('user_id');
+		if (!userId || this.ctx.getWebSockets().length > 0 || !this.#announcedOnline()) return;
+		this.#setMeta('online', '0');
+		const contacts = this.#contacts();
+		await Promise.allSettled(
+			contacts.map((c) => this.#hub(c.user_id).contactOnline(c.user_id, userId, false))
+		);
+	}
+
+	// ---- RPC for the app worker and the rooms ----
+
+	/** Sends an event to every open tab of the user; dropped when none is open. */
+	async notify(userId: string, event: HubEvent): Promise<number> {
+		this.#rememberUserId(userId);
+		return this.#push(event);
+	}
+
+	/**
+	 * A friend's hub says they came online or went offline. Answers whether this user is online, so
+	 * that one call both tells and asks.
+	 */
+	async contactOnline(userId: string, contactId: string, online: boolean): Promise<boolean> {
+		this.#rememberUserId(userId);
+		this.#sql.exec(
+			`INSERT INTO contacts (user_id, online) VALUES (?, ?)
+			 ON CONFLICT(user_id) DO UPDATE SET online = excluded.online`,
+			contactId,
+			online ? 1 : 0
+		);
+		this.#push({ type: 'presence', userId: contactId, online });
+		return this.#announcedOnline();
+	}
+
+	/** Two people became friends: each learns the other's presence now. */
+	async linkContact(userId: string, contactId: string): Promise<void> {
+		this.#rememberUserId(userId);
+		const theirs = await this.#hub(contactId).contactOnline(
+			contactId,
+			userId,
+			this.#announcedOnline()
+		);
+		await this.contactOnline(userId, contactId, theirs);
+	}
+
+	/** Two people are no longer friends (unfriended or blocked): neither sees the other's presence. */
+	async unlinkContact(userId: string, contactId: string): Promise<void> {
+		this.#rememberUserId(userId);
+		this.#forget(contactId);
+		await this.#hub(contactId).contactGone(contactId, userId);
+	}
+
+	async contactGone(userId: string, contactId: string): Promise<void> {
+		this.#rememberUserId(userId);
+		this.#forget(contactId);
+	}
+
+	/** Whether the user counts as online (a tab is open, or closed less than the grace ago). */
+	async isOnline(): Promise<boolean> {
+		return this.#announcedOnline();
+	}
+
+	// ---- presence ----
+
+	async #comeOnline(userId: string): Promise<void> {
+		this.#setMeta('online', '1');
+		const friends = await this.#friendIds(userId);
+		// Rebuilt from D1 on every transition, so a hub that slept through changes starts right.
+		const answers = await Promise.allSettled(
+			friends.map((id) => this.#hub(id).contactOnline(id, userId, true))
+		);
+		this.#sql.exec('DELETE FROM contacts');
+		friends.forEach((id, i) => {
+			const answer = answers[i];
+			const online = answer?.status === 'fulfilled' && answer.value;
+			this.#sql.exec('INSERT INTO contacts (user_id, online) VALUES (?, ?)', id, online ? 1 : 0);
+		});
+	}
+
+	#scheduleOfflineCheck(closing: WebSocket): void {
+		const others = this.ctx.getWebSockets().filter((s) => s !== closing);
+		if (others.length > 0) return;
+		this.ctx.waitUntil(this.ctx.storage.setAlarm(Date.now() + OFFLINE_GRACE_MS));
+	}
+
+	#forget(contactId: string): void {
+		this.#sql.exec('DELETE FROM contacts WHERE user_id = ?', contactId);
+		this.#push({ type: 'presence', userId: contactId, online: false });
+	}
+
+	// ---- D1 reads ----
+
+	async #friendIds(userId: string): Promise<string[]> {
+		const { results } = await this.env.DB.prepare(
+			`SELECT CASE WHEN user_low = ?1 THEN user_high ELSE user_low END AS id
+			   FROM friendships WHERE status = 'accepted' AND (user_low = ?1 OR user_high = ?1)`
+		)
+			.bind(userId)
+			.all<{ id: string }>();
+		return results.map((r) => r.id);
+	}
+
+	async #countIncomingRequests(userId: string): Promise<number> {
+		const row = await this.env.DB.prepare(
+			`SELECT count(*) AS n FROM friendships
+			  WHERE status = 'pending' AND requested_by <> ?1 AND (user_low = ?1 OR user_high = ?1)`
+		)
+			.bind(userId)
+			.first<{ n: number }>();
+		return row?.n ?? 0;
+	}
+
+	// ---- helpers ----
+
+	#push(frame: HubFrame): number {
+		const data = JSON.stringify(frame);
+		let sent = 0;
+		for (const socket of this.ctx.getWebSockets()) {
+			try {
+				socket.send(data);
+				sent++;
+			} catch {
+				// A socket that is closing is tidied up by webSocketClose.
+			}
+		}
+		return sent;
+	}
+
+	#contacts(): ContactRow[] {
+		return this.#sql
+			.exec<ContactRow>('SELECT user_id, online FROM contacts ORDER BY user_id')
+			.toArray();
+	}
+
+	#announcedOnline(): boolean {
+		return this.#meta('online') === '1';
+	}
+
+	#hub(userId: string) {
+		return this.env.HUBS.get(this.env.HUBS.idFromName(userId));
+	}
+
+	#rememberUserId(userId: string): string {
+		const known = this.#meta('user_id');
+		if (known === userId) return userId;
+		if (known !== null) throw new Error('user hub addressed with a different user id');
+		this.#setMeta('user_id', userId);
+		return userId;
+	}
+
+	#meta(key: string): string | null {
+		const row = this.#sql
+			.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
+			.toArray()[0];
+		return row ? row.value : null;
+	}
+
+	#setMeta(key: string, value: string): void {
+		this.#sql.exec(
+			'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+			key,
+			value
+		);
+	}
+}
+
+function closeQuietly(ws: WebSocket, code: number): void {
+	try {
+		ws.close(code, 'closing');
+	} catch {
+		// Already closed.
+	}
+}
