@@ -51,6 +51,7 @@ function escapeHtml(text: string): string {
 }
 
 function renderText(text: string, options: MarkdownOptions): string {
+	text = text.replaceAll(MENTION_UNDERSCORE, '_');
 	const known = options.mentionable?.map((name) => name.toLowerCase());
 	const self = options.self?.toLowerCase();
 	let html = '';
@@ -79,15 +80,25 @@ function textRuns(options: MarkdownOptions): HtmlExtension {
 	};
 }
 
+// micromark cuts text at every `_` (a possible emphasis marker), which would split `@ann_lee` into
+// runs that no longer match a mention. Underscores inside mentions are swapped for a private-use
+// character before parsing and put back in the output.
+const MENTION_UNDERSCORE = '\uE000';
+
+function protectMentions(source: string): string {
+	return source.replace(MENTION, (mention) => mention.replaceAll('_', MENTION_UNDERSCORE));
+}
+
 /** The HTML for one message body. Safe to insert: it contains only the tags micromark emits. */
 export function renderMarkdown(source: string, options: MarkdownOptions = {}): string {
-	const html = micromark(source, {
+	const html = micromark(protectMentions(source.replaceAll(MENTION_UNDERSCORE, '')), {
 		extensions: syntax,
 		htmlExtensions: [gfmStrikethroughHtml(), gfmAutolinkLiteralHtml(), textRuns(options)]
 	});
 	// Text and attribute values come out escaped, so `<a href="` can only be a tag micromark wrote.
 	// A link whose target was refused keeps its text but stops being a link.
 	return html
+		.replaceAll(MENTION_UNDERSCORE, '_')
 		.replaceAll('<a href="">', '<a>')
 		.replaceAll('<a href="', '<a target="_blank" rel="noopener noreferrer" href="');
 }

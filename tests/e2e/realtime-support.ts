@@ -33,9 +33,11 @@ export function timeline(page: Page): Locator {
 	return page.getByRole('log', { name: 'Messages' });
 }
 
-/** The message (in the timeline, not pending) whose text contains `text`. */
+/** The message (in the timeline, not pending) whose words contain (or match) `text`. */
 export function message(page: Page, text: string | RegExp): Locator {
-	return timeline(page).locator('li[data-seq]', { hasText: text });
+	return timeline(page)
+		.locator('li[data-seq]')
+		.filter({ has: page.locator('.body', { hasText: text }) });
 }
 
 export async function say(page: Page, text: string): Promise<void> {

@@ -68,6 +68,13 @@ describe('renderMarkdown', () => {
 		expect(html.match(/class="mention/g)).toHaveLength(2);
 	});
 
+	it('highlights usernames with underscores, which markdown must not read as emphasis', () => {
+		const html = renderMarkdown('thanks @ann_lee_2 and _you_', { mentionable: ['ann_lee_2'] });
+		expect(html).toContain('<span class="mention" data-username="ann_lee_2">@ann_lee_2</span>');
+		expect(html).toContain('<em>you</em>');
+		expect(renderMarkdown('`@ann_lee`')).toBe('<p><code>@ann_lee</code></p>');
+	});
+
 	it('highlights only the mentionable names when a list is given, and never inside code', () => {
 		const html = renderMarkdown('@carol @dave `@carol`', { mentionable: ['carol'] });
 		expect(html).toContain('<span class="mention" data-username="carol">@carol</span> @dave');

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	isReactionEmoji,
-	mentionedUsernames,
-	parseServerPayload,
-	splitMentions
-} from '$lib/protocol';
+import { isReactionEmoji, mentionedUsernames, parseServerPayload } from '$lib/protocol';
 
 describe('mentions', () => {
 	it('finds each @username once, lower-cased, ignoring e-mail addresses and sentence dots', () => {
@@ -14,13 +9,6 @@ describe('mentions', () => {
 		]);
 		expect(mentionedUsernames('no mentions here')).toEqual([]);
 		expect(mentionedUsernames('@ab is too short')).toEqual([]);
-	});
-
-	it('splits a body into text and mentions that join back into the same text', () => {
-		const body = 'Hi @Bob, meet @carol.';
-		const segments = splitMentions(body);
-		expect(segments.map((s) => s.text).join('')).toBe(body);
-		expect(segments.filter((s) => s.mention).map((s) => s.mention)).toEqual(['bob', 'carol']);
 	});
 });
 

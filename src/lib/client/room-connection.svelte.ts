@@ -42,6 +42,8 @@ export type RoomConnectionInit = {
 	history: HistoryWindow;
 	/** How far I had read when the page loaded: the "new messages" divider goes after it. */
 	readSeq: number;
+	/** The room's revision read before the history: changes after it come with the first hello. */
+	rev: number;
 };
 
 type Page = { messages: ChatMessage[]; hasMore: boolean };
@@ -145,6 +147,7 @@ export class RoomConnection {
 		this.hasNewer = init.history.hasNewer;
 		this.readSeq = init.readSeq;
 		this.#readSent = init.readSeq;
+		this.#lastRev = init.rev;
 		this.refreshDivider();
 		this.roomLastSeq = init.history.messages.at(-1)?.seq ?? 0;
 	}
@@ -291,6 +294,12 @@ export class RoomConnection {
 		// Someone online gets each message as it is sent; others got what was sent before they left.
 		if (this.#othersOnline || this.#furthestDelivered >= message.seq) return 'delivered';
 		return 'sent';
+	}
+
+	/** A message of the timeline, if it is loaded. */
+	find(seq: number): ChatMessage | undefined {
+		const index = this.#indexOf(seq);
+		return index === -1 ? undefined : this.messages[index];
 	}
 
 	/** Who (other than me) has read up to `seq`. */

@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { isReactionEmoji } from './emoji';
 
 export { isReactionEmoji } from './emoji';
-export { MAX_MENTIONS, mentionedUsernames, splitMentions, type BodySegment } from './mentions';
+export { MAX_MENTIONS, mentionedUsernames } from './mentions';
 
 export const MAX_MESSAGE_LENGTH = 4000;
 /** A frame larger than this is refused before it is parsed. */

@@ -184,6 +184,10 @@ describe('ChatRoom', () => {
 		a.send({ type: 'send', clientId: 'c1', body: 'still here' });
 		expect((await a.next('ack')).seq).toBe(1);
 		expect(b1.of('message')).toEqual([]);
+		// Bob is no longer listed to newcomers.
+		const carol = await seedUser('carol');
+		const c = await connect(room, carol, 0);
+		expect(c.of('welcome')[0]?.presence.map((p) => p.userId)).not.toContain(bob.id);
 	});
 
 	it('coalesces broadcasts under load: many messages arrive in far fewer payloads', async () => {

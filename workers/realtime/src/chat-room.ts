@@ -111,7 +111,9 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#presence.takeChanges();
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-		this.#unread = new UnreadSignals(ctx, env, (id) => ctx.getWebSockets(userTag(id)).length > 0);
+		// Presence is counted in memory: asking the runtime for each member's sockets on every
+		// message would cost O(members) runtime calls per message.
+		this.#unread = new UnreadSignals(ctx, env, (id) => this.#presence.state(id) !== 'offline');
 	}
 
 	async fetch(request: Request): Promise<Response> {
@@ -197,8 +199,10 @@ export class ChatRoom extends DurableObject<Env> {
 			this.#setMeta('flush_failures', String(failures));
 			const delay = Math.min(FLUSH_RETRY_MAX_MS, 1000 * 2 ** Math.min(failures - 1, 5));
 			console.warn(`flush to D1 failed (${failures} in a row), retrying in ${delay} ms`, err);
+			// Replaces any earlier alarm a message set meanwhile: the retry waits, whatever arrives.
 			this.#flushBackoffUntil = Date.now() + delay;
-			await this.#scheduleFlush(delay);
+			this.#alarmAt = this.#flushBackoffUntil;
+			await this.ctx.storage.setAlarm(this.#flushBackoffUntil);
 			return;
 		}
 		this.#messages.markFlushed(rows);
@@ -226,6 +230,14 @@ export class ChatRoom extends DurableObject<Env> {
 
 	async lastSeq(): Promise<number> {
 		return this.#messages.lastSeq;
+	}
+
+	/**
+	 * The room's change counter. Read before a page of history, it is the `lastRev` a client sends
+	 * with its first hello: the room then replays exactly the changes made after that page was read.
+	 */
+	async revision(): Promise<number> {
+		return this.#messages.rev;
 	}
 
 	/**
@@ -257,6 +269,9 @@ export class ChatRoom extends DurableObject<Env> {
 			this.#forget(socket);
 			closeQuietly(socket, CloseCode.Removed, 'removed from the room');
 		}
+		this.#members.forget(userId);
+		this.#typing.stop(userId);
+		this.#snapshot = null;
 		this.#unread.forget(userId);
 		return sockets.length;
 	}

@@ -143,6 +143,15 @@ export class MemberStore {
 		);
 	}
 
+	/** No longer a member: not in the directory, the presence list or "seen by" any more. */
+	forget(userId: string): void {
+		const member = this.#members.get(userId);
+		if (!member) return;
+		this.#members.delete(userId);
+		if (this.#byUsername.get(member.username) === userId) this.#byUsername.delete(member.username);
+		this.#sql.exec('DELETE FROM members WHERE user_id = ?', userId);
+	}
+
 	unflushedReads(limit: number): ReadPosition[] {
 		const reads: ReadPosition[] = [];
 		for (const member of this.#members.values()) {

@@ -27,6 +27,8 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 		? Math.max(1, Number(url.searchParams.get('m')))
 		: null;
 	const stub = roomStub(env.ROOMS, room.id);
+	// Read before the history: every change after it reaches the page through its first hello.
+	const rev = await stub.revision();
 	const [history, members] = await Promise.all([
 		jumpTo !== null
 			? readHistoryAround(db, stub, room.id, jumpTo)
@@ -43,6 +45,7 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 		history,
 		members,
 		jumpTo,
+		rev,
 		readSeq: membership.lastReadSeq,
 		role: membership.role
 	};
