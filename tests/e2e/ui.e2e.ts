@@ -173,8 +173,12 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 	const page = await context.newPage();
 	await register(page, persona('alice'));
 	const html = page.locator('html');
-	const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-	expect(await background()).toBe('rgb(255, 255, 255)');
+	// Settings apply through the page's state, a moment after the control changes: poll, don't sample.
+	const background = (colour: string) =>
+		expect
+			.poll(() => page.evaluate(() => getComputedStyle(document.body).backgroundColor))
+			.toBe(colour);
+	await background('rgb(255, 255, 255)');
 
 	// The controls work once the page has hydrated, which can trail the load event: retry the first.
 	const settle = async (act: () => Promise<void>, attribute: string, value: string) =>
@@ -189,14 +193,15 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 		'data-theme',
 		'dark'
 	);
-	expect(await background()).toBe('rgb(21, 22, 26)');
+	await background('rgb(21, 22, 26)');
 	await page.getByRole('radio', { name: 'Larger', exact: true }).check();
-	expect(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe(
-		'20px'
-	);
+	await expect
+		.poll(() => page.evaluate(() => getComputedStyle(document.documentElement).fontSize))
+		.toBe('20px');
 	await page.getByRole('radio', { name: /Reduce motion/ }).check();
 	await page.getByRole('checkbox', { name: /Increase contrast/ }).check();
-	expect(await background()).toBe('rgb(0, 0, 0)');
+	await expect(html).toHaveAttribute('data-contrast', 'more');
+	await background('rgb(0, 0, 0)');
 
 	// Applied by the inline script before any of the app's JavaScript runs: block it all and reload.
 	await page.route('**/_app/immutable/**/*.js', (route) => route.abort());
@@ -204,7 +209,7 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 	await expect(html).toHaveAttribute('data-theme', 'dark');
 	await expect(html).toHaveAttribute('data-text-size', 'larger');
 	await expect(html).toHaveAttribute('data-motion', 'reduce');
-	expect(await background()).toBe('rgb(0, 0, 0)');
+	await background('rgb(0, 0, 0)');
 	await page.unroute('**/_app/immutable/**/*.js');
 
 	// "Match system" follows the device's own setting.
@@ -220,11 +225,9 @@ test('theme, text size, motion and contrast apply at once, persist on this devic
 		.check();
 	await expect(html).toHaveAttribute('data-theme', 'system');
 	await page.emulateMedia({ colorScheme: 'dark' });
-	expect(await background()).toBe('rgb(21, 22, 26)');
+	await background('rgb(21, 22, 26)');
 	await page.emulateMedia({ colorScheme: 'light' });
-	await page.reload();
-	await expect(html).toHaveAttribute('data-theme', 'system');
-	expect(await background()).toBe('rgb(255, 255, 255)');
+	await background('rgb(255, 255, 255)');
 });
 
 test('each member chooses their own theme for a conversation', async ({ browser }) => {
