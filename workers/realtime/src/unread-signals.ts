@@ -37,7 +37,6 @@ export class UnreadSignals {
 	#pending = new Map<string, Signal>();
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerDue = 0;
-	#release: () => void = () => {};
 
 	constructor(ctx: DurableObjectState, env: Env, isConnected: (userId: string) => boolean) {
 		this.#ctx = ctx;
@@ -135,24 +134,20 @@ export class UnreadSignals {
 		return hub.notify(userId, signal);
 	}
 
-	/** Sends the merged signals whose window has passed, and waits for the next one. */
+	/**
+	 * Sends the merged signals whose window has passed, then waits for the next one. The pending
+	 * timer keeps the object awake, so merged signals leave on time even if every socket is quiet.
+	 */
 	#wakeAt(due: number): void {
 		if (this.#timer !== undefined) {
 			if (this.#timerDue <= due) return;
 			clearTimeout(this.#timer);
 		}
-		this.#release();
 		this.#timerDue = due;
-		// Held in waitUntil so that the runtime lets the object live until the signals are out.
-		this.#ctx.waitUntil(new Promise<void>((resolve) => (this.#release = resolve)));
 		this.#timer = setTimeout(
 			() => {
 				this.#timer = undefined;
-				const release = this.#release;
-				this.#release = () => {};
-				this.#sendDue()
-					.catch((err: unknown) => console.warn('unread signal failed', err))
-					.finally(release);
+				this.#sendDue().catch((err: unknown) => console.warn('unread signal failed', err));
 			},
 			Math.max(0, due - Date.now())
 		);
