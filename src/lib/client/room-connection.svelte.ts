@@ -137,6 +137,9 @@ export class RoomConnection {
 	#idleTimer: ReturnType<typeof setTimeout> | undefined;
 	#pagingForward = false;
 	#stopped = false;
+	/** Someone shows every member's last-seen time: ask for them again after each welcome. */
+	#wantsLastSeen = false;
+	#askedLastSeen = false;
 
 	constructor(init: RoomConnectionInit) {
 		this.#roomId = init.roomId;
@@ -299,6 +302,17 @@ export class RoomConnection {
 	find(seq: number): ChatMessage | undefined {
 		const index = this.#indexOf(seq);
 		return index === -1 ? undefined : this.messages[index];
+	}
+
+	/**
+	 * Fills in the last-seen time of every offline member, which the welcome leaves out (it carries
+	 * those online and the most recently seen). Presence frames keep them current after that.
+	 */
+	requestLastSeen(): void {
+		this.#wantsLastSeen = true;
+		if (this.#welcomed && !this.#askedLastSeen) {
+			this.#askedLastSeen = this.#frame({ type: 'presence' });
+		}
 	}
 
 	/** Who (other than me) has read up to `seq`. */
@@ -490,6 +504,9 @@ export class RoomConnection {
 		if (!this.#welcomed && ahead) this.refreshDivider(true);
 		this.#welcomed = true;
 		this.#readSent = Math.max(this.#readSent, frame.readSeq);
+		// The welcome replaced the presence list: what was filled in before is gone with it.
+		this.#askedLastSeen = false;
+		if (this.#wantsLastSeen) this.requestLastSeen();
 	}
 
 	#onAck(clientId: string, seq: number): void {

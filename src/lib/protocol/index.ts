@@ -99,6 +99,12 @@ export const TypingFrame = v.object({ type: v.literal('typing') });
 export const ReadFrame = v.object({ type: v.literal('read'), seq: Seq });
 /** The tab became hidden or idle (`away`), or active again. */
 export const ActivityFrame = v.object({ type: v.literal('activity'), away: v.boolean() });
+/**
+ * Asks for the last-seen time of every offline member (for a member list): the welcome carries
+ * only those online or away and the most recently seen, so that a join costs what the room's
+ * online members cost, not what all its members do. Answered with a `presence` frame.
+ */
+export const PresenceRequestFrame = v.object({ type: v.literal('presence') });
 
 export const ClientFrame = v.variant('type', [
 	HelloFrame,
@@ -108,7 +114,8 @@ export const ClientFrame = v.variant('type', [
 	ReactFrame,
 	TypingFrame,
 	ReadFrame,
-	ActivityFrame
+	ActivityFrame,
+	PresenceRequestFrame
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
@@ -184,7 +191,12 @@ export const WelcomeFrame = v.object({
 	readSeq: Seq,
 	/** Whether this user shares (and so sees) read receipts. */
 	readReceipts: v.boolean(),
+	/**
+	 * Members online or away, and the most recently seen offline ones; anyone else is offline (a
+	 * `presence` request gets their last-seen times).
+	 */
 	presence: v.array(PresenceEntry),
+	/** Members who have a read or delivery position; anyone else has neither. */
 	receipts: v.array(ReceiptEntry),
 	typing: v.array(TypingUser)
 });
@@ -200,7 +212,10 @@ export const BacklogFrame = v.object({
 	/** Messages up to `lastSeq` that changed after `lastRev`, when the hello gave one. */
 	updates: v.optional(v.array(ChatMessage))
 });
-/** Who changed presence since the last presence frame: a summary, however many joined. */
+/**
+ * Who changed presence since the last presence frame: a summary, however many joined. Also the
+ * answer to a client's `presence` request (the offline members' last-seen times).
+ */
 export const PresenceFrame = v.object({
 	type: v.literal('presence'),
 	members: v.array(PresenceEntry)

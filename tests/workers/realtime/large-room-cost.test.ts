@@ -1,16 +1,22 @@
-// What one message costs the room object in a large room where nearly everyone is offline: the
-// storage statements per message must not grow with the number of members.
+// What one message and one join cost the room object in a large room where nearly everyone is
+// offline: the storage statements per message and the bytes of a welcome must not grow with the
+// number of members.
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { runInDurableObject } from 'cloudflare:test';
-import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
-import { connect, roomStub, seedRoom, seedUser } from '../../helpers';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import type { PresenceEntry } from '$lib/protocol';
+import {
+	RECEIPTS_LIVE_LIMIT,
+	WELCOME_LAST_SEEN,
+	type ChatRoom
+} from '../../../workers/realtime/src/chat-room';
+import { connect, roomStub, seedRoom, seedUser, sleep, type Person } from '../../helpers';
 
 const MEMBERS = 1000;
 const MESSAGES = 20;
 
 /** Adds `count` offline members to a room straight into D1, two statements in all. */
-async function addMembers(roomId: string, count: number): Promise<void> {
+async function addMembers(roomId: string, count: number): Promise<Person[]> {
 	const tag = `m${Math.random().toString(36).slice(2, 8)}`;
 	const now = Date.now();
 	await env.DB.batch([
@@ -24,7 +30,44 @@ async function addMembers(roomId: string, count: number): Promise<void> {
 			 SELECT ?1, id, 'member', ?3 FROM users WHERE id LIKE ?2 || '%'`
 		).bind(roomId, tag, now)
 	]);
+	return Array.from({ length: count }, (_, i) => ({
+		id: `${tag}${i + 1}`,
+		name: 'Member',
+		username: `${tag}${i + 1}`
+	}));
 }
+
+/**
+ * Makes the room remember each of `people` as having been here: the first a minute ago, each next
+ * one a minute earlier, each with a read and delivery position. Then the object restarts and loads
+ * them, as it would after any eviction.
+ */
+async function rememberVisits(roomId: string, people: Person[]): Promise<void> {
+	const now = Date.now();
+	await runInDurableObject(roomStub(roomId), (_instance: ChatRoom, state) => {
+		people.forEach((p, i) => {
+			state.storage.sql.exec(
+				`INSERT INTO members (user_id, username, name, read_seq, delivered_seq, last_seen_at)
+				 VALUES (?, ?, ?, 1, 1, ?)`,
+				p.id,
+				p.username,
+				p.name,
+				now - (i + 1) * 60_000
+			);
+		});
+	});
+	await evictDurableObject(roomStub(roomId));
+}
+
+/** How many members the room object knows (from sockets and from the directory in D1). */
+async function knownMembers(roomId: string): Promise<number> {
+	return runInDurableObject(roomStub(roomId), (_instance: ChatRoom, state) => {
+		const row = state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM members').one();
+		return row.n;
+	});
+}
+
+const offline = (entries: PresenceEntry[]) => entries.filter((p) => p.state === 'offline');
 
 /** Counts the storage statements the room object runs while `work` runs. */
 async function countStatements(roomId: string, work: () => Promise<void>): Promise<number> {
@@ -71,5 +114,76 @@ describe('a large room', () => {
 		// Before the member marks were kept in memory this was about 1,005 per message.
 		expect(statements / MESSAGES).toBeLessThan(10);
 		a.close();
+	}, 60_000);
+});
+
+describe('joining a large room', () => {
+	it('welcomes a newcomer with the members online, not all 1,000 members', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const carol = await seedUser('carol');
+		const room = await seedRoom(alice, bob, carol);
+		await addMembers(room, MEMBERS);
+		const a = await connect(room, alice, 0);
+		const b = await connect(room, bob, 0);
+		// The first connection taught the room its 1,000 other members, from D1.
+		for (let tries = 0; (await knownMembers(room)) < MEMBERS + 2; tries++) {
+			if (tries > 50) throw new Error('the room never learned its members');
+			await sleep(100);
+		}
+		await sleep(1200);
+
+		const c = await connect(room, carol, 0);
+		const welcome = c.of('welcome')[0]!;
+		expect(welcome.presence.map((p) => p.userId).sort()).toEqual(
+			[alice.id, bob.id, carol.id].sort()
+		);
+		// Never seen and never read: nothing to say about them, so nothing is said.
+		expect(welcome.receipts.length).toBeLessThanOrEqual(3);
+		expect(JSON.stringify(welcome).length).toBeLessThan(2_000);
+		a.close();
+		b.close();
+		c.close();
+	}, 60_000);
+
+	it('welcomes with the 50 most recently seen offline members; the member list asks for the rest', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const people = await addMembers(room, MEMBERS);
+		await rememberVisits(room, people);
+
+		const a = await connect(room, alice, 0);
+		const welcome = a.of('welcome')[0]!;
+		expect(offline(welcome.presence).map((p) => p.userId)).toEqual(
+			people.slice(0, WELCOME_LAST_SEEN).map((p) => p.id)
+		);
+		expect(welcome.receipts.length).toBeLessThanOrEqual(RECEIPTS_LIVE_LIMIT + 1);
+		// About 100 bytes a member: the welcome of all 1,000 would weigh over 100 KB.
+		expect(JSON.stringify(welcome).length).toBeLessThan(15_000);
+
+		a.send({ type: 'presence' });
+		const answer = await a.next('presence', (f) => f.members.length > 1);
+		const lastSeen = new Map(answer.members.map((p) => [p.userId, p]));
+		expect(lastSeen.size).toBe(MEMBERS);
+		const longGone = lastSeen.get(people[MEMBERS - 1]!.id);
+		expect(longGone).toMatchObject({ state: 'offline', lastSeenAt: expect.any(Number) });
+		expect(longGone!.lastSeenAt).toBeLessThan(lastSeen.get(people[0]!.id)!.lastSeenAt!);
+
+		// Someone who just left heads the next welcome's list, however long ago they came before.
+		const oldest = people[MEMBERS - 1]!;
+		const before = Date.now();
+		const latecomer = await connect(room, oldest, 0);
+		latecomer.close();
+		await a.next('presence', (f) =>
+			f.members.some((p) => p.userId === oldest.id && (p.lastSeenAt ?? 0) >= before)
+		);
+		const bob = await seedUser('bob');
+		const b = await connect(room, bob, 0);
+		expect(offline(b.of('welcome')[0]!.presence)[0]).toMatchObject({
+			userId: oldest.id,
+			lastSeenAt: expect.any(Number)
+		});
+		a.close();
+		b.close();
 	}, 60_000);
 });

@@ -60,6 +60,11 @@ const STATE_GATHER_MS = 50;
  * socket (members x readers). Large rooms show presence but not "seen by".
  */
 export const RECEIPTS_LIVE_LIMIT = 100;
+/**
+ * Offline members whose last-seen time the welcome carries, most recent first (a direct room's peer
+ * among them). Others' come with a `presence` request: the welcome must not grow with the room.
+ */
+export const WELCOME_LAST_SEEN = 50;
 /** The directory of usernames (for mentions) is refreshed from D1 at most this often. */
 const DIRECTORY_TTL_MS = 60_000;
 
@@ -91,6 +96,8 @@ export class ChatRoom extends DurableObject<Env> {
 	#lastStateAt = 0;
 	/** The welcome's presence and receipts, serialized once per state frame, not once per join. */
 	#snapshot: { presence: string; receipts: string; receiptsHidden: string } | null = null;
+	/** The answer to a `presence` request, serialized once per state frame. */
+	#lastSeen: string | null = null;
 	#roomId: string | null;
 	/** When the next alarm fires, if one is set; `undefined` until read from storage. */
 	#alarmAt: number | null | undefined;
@@ -272,6 +279,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#members.forget(userId);
 		this.#typing.stop(userId);
 		this.#snapshot = null;
+		this.#lastSeen = null;
 		this.#unread.forget(userId);
 		return sockets.length;
 	}
@@ -323,6 +331,8 @@ export class ChatRoom extends DurableObject<Env> {
 				return this.#onRead(socket, frame);
 			case 'activity':
 				return this.#setAway(ws, socket, frame.away);
+			case 'presence':
+				return this.#onPresenceRequest(ws);
 		}
 	}
 
@@ -474,6 +484,22 @@ export class ChatRoom extends DurableObject<Env> {
 		await this.#scheduleFlush(READ_FLUSH_DELAY_MS);
 	}
 
+	/** Every offline member's last-seen time: what a member list shows beyond the welcome's. */
+	#onPresenceRequest(ws: WebSocket): void {
+		if (this.#lastSeen === null) {
+			const members: PresenceEntry[] = [];
+			for (const member of this.#members.all()) {
+				if (member.lastSeenAt === null) continue;
+				if (this.#presence.state(member.userId) === 'offline') {
+					members.push(this.#presenceOf(member));
+				}
+			}
+			this.#lastSeen = JSON.stringify({ type: 'presence', members } satisfies ServerFrame);
+		}
+		// Queued behind what this socket is owed already, so an older summary cannot overtake it.
+		this.#fanout.sendSerialized(ws, this.#lastSeen);
+	}
+
 	#setAway(ws: WebSocket, socket: Socket, away: boolean): void {
 		if (socket.away === away) return;
 		this.#presence.setAway(socket.userId, socket.away, away);
@@ -536,6 +562,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#lastStateAt = now;
 		this.#typing.expire(now);
 		this.#snapshot = null;
+		this.#lastSeen = null;
 
 		if (this.#presence.hasChanges) {
 			const members = this.#presence
@@ -574,15 +601,32 @@ export class ChatRoom extends DurableObject<Env> {
 		};
 	}
 
-	/** The welcome frame, serialized, with the room's state as of now. */
+	/**
+	 * The welcome frame, serialized, with the room's state as of now. Its presence costs what the
+	 * members online cost, whatever the size of the room: offline is the default.
+	 */
 	#welcome(socket: Socket): string {
 		if (!this.#snapshot) {
-			const members = [...this.#members.all()];
-			const small = this.#presence.connected <= RECEIPTS_LIVE_LIMIT;
+			const presence: PresenceEntry[] = [];
+			for (const id of this.#presence.connectedIds()) {
+				const member = this.#members.get(id);
+				if (member) presence.push(this.#presenceOf(member));
+			}
+			let recent = 0;
+			for (const member of this.#members.recentlyGone()) {
+				if (recent >= WELCOME_LAST_SEEN) break;
+				if (member.lastSeenAt === null || this.#presence.state(member.userId) !== 'offline') {
+					continue;
+				}
+				presence.push(this.#presenceOf(member));
+				recent++;
+			}
+			const positioned =
+				this.#presence.connected <= RECEIPTS_LIVE_LIMIT ? welcomeReceipts(this.#members.all()) : [];
 			this.#snapshot = {
-				presence: JSON.stringify(members.map((m) => this.#presenceOf(m))),
-				receipts: small ? JSON.stringify(members.map((m) => receiptOf(m, true))) : '[]',
-				receiptsHidden: small ? JSON.stringify(members.map((m) => receiptOf(m, false))) : '[]'
+				presence: JSON.stringify(presence),
+				receipts: JSON.stringify(positioned.map((m) => receiptOf(m, true))),
+				receiptsHidden: JSON.stringify(positioned.map((m) => receiptOf(m, false)))
 			};
 		}
 		const head = JSON.stringify({
@@ -698,6 +742,22 @@ function userTag(userId: string): string {
 function attachmentOf(socket: Socket): Attachment {
 	const { frames: _frames, ...attachment } = socket;
 	return attachment;
+}
+
+/**
+ * Whose read and delivery positions a welcome carries. Someone who never read nor received anything
+ * has nothing to show. Beyond RECEIPTS_LIVE_LIMIT, the furthest readers and whoever received the
+ * most: "seen by" on an older message may then name fewer than all who read it, the price of a
+ * welcome that does not grow with the room (above that many online there is no "seen by" at all).
+ */
+function welcomeReceipts(members: Iterable<Member>): Member[] {
+	const positioned = [...members].filter((m) => m.readSeq > 0 || m.deliveredSeq > 0);
+	if (positioned.length <= RECEIPTS_LIVE_LIMIT) return positioned;
+	const shown = (m: Member) => (m.shareReceipts ? m.readSeq : 0);
+	const kept = positioned.sort((a, b) => shown(b) - shown(a)).slice(0, RECEIPTS_LIVE_LIMIT);
+	const furthest = positioned.reduce((best, m) => (m.deliveredSeq > best.deliveredSeq ? m : best));
+	if (!kept.includes(furthest)) kept.push(furthest);
+	return kept;
 }
 
 /** A member's receipt as one reader sees it: no read position unless both share them. */

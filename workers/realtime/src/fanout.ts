@@ -52,7 +52,12 @@ export class Fanout {
 	}
 
 	send(ws: WebSocket, frame: ServerFrame): void {
-		this.#queueDirect(ws, JSON.stringify(frame));
+		this.sendSerialized(ws, JSON.stringify(frame));
+	}
+
+	/** Like `send`, for a frame serialized once and sent to many sockets in turn. */
+	sendSerialized(ws: WebSocket, json: string): void {
+		this.#queueDirect(ws, json);
 		this.#schedule();
 	}
 

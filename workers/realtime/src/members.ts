@@ -23,6 +23,9 @@ type MemberRow = {
 	last_seen_at: number | null;
 };
 
+/** How many of the members who left most recently the store keeps at hand (for the welcome). */
+const RECENTLY_GONE = 100;
+
 /**
  * The people the room knows: from their sockets and from the member directory in D1. Holds what
  * must outlive a socket (read and delivery positions, last seen) in the object's SQLite, with an
@@ -32,10 +35,17 @@ export class MemberStore {
 	#sql: SqlStorage;
 	#members = new Map<string, Member>();
 	#byUsername = new Map<string, string>();
+	/** Ids, last seen first: kept in step with `markGone`, so nobody sorts all members per join. */
+	#recentlyGone: string[];
 
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
 		for (const row of sql.exec<MemberRow>('SELECT * FROM members')) this.#cache(fromRow(row));
+		this.#recentlyGone = [...this.#members.values()]
+			.filter((m) => m.lastSeenAt !== null)
+			.sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0))
+			.slice(0, RECENTLY_GONE)
+			.map((m) => m.userId);
 	}
 
 	get(userId: string): Member | undefined {
@@ -44,6 +54,17 @@ export class MemberStore {
 
 	all(): IterableIterator<Member> {
 		return this.#members.values();
+	}
+
+	/**
+	 * Up to a hundred members, most recently gone first. Any older last-seen time belongs to someone
+	 * not listed; some listed may have come back since (the caller asks presence).
+	 */
+	*recentlyGone(): Generator<Member> {
+		for (const id of this.#recentlyGone) {
+			const member = this.#members.get(id);
+			if (member) yield member;
+		}
 	}
 
 	/** Records who a connecting user is; writes only when something changed. */
@@ -135,6 +156,10 @@ export class MemberStore {
 		if (!member) return;
 		member.deliveredSeq = Math.max(member.deliveredSeq, deliveredSeq);
 		member.lastSeenAt = now;
+		this.#recentlyGone = [userId, ...this.#recentlyGone.filter((id) => id !== userId)].slice(
+			0,
+			RECENTLY_GONE
+		);
 		this.#sql.exec(
 			'UPDATE members SET delivered_seq = ?, last_seen_at = ? WHERE user_id = ?',
 			member.deliveredSeq,
@@ -148,6 +173,7 @@ export class MemberStore {
 		const member = this.#members.get(userId);
 		if (!member) return;
 		this.#members.delete(userId);
+		this.#recentlyGone = this.#recentlyGone.filter((id) => id !== userId);
 		if (this.#byUsername.get(member.username) === userId) this.#byUsername.delete(member.username);
 		this.#sql.exec('DELETE FROM members WHERE user_id = ?', userId);
 	}

@@ -23,6 +23,11 @@ export class PresenceBook {
 		return this.#counts.size;
 	}
 
+	/** The ids of members with at least one socket (online or away). */
+	connectedIds(): IterableIterator<string> {
+		return this.#counts.keys();
+	}
+
 	add(userId: string, away: boolean): void {
 		const before = this.state(userId);
 		const count = this.#counts.get(userId) ?? { sockets: 0, away: 0 };
