@@ -137,8 +137,9 @@ export class RoomConnection {
 	#idleTimer: ReturnType<typeof setTimeout> | undefined;
 	#pagingForward = false;
 	#stopped = false;
-	/** Someone shows every member's last-seen time: ask for them again after each welcome. */
+	/** Someone shows every member's last-seen time: ask on every connection (the room answers once). */
 	#wantsLastSeen = false;
+	/** Asked on the current socket; its answer follows its welcome, which replaces the presence. */
 	#askedLastSeen = false;
 
 	constructor(init: RoomConnectionInit) {
@@ -310,9 +311,7 @@ export class RoomConnection {
 	 */
 	requestLastSeen(): void {
 		this.#wantsLastSeen = true;
-		if (this.#welcomed && !this.#askedLastSeen) {
-			this.#askedLastSeen = this.#frame({ type: 'presence' });
-		}
+		if (!this.#askedLastSeen) this.#askedLastSeen = this.#frame({ type: 'presence' });
 	}
 
 	/** Who (other than me) has read up to `seq`. */
@@ -377,6 +376,7 @@ export class RoomConnection {
 		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
 		const socket = new WebSocket(url);
 		this.#socket = socket;
+		this.#askedLastSeen = false;
 		socket.onopen = () => {
 			this.#attempt = 0;
 			this.state = 'open';
@@ -504,8 +504,6 @@ export class RoomConnection {
 		if (!this.#welcomed && ahead) this.refreshDivider(true);
 		this.#welcomed = true;
 		this.#readSent = Math.max(this.#readSent, frame.readSeq);
-		// The welcome replaced the presence list: what was filled in before is gone with it.
-		this.#askedLastSeen = false;
 		if (this.#wantsLastSeen) this.requestLastSeen();
 	}
 

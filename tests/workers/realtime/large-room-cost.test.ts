@@ -168,6 +168,10 @@ describe('joining a large room', () => {
 		const longGone = lastSeen.get(people[MEMBERS - 1]!.id);
 		expect(longGone).toMatchObject({ state: 'offline', lastSeenAt: expect.any(Number) });
 		expect(longGone!.lastSeenAt).toBeLessThan(lastSeen.get(people[0]!.id)!.lastSeenAt!);
+		// Once per connection: presence frames keep the list current after that.
+		a.send({ type: 'presence' });
+		await a.next('error', (f) => f.code === 'rate_limited');
+		expect(a.of('presence').filter((f) => f.members.length > 1)).toHaveLength(1);
 
 		// Someone who just left heads the next welcome's list, however long ago they came before.
 		const oldest = people[MEMBERS - 1]!;

@@ -41,7 +41,11 @@ type Attachment = {
 	fromSeq: number;
 	fromRev: number;
 };
-type Socket = Attachment & { frames: TokenBucket };
+type Socket = Attachment & {
+	frames: TokenBucket;
+	/** Whether this connection got every last-seen time already (presence frames keep them). */
+	toldLastSeen: boolean;
+};
 
 /** How many missed messages a reconnecting client gets over the socket; the rest it pages. */
 export const BACKLOG_LIMIT = 500;
@@ -332,7 +336,7 @@ export class ChatRoom extends DurableObject<Env> {
 			case 'activity':
 				return this.#setAway(ws, socket, frame.away);
 			case 'presence':
-				return this.#onPresenceRequest(ws);
+				return this.#onPresenceRequest(ws, socket);
 		}
 	}
 
@@ -485,7 +489,17 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/** Every offline member's last-seen time: what a member list shows beyond the welcome's. */
-	#onPresenceRequest(ws: WebSocket): void {
+	#onPresenceRequest(ws: WebSocket, socket: Socket): void {
+		// Up to a whole room's worth of entries: once per connection, or a loop could ask for it
+		// thirty times a second.
+		if (socket.toldLastSeen) {
+			return this.#error(
+				ws,
+				ErrorCode.RateLimited,
+				'Last-seen times come once per connection; presence frames keep them current.'
+			);
+		}
+		socket.toldLastSeen = true;
 		if (this.#lastSeen === null) {
 			const members: PresenceEntry[] = [];
 			for (const member of this.#members.all()) {
@@ -511,7 +525,11 @@ export class ChatRoom extends DurableObject<Env> {
 	// ---- sockets ----
 
 	#track(ws: WebSocket, attachment: Attachment): Socket {
-		const socket: Socket = { ...attachment, frames: new TokenBucket(FRAME_RATE) };
+		const socket: Socket = {
+			...attachment,
+			frames: new TokenBucket(FRAME_RATE),
+			toldLastSeen: false
+		};
 		this.#sockets.set(ws, socket);
 		this.#presence.add(socket.userId, socket.away);
 		this.#fanout.subscribe(ws);
@@ -740,7 +758,7 @@ function userTag(userId: string): string {
 }
 
 function attachmentOf(socket: Socket): Attachment {
-	const { frames: _frames, ...attachment } = socket;
+	const { frames: _frames, toldLastSeen: _told, ...attachment } = socket;
 	return attachment;
 }
 
