@@ -191,3 +191,26 @@ describe('joining a large room', () => {
 		b.close();
 	}, 60_000);
 });
+
+describe('waking a large room', () => {
+	it('a join after the room slept does not read its 1,000 members from D1 again', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		await addMembers(room, MEMBERS);
+		const a = await connect(room, alice, 0);
+		for (let tries = 0; (await knownMembers(room)) < MEMBERS + 1; tries++) {
+			if (tries > 50) throw new Error('the room never learned its members');
+			await sleep(100);
+		}
+		a.close();
+		await evictDurableObject(roomStub(room));
+
+		// D1's member list changes while the room sleeps: a wake within the minute does not see it.
+		await addMembers(room, 1);
+		const b = await connect(room, bob, 0);
+		await sleep(500);
+		expect(await knownMembers(room)).toBe(MEMBERS + 2);
+		b.close();
+	}, 60_000);
+});

@@ -106,7 +106,8 @@ export class ChatRoom extends DurableObject<Env> {
 	/** When the next alarm fires, if one is set; `undefined` until read from storage. */
 	#alarmAt: number | null | undefined;
 	#flushBackoffUntil = 0;
-	#directoryAt = 0;
+	/** When the directory was last read; kept in storage, so that waking up does not read it again. */
+	#directoryAt: number;
 	#unread: UnreadSignals;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -117,6 +118,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#messages = new MessageStore(this.#sql);
 		this.#members = new MemberStore(this.#sql);
 		this.#roomId = this.#meta('room_id');
+		this.#directoryAt = Number(this.#meta('directory_at') ?? 0);
 		// Waking from hibernation: the sockets are still there, the memory is not.
 		for (const ws of ctx.getWebSockets()) this.#track(ws, ws.deserializeAttachment() as Attachment);
 		this.#presence.takeChanges();
@@ -712,7 +714,9 @@ export class ChatRoom extends DurableObject<Env> {
 		const roomId = this.#roomId;
 		const now = Date.now();
 		if (!roomId || now - this.#directoryAt < DIRECTORY_TTL_MS) return;
+		// A quiet room sleeps between joins: without this, each join would read all its members.
 		this.#directoryAt = now;
+		this.#setMeta('directory_at', String(now));
 		this.ctx.waitUntil(
 			loadMemberDirectory(this.database, roomId)
 				.then((rows) => this.#members.learn(rows))
