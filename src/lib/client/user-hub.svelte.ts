@@ -1,6 +1,6 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { invalidateAll } from '$app/navigation';
-import type { ConversationSummary } from '$lib/conversations';
+import { invalidate, invalidateAll } from '$app/navigation';
+import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
 import { PING, PONG } from '$lib/protocol';
 import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
 
@@ -9,11 +9,20 @@ export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
 /** The newest thing a room told me since the page's data was loaded. */
 export type RoomNews = {
 	seq: number;
+	/** The first message told since the page's data was loaded or the room was last open. */
+	firstSeq: number;
 	at: number;
 	preview: string;
 	senderName: string;
 	mentioned: boolean;
 };
+
+/** What a hub frame made stale: nothing, the conversation list, or everything on the page. */
+type Stale = null | 'conversations' | 'all';
+
+function widest(a: Stale, b: Stale): Stale {
+	return a === 'all' || b === 'all' ? 'all' : (a ?? b);
+}
 
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
@@ -23,8 +32,9 @@ const BACKOFF_MAX_MS = 30_000;
 /**
  * The browser's side of the user hub (`/ws/me`): one socket per tab, whatever page is open. It
  * keeps friends' presence, the incoming friend request count, and news from rooms (unread,
- * mentions, direct messages) as reactive state; lists that changed on the server (friends,
- * memberships, a conversation this tab doesn't know yet) are reloaded with `invalidateAll`.
+ * mentions, direct messages) as reactive state; lists that changed on the server are reloaded:
+ * the page's data for friends and requests, the conversation list for memberships and for a
+ * conversation this tab doesn't know yet.
  */
 export class UserHubConnection {
 	state = $state<HubState>('connecting');
@@ -47,6 +57,16 @@ export class UserHubConnection {
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#known = new Set<string>();
 	#tracking = false;
+	/** The conversation list `apply` last saw: a new one is fresh from the server. */
+	#baseline: readonly ConversationSummary[] | null = null;
+	/**
+	 * Rooms opened since the page's data was loaded: their rows' unread counts are stale, so what
+	 * the hub told since the visit counts instead. Bookkeeping read by `apply`; `#visits` makes
+	 * a change to it re-render.
+	 */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	#visited = new Set<string>();
+	#visits = $state(0);
 
 	isOnline(userId: string): boolean {
 		return this.presence.get(userId) === true;
@@ -56,19 +76,28 @@ export class UserHubConnection {
 	 * The sidebar's rows with what arrived live applied on top: newer previews and times, unread
 	 * counts grown by the messages since, pinned first and then the most recent.
 	 */
-	apply(conversations: ConversationSummary[]): ConversationSummary[] {
+	apply(conversations: readonly ConversationSummary[]): ConversationSummary[] {
 		this.#tracking = true;
+		if (conversations !== this.#baseline) {
+			// Fresh rows from the server already count what was read during earlier visits.
+			this.#baseline = conversations;
+			this.#visited.clear();
+		}
+		void this.#visits;
 		for (const c of conversations) this.#known.add(c.id);
 		return conversations
 			.map((c) => {
 				const news = this.news.get(c.id);
-				if (!news || news.seq <= c.lastMessageSeq) return c;
+				const visited = this.#visited.has(c.id);
+				if (!news || news.seq <= c.lastMessageSeq) return visited ? { ...c, unread: 0 } : c;
 				return {
 					...c,
 					lastMessageSeq: news.seq,
 					lastMessageAt: news.at,
 					lastMessagePreview: news.preview,
-					unread: c.unread + (news.seq - c.lastMessageSeq)
+					// A room tells the hub its first unread message, mentions and every direct
+					// message, so since a visit the unread run starts at the first one told.
+					unread: visited ? news.seq - news.firstSeq + 1 : c.unread + (news.seq - c.lastMessageSeq)
 				};
 			})
 			.sort(
@@ -81,6 +110,10 @@ export class UserHubConnection {
 	markSeen(roomId: string): void {
 		this.news.delete(roomId);
 		this.mentions.delete(roomId);
+		if (!this.#visited.has(roomId)) {
+			this.#visited.add(roomId);
+			this.#visits++;
+		}
 	}
 
 	/** Counts the components that use the hub; the socket lives while at least one does. */
@@ -102,6 +135,15 @@ export class UserHubConnection {
 		this.#socket?.close(1000, 'leaving');
 		this.#socket = null;
 		this.state = 'closed';
+		// The next start may be another person's (sign out, sign in): nothing of this one stays.
+		this.presence.clear();
+		this.news.clear();
+		this.mentions.clear();
+		this.incomingRequests = null;
+		this.#known.clear();
+		this.#visited.clear();
+		this.#baseline = null;
+		this.#tracking = false;
 	}
 
 	#open(): void {
@@ -144,34 +186,38 @@ export class UserHubConnection {
 			console.warn('ignored a malformed frame from the user hub');
 			return;
 		}
-		let stale = false;
-		for (const frame of frames) stale = this.#handle(frame) || stale;
-		if (stale) void invalidateAll();
+		let stale: Stale = null;
+		for (const frame of frames) stale = widest(stale, this.#handle(frame));
+		if (stale === 'all') void invalidateAll();
+		else if (stale === 'conversations') void invalidate(CONVERSATIONS_DEPENDENCY);
 	}
 
-	/** Applies a frame; answers whether the page's data is now out of date. */
-	#handle(frame: HubFrame): boolean {
+	/** Applies a frame; answers which of the page's data is now out of date. */
+	#handle(frame: HubFrame): Stale {
 		switch (frame.type) {
 			case 'welcome':
 				this.presence.clear();
 				for (const { userId, online } of frame.presence) this.presence.set(userId, online);
 				this.incomingRequests = frame.incomingRequests;
-				return false;
+				return null;
 			case 'presence':
 				this.presence.set(frame.userId, frame.online);
-				return false;
+				return null;
 			case 'requests':
 				this.incomingRequests = frame.incoming;
-				return true;
+				return 'all';
 			case 'friends':
-				return true;
+				return 'all';
 			case 'membership':
-				return true;
+				// Only the list: reloading the open room's page would replace what it shows about
+				// the change (a removed member's notice) with a bare error page.
+				return 'conversations';
 			case 'room': {
 				const previous = this.news.get(frame.roomId);
 				if (!previous || previous.seq < frame.seq) {
 					this.news.set(frame.roomId, {
 						seq: frame.seq,
+						firstSeq: previous?.firstSeq ?? frame.seq,
 						at: frame.at,
 						preview: frame.preview,
 						senderName: frame.senderName,
@@ -179,7 +225,7 @@ export class UserHubConnection {
 					});
 				}
 				if (frame.reason === 'mention') this.mentions.add(frame.roomId);
-				return this.#tracking && !this.#known.has(frame.roomId);
+				return this.#tracking && !this.#known.has(frame.roomId) ? 'conversations' : null;
 			}
 		}
 	}
