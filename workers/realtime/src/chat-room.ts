@@ -277,6 +277,44 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * The room was deleted in D1: closes every socket, and drops the object's storage and alarm.
+	 * Messages not yet flushed could never land now (their room row is gone, so D1's foreign key
+	 * refuses them), and an alarm left behind would retry that flush forever. The object starts
+	 * afresh in memory too, as if it had never held the room. Answers how many sockets it closed.
+	 */
+	async destroy(): Promise<number> {
+		const sockets = this.ctx.getWebSockets();
+		for (const socket of sockets) {
+			this.#forget(socket);
+			closeQuietly(socket, CloseCode.RoomGone, 'the room was deleted');
+		}
+		if (this.#stateTimer !== undefined) clearTimeout(this.#stateTimer);
+		this.#stateTimer = undefined;
+		await this.ctx.storage.deleteAlarm();
+		await this.ctx.storage.deleteAll();
+		migrateRoomStorage(this.#sql);
+		this.#messages = new MessageStore(this.#sql);
+		this.#members = new MemberStore(this.#sql);
+		this.#unread = new UnreadSignals(
+			this.ctx,
+			this.env,
+			(id) => this.#presence.state(id) !== 'offline'
+		);
+		this.#presence = new PresenceBook();
+		this.#typing = new TypingBook();
+		this.#fanout = new Fanout();
+		this.#sockets.clear();
+		this.#sendRates.clear();
+		this.#receiptChanges.clear();
+		this.#snapshot = null;
+		this.#roomId = null;
+		this.#alarmAt = null;
+		this.#flushBackoffUntil = 0;
+		this.#directoryAt = 0;
+		return sockets.length;
+	}
+
+	/**
 	 * A member's role or privacy setting changed in D1: applies it to their open sockets now rather
 	 * than at their next connection.
 	 */
