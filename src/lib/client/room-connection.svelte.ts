@@ -387,6 +387,11 @@ export class RoomConnection {
 			this.#stopHeartbeat();
 			this.typing = [];
 			if (this.#stopped) return;
+			if (event.code === CloseCode.SignedOut) {
+				this.state = 'closed';
+				this.notice = 'You were signed out. Log in again to continue.';
+				return;
+			}
 			if (event.code === CloseCode.Removed || event.code === CloseCode.RoomGone) {
 				this.state = 'closed';
 				this.notice = 'You no longer have access to this room.';

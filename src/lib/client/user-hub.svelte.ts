@@ -1,7 +1,7 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
 import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
-import { PING, PONG } from '$lib/protocol';
+import { CloseCode, PING, PONG } from '$lib/protocol';
 import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
 
 export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
@@ -160,10 +160,17 @@ export class UserHubConnection {
 			this.#startHeartbeat(socket);
 		};
 		socket.onmessage = (event) => this.#receive(event.data);
-		socket.onclose = () => {
+		socket.onclose = (event) => {
 			if (this.#socket !== socket) return;
 			this.#socket = null;
 			this.#stopHeartbeat();
+			if (event.code === CloseCode.SignedOut) {
+				// This tab's session was signed out (here or from another device): whatever the page
+				// shows is no longer the person's to see.
+				this.state = 'closed';
+				location.assign('/login');
+				return;
+			}
 			if (this.#users > 0) this.#scheduleReconnect();
 		};
 	}

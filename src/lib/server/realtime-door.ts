@@ -36,8 +36,9 @@ export async function openRoomSocket(
 	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
 		return plain(426, 'Expected a WebSocket upgrade.');
 	}
-	const user = await authenticate(deps.db, sessionToken);
-	if (!user) return plain(401, 'Sign in first.');
+	const signedIn = await authenticate(deps.db, sessionToken);
+	if (!signedIn) return plain(401, 'Sign in first.');
+	const { user, session } = signedIn;
 
 	const roomId = match[1]!;
 	const [decision, [prefs]] = await Promise.all([
@@ -60,7 +61,8 @@ export async function openRoomSocket(
 			userName: user.displayName,
 			username: user.username,
 			role: membership.role,
-			readReceipts: prefs?.readReceipts ?? true
+			readReceipts: prefs?.readReceipts ?? true,
+			sessionId: session.id
 		})
 	);
 }
@@ -74,10 +76,11 @@ export async function openUserSocket(
 	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
 		return plain(426, 'Expected a WebSocket upgrade.');
 	}
-	const user = await authenticate(deps.db, sessionToken);
-	if (!user) return plain(401, 'Sign in first.');
+	const signedIn = await authenticate(deps.db, sessionToken);
+	if (!signedIn) return plain(401, 'Sign in first.');
+	const { user, session } = signedIn;
 	const stub = deps.hubs.get(deps.hubs.idFromName(user.id));
-	return stub.fetch(withUserIdentity(request, { userId: user.id }));
+	return stub.fetch(withUserIdentity(request, { userId: user.id, sessionId: session.id }));
 }
 
 export function roomStub(rooms: Env['ROOMS'], roomId: string) {
@@ -86,8 +89,8 @@ export function roomStub(rooms: Env['ROOMS'], roomId: string) {
 
 async function authenticate(db: Db, token: string | undefined) {
 	if (!token) return null;
-	const { user } = await validateSessionToken(db, token);
-	return user;
+	const { user, session } = await validateSessionToken(db, token);
+	return user && session ? { user, session } : null;
 }
 
 function plain(status: number, message: string): Response {

@@ -20,7 +20,7 @@ import {
 import { loadMemberDirectory } from './directory';
 import { Fanout, sendNow } from './fanout';
 import { flushToD1 } from './flush';
-import { readIdentity, type MemberRole } from './identity';
+import { readIdentity, sessionTag, sessionTags, type MemberRole } from './identity';
 import { MemberStore, type Member } from './members';
 import { MessageStore } from './message-store';
 import { PresenceBook } from './presence';
@@ -125,7 +125,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#rememberRoomId(identity.roomId);
 
 		const { 0: client, 1: server } = new WebSocketPair();
-		this.ctx.acceptWebSocket(server, [userTag(identity.userId)]);
+		this.ctx.acceptWebSocket(server, [userTag(identity.userId), ...sessionTags(identity)]);
 		// What is queued goes to those already here; this socket gets every broadcast after it.
 		this.#fanout.flush();
 		const attachment: Attachment = {
@@ -274,6 +274,22 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#snapshot = null;
 		this.#unread.forget(userId);
 		return sockets.length;
+	}
+
+	/**
+	 * Sessions were signed out (revoked, or signed out everywhere): their sockets close now. The
+	 * people stay members; their other sessions keep their sockets. Answers how many it closed.
+	 */
+	async endSessions(sessionIds: string[]): Promise<number> {
+		let closed = 0;
+		for (const sessionId of sessionIds) {
+			for (const socket of this.ctx.getWebSockets(sessionTag(sessionId))) {
+				this.#forget(socket);
+				closeQuietly(socket, CloseCode.SignedOut, 'signed out');
+				closed++;
+			}
+		}
+		return closed;
 	}
 
 	/**
