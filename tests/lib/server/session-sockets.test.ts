@@ -5,9 +5,10 @@ import { hashSecret } from '$lib/server/ids';
 import { openRoomSocket, openUserSocket } from '$lib/server/realtime-door';
 import { SESSION_COOKIE } from '$lib/server/session';
 import { actions as logoutActions } from '../../../src/routes/logout/+page.server';
+import { actions as accountActions } from '../../../src/routes/settings/account/+page.server';
 import { actions as sessionActions } from '../../../src/routes/settings/sessions/+page.server';
 import { TestSocket, seedRoom } from '../../helpers';
-import { db, registerPerson, signedInBrowser } from '../../support/accounts';
+import { PASSWORD, db, registerPerson, signedInBrowser } from '../../support/accounts';
 import type { TestBrowser } from '../../support/request-event';
 import { HubSocket } from './people-fixtures';
 
@@ -141,6 +142,23 @@ describe('signing a session out closes its open sockets', () => {
 		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
 		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
 		await stillWorks(laptopTab, 'laptop stays');
+		laptopTab.room.close();
+		bobTab.room.close();
+	});
+});
+
+describe('changing the password', () => {
+	it('signs the other devices out, sockets included', async () => {
+		const { laptop, laptopTab, phoneTab, bobTab } = await aliceOnTwoDevices();
+		const outcome = await laptop.call(accountActions.changePassword!, {
+			path: '/settings/account?/changePassword',
+			form: { currentPassword: PASSWORD, newPassword: 'a brand new long passphrase' }
+		});
+		expect(outcome).toMatchObject({ kind: 'data', data: { section: 'password' } });
+		await phoneTab.room.until(() => phoneTab.room.closed);
+		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
+		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
+		await stillWorks(laptopTab, 'new password, same laptop');
 		laptopTab.room.close();
 		bobTab.room.close();
 	});
