@@ -63,6 +63,13 @@ async function aliceOnTwoDevices() {
 	};
 }
 
+/** The tab was signed out: its room and hub sockets closed with the signed-out code. */
+async function signedOut(tab: { room: TestSocket; hub: HubSocket }) {
+	await tab.room.until(() => tab.room.closed);
+	expect(tab.room.closed?.code).toBe(CloseCode.SignedOut);
+	await vi.waitFor(() => expect(tab.hub.closeCode).toBe(CloseCode.SignedOut));
+}
+
 async function stillWorks(tab: { room: TestSocket; hub: HubSocket }, body: string) {
 	tab.room.send({ type: 'send', clientId: body, body });
 	await tab.room.next('ack', (f) => f.clientId === body);
@@ -78,9 +85,7 @@ describe('signing a session out closes its open sockets', () => {
 		});
 		expect(outcome).toMatchObject({ kind: 'data', data: { message: 'Session signed out.' } });
 
-		await phoneTab.room.until(() => phoneTab.room.closed);
-		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
-		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
+		await signedOut(phoneTab);
 
 		// Nothing said afterwards reaches the phone; the laptop and Bob carry on.
 		await stillWorks(laptopTab, 'still here');
@@ -107,9 +112,7 @@ describe('signing a session out closes its open sockets', () => {
 				form: {}
 			})
 		).toMatchObject({ kind: 'data' });
-		await phoneTab.room.until(() => phoneTab.room.closed);
-		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
-		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
+		await signedOut(phoneTab);
 		await stillWorks(laptopTab, 'only me now');
 		laptopTab.room.close();
 		bobTab.room.close();
@@ -124,9 +127,7 @@ describe('signing a session out closes its open sockets', () => {
 			})
 		).toMatchObject({ kind: 'redirect', location: '/login?notice=signed-out-everywhere' });
 		for (const tab of [laptopTab, phoneTab]) {
-			await tab.room.until(() => tab.room.closed);
-			expect(tab.room.closed?.code).toBe(CloseCode.SignedOut);
-			await vi.waitFor(() => expect(tab.hub.closeCode).toBe(CloseCode.SignedOut));
+			await signedOut(tab);
 		}
 		await stillWorks(bobTab, 'everyone left?');
 		bobTab.room.close();
@@ -138,9 +139,7 @@ describe('signing a session out closes its open sockets', () => {
 			kind: 'redirect',
 			location: '/login'
 		});
-		await phoneTab.room.until(() => phoneTab.room.closed);
-		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
-		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
+		await signedOut(phoneTab);
 		await stillWorks(laptopTab, 'laptop stays');
 		laptopTab.room.close();
 		bobTab.room.close();
@@ -155,9 +154,7 @@ describe('changing the password', () => {
 			form: { currentPassword: PASSWORD, newPassword: 'a brand new long passphrase' }
 		});
 		expect(outcome).toMatchObject({ kind: 'data', data: { section: 'password' } });
-		await phoneTab.room.until(() => phoneTab.room.closed);
-		expect(phoneTab.room.closed?.code).toBe(CloseCode.SignedOut);
-		await vi.waitFor(() => expect(phoneTab.hub.closeCode).toBe(CloseCode.SignedOut));
+		await signedOut(phoneTab);
 		await stillWorks(laptopTab, 'new password, same laptop');
 		laptopTab.room.close();
 		bobTab.room.close();
