@@ -14,6 +14,8 @@ export type ConversationSummary = {
 	/** For direct rooms, the other person. */
 	peer: { id: string; username: string; displayName: string } | null;
 	lastMessageAt: number | null;
+	/** The last message's time, or the room's creation before any: the list's order. */
+	activeAt: number;
 	lastMessagePreview: string;
 	lastMessageSeq: number;
 	unread: number;

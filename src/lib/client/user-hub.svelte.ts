@@ -57,12 +57,11 @@ export class UserHubConnection {
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#known = new Set<string>();
 	#tracking = false;
-	/** The conversation list `apply` last saw: a new one is fresh from the server. */
-	#baseline: readonly ConversationSummary[] | null = null;
 	/**
-	 * Rooms opened since the page's data was loaded: their rows' unread counts are stale, so what
-	 * the hub told since the visit counts instead. Bookkeeping read by `apply`; `#visits` makes
-	 * a change to it re-render.
+	 * Rooms opened in this tab. The server's unread counts for them lag (read positions reach D1
+	 * a moment later), and the room stops telling the hub while it is open, so their count is
+	 * what the hub told since the last visit. Bookkeeping read by `apply`; `#visits` makes a
+	 * change to it re-render.
 	 */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#visited = new Set<string>();
@@ -78,32 +77,28 @@ export class UserHubConnection {
 	 */
 	apply(conversations: readonly ConversationSummary[]): ConversationSummary[] {
 		this.#tracking = true;
-		if (conversations !== this.#baseline) {
-			// Fresh rows from the server already count what was read during earlier visits.
-			this.#baseline = conversations;
-			this.#visited.clear();
-		}
 		void this.#visits;
 		for (const c of conversations) this.#known.add(c.id);
 		return conversations
 			.map((c) => {
 				const news = this.news.get(c.id);
-				const visited = this.#visited.has(c.id);
-				if (!news || news.seq <= c.lastMessageSeq) return visited ? { ...c, unread: 0 } : c;
-				return {
-					...c,
-					lastMessageSeq: news.seq,
-					lastMessageAt: news.at,
-					lastMessagePreview: news.preview,
-					// A room tells the hub its first unread message, mentions and every direct
-					// message, so since a visit the unread run starts at the first one told.
-					unread: visited ? news.seq - news.firstSeq + 1 : c.unread + (news.seq - c.lastMessageSeq)
-				};
+				const newer = news !== undefined && news.seq > c.lastMessageSeq;
+				const row = newer
+					? {
+							...c,
+							lastMessageSeq: news.seq,
+							lastMessageAt: news.at,
+							activeAt: Math.max(c.activeAt, news.at),
+							lastMessagePreview: news.preview,
+							unread: c.unread + (news.seq - c.lastMessageSeq)
+						}
+					: c;
+				if (!this.#visited.has(c.id)) return row;
+				// A room tells the hub its first unread message, mentions and every direct message,
+				// so since a visit the unread run starts at the first one told.
+				return { ...row, unread: news ? news.seq - news.firstSeq + 1 : 0 };
 			})
-			.sort(
-				(a, b) =>
-					Number(b.pinned) - Number(a.pinned) || (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0)
-			);
+			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
 	}
 
 	/** The room is open: what it told me is seen. */
@@ -142,7 +137,6 @@ export class UserHubConnection {
 		this.incomingRequests = null;
 		this.#known.clear();
 		this.#visited.clear();
-		this.#baseline = null;
 		this.#tracking = false;
 	}
 
