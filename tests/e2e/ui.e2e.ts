@@ -3,8 +3,7 @@ import { persona, register } from './support';
 import { at, createRoom, expectNoSeriousA11yViolations, personAt, SIZES } from './ui-support';
 
 for (const size of ['desktop', 'phone'] as const) {
-	// Parked: axe reports serious problems in the merged room view; open in issue 6.
-	test.fixme(`every main screen has no serious accessibility problems on a ${size}, in light and dark`, async ({
+	test(`every main screen has no serious accessibility problems on a ${size}, in light and dark`, async ({
 		browser
 	}) => {
 		test.setTimeout(Math.max(test.info().timeout, 240_000));
@@ -82,8 +81,7 @@ test('a new person is told what to do next, and the sidebar fills as they join c
 	await expect(search).toHaveValue('');
 });
 
-// Parked: Room switching by keyboard does not reach the expected URL in the merged frame; open in issue 6.
-test.fixme('the keyboard reaches everything: help, search, switching and marking conversations read', async ({
+test('the keyboard reaches everything: help, search, switching and marking conversations read', async ({
 	browser
 }) => {
 	const alice = await personAt(browser, persona('alice'), 'desktop');
