@@ -138,6 +138,12 @@ test('typing @ offers the room members, and choosing one inserts their username'
 	await expect(
 		message(bob.page, 'Thanks').locator(`.mention[data-username="${bob.who.username}"]`)
 	).toHaveClass(/mention-self/);
+
+	// A username typed out in full leaves nothing to choose: Enter sends.
+	await box.pressSequentially(`Over to you @${carol.who.username}`);
+	await expect(list).toHaveCount(0);
+	await box.press('Enter');
+	await expect(message(carol.page, 'Over to you')).toHaveCount(1);
 });
 
 test('the emoji picker inserts at the caret, and shortcodes show as emoji', async ({ browser }) => {
