@@ -27,6 +27,10 @@ for (const size of ['desktop', 'phone'] as const) {
 			await alice.getByRole('textbox', { name: 'Message' }).press('Enter');
 			await expect(alice.getByRole('log').getByText('Hello')).toBeVisible();
 			await expectNoSeriousA11yViolations(alice, `room (${colorScheme})`);
+			await alice.getByRole('button', { name: 'Insert emoji' }).click();
+			await expect(alice.getByRole('dialog', { name: 'Emoji' })).toBeVisible();
+			await expectNoSeriousA11yViolations(alice, `emoji picker (${colorScheme})`);
+			await alice.keyboard.press('Escape');
 
 			await alice.goto(`${room}/theme`);
 			await expectNoSeriousA11yViolations(alice, `chat theme (${colorScheme})`);
