@@ -8,7 +8,8 @@ const out = '.test-summary';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-type Counts = { passed: number; failed: number; skipped: number };
+// `flaky`: passed only when retried (CI retries an e2e test once); counted as passed, named apart.
+type Counts = { passed: number; failed: number; skipped: number; flaky?: number };
 
 function run(command: string, args: string[], env: Record<string, string> = {}): number {
 	const result = spawnSync(command, args, {
@@ -48,7 +49,8 @@ function playwrightCounts(report: unknown): Counts | null {
 	return {
 		passed: (stats.expected ?? 0) + (stats.flaky ?? 0),
 		failed: stats.unexpected ?? 0,
-		skipped: stats.skipped ?? 0
+		skipped: stats.skipped ?? 0,
+		flaky: stats.flaky ?? 0
 	};
 }
 
@@ -78,8 +80,9 @@ for (const [name, status, counts] of suites) {
 		ok = false;
 		continue;
 	}
+	const flaky = counts.flaky ? ` (${counts.flaky} flaky: passed on retry)` : '';
 	console.log(
-		`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`
+		`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${flaky}`
 	);
 	total.passed += counts.passed;
 	total.failed += counts.failed;

@@ -3,6 +3,7 @@
 // heartbeats), and counting what arrives without a per-receipt allocation where it can.
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
+import { reconnectDelay } from '../../src/lib/client/backoff.ts';
 import { PING } from '../../src/lib/protocol/heartbeat.ts';
 import { openRoomSocket, UpgradeError, type Account } from '../lib/parley-client.ts';
 import type { Recorder } from './recorder.ts';
@@ -114,8 +115,6 @@ export class Hub {
 	}
 }
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 const MAX_ATTEMPTS = 8;
 
 export class BenchClient {
@@ -206,7 +205,7 @@ export class BenchClient {
 				this.#noteFailure(error);
 				this.#ws?.terminate();
 				this.#ws = null;
-				const wait = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+				const wait = reconnectDelay(attempt);
 				if (performance.now() + wait >= deadline) return false;
 				await new Promise((resolve) => setTimeout(resolve, wait));
 			}
@@ -278,7 +277,7 @@ export class BenchClient {
 	}
 
 	#scheduleReconnect(attempt: number): void {
-		const wait = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+		const wait = reconnectDelay(attempt);
 		if (attempt >= MAX_ATTEMPTS || performance.now() + wait >= this.#deadline) return;
 		this.#timer = setTimeout(() => {
 			this.attempts++;

@@ -16,6 +16,7 @@ import {
 	type ServerFrame,
 	type TypingUser
 } from '$lib/protocol';
+import { reconnectDelay } from './backoff';
 import { Outbox, type OutboxEntry } from './outbox';
 
 export type ConnectionState = 'connecting' | 'open' | 'offline' | 'closed';
@@ -50,8 +51,6 @@ type Page = { messages: ChatMessage[]; hasMore: boolean };
 
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 const READ_DEBOUNCE_MS = 300;
 /** Messages and changes kept for parts of the timeline that are not loaded yet. */
 const KEEP_OUTSIDE_WINDOW = 1000;
@@ -412,10 +411,8 @@ export class RoomConnection {
 
 	#scheduleReconnect(): void {
 		this.state = 'offline';
-		// Full jitter: after a deploy every client reconnects, and they must not do it in step.
-		const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#attempt);
-		this.#attempt++;
-		this.#reconnectTimer = setTimeout(() => this.#open(), Math.random() * ceiling);
+		// Full jitter over a window that doubles: after a deploy every client reconnects, not in step.
+		this.#reconnectTimer = setTimeout(() => this.#open(), reconnectDelay(this.#attempt++));
 	}
 
 	#frame(frame: ClientFrame): boolean {

@@ -3,6 +3,7 @@ import { invalidateAll } from '$app/navigation';
 import type { ConversationSummary } from '$lib/conversations';
 import { PING, PONG } from '$lib/protocol';
 import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
+import { reconnectDelay } from './backoff';
 
 export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
 
@@ -17,8 +18,6 @@ export type RoomNews = {
 
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 
 /**
  * The browser's side of the user hub (`/ws/me`): one socket per tab, whatever page is open. It
@@ -128,9 +127,8 @@ export class UserHubConnection {
 
 	#scheduleReconnect(): void {
 		this.state = 'offline';
-		const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#attempt);
-		this.#attempt++;
-		this.#reconnectTimer = setTimeout(() => this.#open(), Math.random() * ceiling);
+		// Full jitter over a window that doubles: after a deploy every client reconnects, not in step.
+		this.#reconnectTimer = setTimeout(() => this.#open(), reconnectDelay(this.#attempt++));
 	}
 
 	#receive(data: unknown): void {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { REPLY_SNIPPET_LENGTH, type ChatMessage } from '$lib/protocol';
 import { parseMentionList, parseReactionMap } from '$lib/protocol/stored';
@@ -75,12 +75,34 @@ export async function readHistory(
 
 	const bySeq = new Map<number, ChatMessage>();
 	for (const row of stored) bySeq.set(row.seq, toChatMessage(row));
-	for (const message of tail) bySeq.set(message.seq, message);
+	for (const message of await withCurrentNames(db, tail)) bySeq.set(message.seq, message);
 
 	const merged = [...bySeq.values()].sort((a, b) => (forward ? a.seq - b.seq : b.seq - a.seq));
 	const page = merged.slice(0, limit);
 	if (!forward) page.reverse();
 	return { messages: page, hasMore: merged.length > limit };
+}
+
+/**
+ * The room object keeps each message with the sender's name as it was when sent; D1's rows show
+ * the name as it is now. Give the tail the current names too, so a renamed or deleted account reads
+ * the same on every page whether or not the flush has caught up.
+ */
+async function withCurrentNames(db: Db, tail: ChatMessage[]): Promise<ChatMessage[]> {
+	const ids = [
+		...new Set(tail.flatMap((m) => (m.kind === 'text' && m.senderId ? [m.senderId] : [])))
+	];
+	if (ids.length === 0) return tail;
+	const rows = await db
+		.select({ id: users.id, name: users.displayName, deletedAt: users.deletedAt })
+		.from(users)
+		.where(inArray(users.id, ids));
+	const names = new Map(rows.map((r) => [r.id, r.deletedAt === null ? r.name : DELETED_USER_NAME]));
+	return tail.map((m) =>
+		m.kind === 'text' && m.senderId
+			? { ...m, senderName: names.get(m.senderId) ?? DELETED_USER_NAME }
+			: m
+	);
 }
 
 /** The messages around `seq` (half before, half from it on), for a link to one message. */

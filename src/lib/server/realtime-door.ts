@@ -1,9 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { withIdentity } from '../../../workers/realtime/src/identity';
 import { withUserIdentity } from '../../../workers/realtime/src/user-identity';
-import { authorizeRoom } from './authz';
+import { decideRoom, type RoomAccess } from './authz';
 import type { Db } from './db';
-import { users } from './db/schema';
+import { blocks, memberships, roomBans, rooms, sessions, users } from './db/schema';
+import { hashSecret } from './ids';
 import { validateSessionToken } from './session';
 
 export const ROOM_SOCKET_PATH = /^\/ws\/room\/([a-z0-9]{1,64})$/;
@@ -13,8 +14,9 @@ export type DoorDeps = { db: Db; rooms: Env['ROOMS']; hubs: Env['HUBS'] };
 
 /**
  * The only way into the realtime worker. Authenticates the session, asks authz whether the user
- * may read the room (membership, bans, blocks: all in D1, every time), and forwards the upgrade
- * with the trusted identity; everything else gets a plain HTTP error and no object sees it.
+ * may read the room (membership, bans, blocks: all in D1, every time, in one statement), and
+ * forwards the upgrade with the trusted identity; everything else gets a plain HTTP error and no
+ * object sees it.
  */
 export async function openRealtimeSocket(
 	request: Request,
@@ -36,33 +38,102 @@ export async function openRoomSocket(
 	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
 		return plain(426, 'Expected a WebSocket upgrade.');
 	}
-	const user = await authenticate(deps.db, sessionToken);
-	if (!user) return plain(401, 'Sign in first.');
-
+	if (!sessionToken) return plain(401, 'Sign in first.');
 	const roomId = match[1]!;
-	const [decision, [prefs]] = await Promise.all([
-		authorizeRoom(deps.db, user.id, roomId, 'read'),
-		deps.db
-			.select({ readReceipts: users.sendReadReceipts })
-			.from(users)
-			.where(eq(users.id, user.id))
-			.limit(1)
-	]);
+	const access = await loadDoorAccess(deps.db, hashSecret(sessionToken), roomId, Date.now());
+	if (!access) return plain(401, 'Sign in first.');
+
+	const decision = decideRoom(access, 'read');
 	if (!decision.ok) return plain(decision.status, decision.message);
-	const membership = decision.membership;
+	const membership = access.membership;
 	if (!membership) return plain(403, 'You are not a member of this room.');
 
 	const stub = deps.rooms.get(deps.rooms.idFromName(roomId));
-	return stub.fetch(
-		withIdentity(request, {
-			roomId,
-			userId: user.id,
-			userName: user.displayName,
-			username: user.username,
-			role: membership.role,
-			readReceipts: prefs?.readReceipts ?? true
-		})
+	const forwarded = withIdentity(request, {
+		roomId,
+		userId: access.user.id,
+		userName: access.user.displayName,
+		username: access.user.username,
+		role: membership.role,
+		readReceipts: access.user.sendReadReceipts
+	});
+	try {
+		return await stub.fetch(forwarded);
+	} catch (err) {
+		// The runtime says the room cannot keep up: the client's backoff brings it back later, and
+		// retrying here would only add to the load.
+		if (isOverloaded(err)) {
+			return plain(503, 'This room is busy; try again shortly.', {
+				'retry-after': String(OVERLOADED_RETRY_AFTER_S)
+			});
+		}
+		throw err;
+	}
+}
+
+/** Seconds an overloaded room asks clients to wait; their jittered backoff spreads them out. */
+const OVERLOADED_RETRY_AFTER_S = 2;
+
+function isOverloaded(err: unknown): boolean {
+	return (
+		typeof err === 'object' && err !== null && (err as { overloaded?: unknown }).overloaded === true
 	);
+}
+
+type DoorAccess = RoomAccess & {
+	userId: string;
+	user: { id: string; username: string; displayName: string; sendReadReceipts: boolean };
+};
+
+/**
+ * Everything the door needs, in one D1 statement: the session and its user, the room, the
+ * membership, a ban, and for direct rooms a block between the two people. Sockets open far more
+ * often than pages load (every reconnect), so this is one round trip instead of three. The rules
+ * stay in `decideRoom`; the session rules are those of `validateSessionToken`, without its
+ * sliding renewal, which only matters where a cookie can be set (not on an upgrade).
+ */
+async function loadDoorAccess(
+	db: Db,
+	sessionId: string,
+	roomId: string,
+	now: number
+): Promise<DoorAccess | null> {
+	const [row] = await db
+		.select({
+			expiresAt: sessions.expiresAt,
+			user: {
+				id: users.id,
+				username: users.username,
+				displayName: users.displayName,
+				sendReadReceipts: users.sendReadReceipts,
+				deletedAt: users.deletedAt
+			},
+			room: rooms,
+			membership: memberships,
+			banned: sql<number>`exists (select 1 from ${roomBans} where ${roomBans.roomId} = ${roomId} and ${roomBans.userId} = ${users.id})`,
+			// A direct room's key names both people, so the block is found without the peer's id.
+			blocker: sql<string | null>`(select ${blocks.blockerId} from ${blocks}
+				where ${rooms.kind} = 'direct'
+				and (${blocks.blockerId} = ${users.id} or ${blocks.blockedId} = ${users.id})
+				and ${rooms.directKey} in (${blocks.blockerId} || ':' || ${blocks.blockedId}, ${blocks.blockedId} || ':' || ${blocks.blockerId})
+				limit 1)`
+		})
+		.from(sessions)
+		.innerJoin(users, eq(users.id, sessions.userId))
+		.leftJoin(rooms, eq(rooms.id, roomId))
+		.leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, users.id)))
+		.where(eq(sessions.id, sessionId))
+		.limit(1);
+	if (!row || row.user.deletedAt !== null || now >= row.expiresAt) return null;
+	const userId = row.user.id;
+	return {
+		userId,
+		user: row.user,
+		room: row.room,
+		membership: row.membership,
+		banned: Boolean(row.banned),
+		block: row.blocker === null ? null : row.blocker === userId ? 'by_me' : 'by_peer'
+	};
 }
 
 /** `/ws/me`: the signed-in user's own hub, whatever page the tab is on. */
@@ -90,9 +161,9 @@ async function authenticate(db: Db, token: string | undefined) {
 	return user;
 }
 
-function plain(status: number, message: string): Response {
+function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
 	return new Response(message, {
 		status,
-		headers: { 'content-type': 'text/plain; charset=utf-8' }
+		headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }
 	});
 }

@@ -1,11 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { eq, or } from 'drizzle-orm';
+import { and, eq, or } from 'drizzle-orm';
 import { CloseCode } from '$lib/protocol';
 import {
 	blocks,
 	friendships,
 	memberships,
-	messages,
 	oauthAccounts,
 	rooms,
 	sessions,
@@ -13,6 +12,7 @@ import {
 } from '$lib/server/db/schema';
 import { issueEmailToken } from '$lib/server/email-tokens';
 import { readHistory } from '$lib/server/history';
+import { grantMembership } from '$lib/server/rooms';
 import { findUserByLogin } from '$lib/server/users';
 import { actions as accountActions } from '../../../src/routes/settings/account/+page.server';
 import { actions as registerActions } from '../../../src/routes/register/+page.server';
@@ -29,14 +29,6 @@ async function aliceWithAHistory() {
 	const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
 	const roomId = await seedRoom(person(alice), person(bob));
 	const now = Date.now();
-	await db().insert(messages).values({
-		roomId,
-		seq: 1,
-		senderId: alice.id,
-		clientId: 'hello-1',
-		body: 'Hi Bob!',
-		createdAt: now
-	});
 	const [low, high] = [alice.id, bob.id].sort();
 	await db().insert(friendships).values({
 		userLow: low!,
@@ -57,7 +49,10 @@ async function aliceWithAHistory() {
 	await issueEmailToken(db(), { userId: alice.id, purpose: 'reset_password', email: alice.email });
 	const browser = await signedInBrowser(alice);
 	await signedInBrowser(alice);
+	// Through the room, as the app sends it: the room numbers it and later copies it to D1.
 	const socket = await connect(roomId, person(alice), 0);
+	socket.send({ type: 'send', clientId: 'hello-1', body: 'Hi Bob!' });
+	await socket.next('ack');
 	return { alice, bob, roomId, browser, socket };
 }
 
@@ -131,9 +126,42 @@ describe('deleting an account', () => {
 		const { roomId, browser, socket } = await aliceWithAHistory();
 		await deleteWith(browser, PASSWORD);
 		const history = await readHistory(db(), roomStub(roomId), roomId, {});
-		expect(history.messages).toEqual([
-			expect.objectContaining({ seq: 1, body: 'Hi Bob!', senderName: 'Deleted user' })
-		]);
+		expect(history.messages[0]).toMatchObject({
+			seq: 1,
+			body: 'Hi Bob!',
+			senderName: 'Deleted user'
+		});
+		socket.close();
+	});
+
+	it('hands each room the person owned to its longest-standing admin, or else member', async () => {
+		const { alice, bob, roomId, browser, socket } = await aliceWithAHistory();
+		const carol = await registerPerson('carol');
+		const dave = await registerPerson('dave');
+		const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
+		// Bob joined the first room before Carol, but Carol is an admin there.
+		await grantMembership(db(), roomId, carol.id);
+		await db()
+			.update(memberships)
+			.set({ role: 'admin' })
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, carol.id)));
+		const onlyMembers = await seedRoom(person(alice), person(dave));
+		const watching = await connect(roomId, person(bob), 1);
+
+		await deleteWith(browser, PASSWORD);
+
+		const roles = async (room: string) =>
+			Object.fromEntries(
+				(await db().select().from(memberships).where(eq(memberships.roomId, room))).map((m) => [
+					m.userId,
+					m.role
+				])
+			);
+		expect(await roles(roomId)).toEqual({ [bob.id]: 'member', [carol.id]: 'owner' });
+		expect(await roles(onlyMembers)).toEqual({ [dave.id]: 'owner' });
+		const line = await watching.next('message', (m) => m.message.kind === 'system');
+		expect(line.message.body).toBe('Carol is now the owner');
+		watching.close();
 		socket.close();
 	});
 

@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { memberships, messages, rooms } from '$lib/server/db/schema';
 import { readHistory } from '$lib/server/history';
 import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
+import { MessageStore } from '../../../workers/realtime/src/message-store';
 import { connect, db, roomStub, seedRoom, seedUser, type TestSocket } from '../../helpers';
 
 type Outage = {
@@ -189,5 +190,38 @@ describe('the flush to D1', () => {
 
 		const stored = await storedMessages(room);
 		expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 140 }, (_, i) => i + 1));
+	});
+
+	it('marks a whole flushed batch in one statement; a message edited meanwhile stays due', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		await sendAll(a, ['one', 'two', 'three']);
+		a.close();
+
+		await runInDurableObject(roomStub(room), (_instance: ChatRoom, state) => {
+			const store = new MessageStore(state.storage.sql);
+			const batch = store.toFlush(10);
+			expect(batch.map((r) => r.seq)).toEqual([1, 2, 3]);
+			// An edit lands while the batch is on its way to D1.
+			store.update(2, { body: 'two, edited', editedAt: Date.now() });
+
+			const sql = state.storage.sql;
+			const exec = sql.exec.bind(sql);
+			let statements = 0;
+			sql.exec = ((query: string, ...bindings: unknown[]) => {
+				statements++;
+				return exec(query, ...bindings);
+			}) as typeof sql.exec;
+			store.markFlushed(batch);
+			sql.exec = exec;
+			expect(statements).toBe(1);
+			// A retried mark of the same batch changes nothing.
+			store.markFlushed(batch);
+
+			expect(store.toFlush(10).map((r) => [r.seq, r.body])).toEqual([[2, 'two, edited']]);
+			store.markFlushed(store.toFlush(10));
+			expect(store.hasUnflushed()).toBe(false);
+		});
 	});
 });

@@ -153,6 +153,45 @@ describe('UserHub: conversation signals', () => {
 		for (const s of [inGroup, inDm, bobHub]) s.close();
 	});
 
+	it('a burst of direct messages reaches the hub as the first one at once and one summary after', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		await befriend(alice, bob);
+		const dm = await findOrCreateDirectRoom(db(), alice.id, bob.id);
+		if (!dm.ok) throw new Error('expected a room');
+		const bobHub = await connectHub(bob);
+		const inDm = await connect(dm.roomId, alice, 0);
+
+		for (let n = 1; n <= 10; n++) inDm.send({ type: 'send', clientId: `d${n}`, body: `psst ${n}` });
+		await inDm.until((f) => f.filter((x) => x.type === 'ack').length === 10);
+		await bobHub.next('room', (f) => f.seq === 10, 3000);
+		await new Promise((r) => setTimeout(r, 200));
+		expect(bobHub.of('room').map((f) => [f.seq, f.preview])).toEqual([
+			[1, 'psst 1'],
+			[10, 'psst 10']
+		]);
+		inDm.close();
+		bobHub.close();
+	});
+
+	it('a mention in the middle of a burst still reaches the hub as a mention', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		aliceRoom.send({ type: 'send', clientId: 'm1', body: 'first' });
+		aliceRoom.send({ type: 'send', clientId: 'm2', body: `look @${bob.username}!` });
+		aliceRoom.send({ type: 'send', clientId: 'm3', body: 'third' });
+		await aliceRoom.until((f) => f.filter((x) => x.type === 'ack').length === 3);
+		const mention = await bobHub.next('room', (f) => f.reason === 'mention', 3000);
+		expect(mention).toMatchObject({ roomId: room, seq: 2, preview: `look @${bob.username}!` });
+		expect(bobHub.of('room').map((f) => f.reason)).toEqual(['unread', 'mention']);
+		aliceRoom.close();
+		bobHub.close();
+	});
+
 	it('a removed member hears nothing more from the room', async () => {
 		const alice = await seedPerson('alice');
 		const bob = await seedPerson('bob');

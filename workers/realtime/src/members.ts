@@ -163,17 +163,22 @@ export class MemberStore {
 		return reads;
 	}
 
+	/** Like the messages' flush marks: the whole batch in one statement. */
 	markReadsFlushed(reads: ReadPosition[]): void {
+		const moved: [string, number][] = [];
 		for (const read of reads) {
 			const member = this.#members.get(read.userId);
 			if (!member || member.readFlushed >= read.readSeq) continue;
 			member.readFlushed = read.readSeq;
-			this.#sql.exec(
-				'UPDATE members SET read_flushed = ? WHERE user_id = ?',
-				read.readSeq,
-				read.userId
-			);
+			moved.push([read.userId, read.readSeq]);
 		}
+		if (moved.length === 0) return;
+		this.#sql.exec(
+			`UPDATE members SET read_flushed = f.seq
+			   FROM (SELECT value ->> '$[0]' AS user_id, value ->> '$[1]' AS seq FROM json_each(?)) AS f
+			  WHERE members.user_id = f.user_id AND members.read_flushed < f.seq`,
+			JSON.stringify(moved)
+		);
 	}
 
 	#cache(member: Member): void {

@@ -206,16 +206,18 @@ export class MessageStore {
 			.map(toFlushRow);
 	}
 
-	/** Marks the versions that reached D1; a row changed meanwhile stays due. */
+	/**
+	 * Marks the versions that reached D1, the whole batch in one statement; a row changed meanwhile
+	 * stays due, and marking the same batch twice changes nothing.
+	 */
 	markFlushed(rows: FlushRow[]): void {
-		for (const row of rows) {
-			this.#sql.exec(
-				'UPDATE messages SET flushed_version = ? WHERE seq = ? AND flushed_version < ?',
-				row.version,
-				row.seq,
-				row.version
-			);
-		}
+		if (rows.length === 0) return;
+		this.#sql.exec(
+			`UPDATE messages SET flushed_version = f.version
+			   FROM (SELECT value ->> '$[0]' AS seq, value ->> '$[1]' AS version FROM json_each(?)) AS f
+			  WHERE messages.seq = f.seq AND messages.flushed_version < f.version`,
+			JSON.stringify(rows.map((row) => [row.seq, row.version]))
+		);
 	}
 
 	hasUnflushed(): boolean {

@@ -1,26 +1,42 @@
 import type { ChatMessage } from '../../../src/lib/protocol';
-import type { RoomSignalReason } from '../../../src/lib/protocol/hub';
+import type { HubEvent, RoomSignalReason } from '../../../src/lib/protocol/hub';
 
 /** How long the room trusts its copy of the member list before reading D1 again. */
 const MEMBERS_TTL_MS = 30_000;
+/**
+ * A member's hub hears from this room at most once per window: the first signal goes at once, and
+ * whatever follows within the window is merged into one that leaves when it ends.
+ */
+export const SIGNAL_WINDOW_MS = 1000;
 const PREVIEW_LENGTH = 140;
 const MENTION = /@([A-Za-z0-9_.]{3,32})/g;
 
 type Member = { userId: string; usernameKey: string };
 type RoomInfo = { kind: 'direct' | 'group' | 'public'; members: Member[]; loadedAt: number };
+type Signal = Extract<HubEvent, { type: 'room' }>;
 
 /**
  * Tells members' user hubs that a room has news for them, without one call per member per message
  * (architecture: scale notes). A member's hub hears about a room when the member goes from "read up
- * to date" to "unread", when they are mentioned, and for every direct message; members with the
- * room open in a tab are up to date and hear nothing. The "already told" marks live in the room's
- * own SQLite, so they survive hibernation; opening the room clears the member's mark.
+ * to date" to "unread", when they are mentioned, and for direct messages; members with the room
+ * open in a tab are up to date and hear nothing. A burst costs each member at most one call now and
+ * one merged call at the end of the window, whatever its length.
+ *
+ * The "already told" marks live in the room's own SQLite, so they survive hibernation, and in
+ * memory, read once per object lifetime, so a message never reads storage per member; storage is
+ * written only when a mark changes. Opening the room clears the member's mark.
  */
 export class UnreadSignals {
 	#ctx: DurableObjectState;
 	#env: Env;
 	#isConnected: (userId: string) => boolean;
 	#info: Promise<RoomInfo> | null = null;
+	#told: Set<string>;
+	/** When each member's hub was last called; the next call waits for the window to pass. */
+	#lastSent = new Map<string, number>();
+	#pending = new Map<string, Signal>();
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#timerDue = 0;
 
 	constructor(ctx: DurableObjectState, env: Env, isConnected: (userId: string) => boolean) {
 		this.#ctx = ctx;
@@ -30,16 +46,25 @@ export class UnreadSignals {
 		ctx.storage.sql.exec(
 			'CREATE TABLE IF NOT EXISTS unread_signals (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)'
 		);
+		this.#told = new Set(
+			ctx.storage.sql
+				.exec<{ user_id: string }>('SELECT user_id FROM unread_signals')
+				.toArray()
+				.map((row) => row.user_id)
+		);
 	}
 
 	/** The member opened the room: they are up to date, so their next unread message is news. */
 	onConnect(userId: string): void {
+		this.#pending.delete(userId);
+		if (!this.#told.delete(userId)) return;
 		this.#ctx.storage.sql.exec('DELETE FROM unread_signals WHERE user_id = ?', userId);
 	}
 
 	/** Someone left, was removed or banned: read the member list again before telling anyone. */
 	forget(userId: string): void {
 		this.#info = null;
+		this.#lastSent.delete(userId);
 		this.onConnect(userId);
 	}
 
@@ -57,13 +82,12 @@ export class UnreadSignals {
 		const mentioned = new Set(
 			[...message.body.matchAll(MENTION)].map((m) => m[1]!.replace(/\.+$/, '').toLowerCase())
 		);
-		const sql = this.#ctx.storage.sql;
+		const now = Date.now();
 		const calls: Promise<unknown>[] = [];
 		for (const member of info.members) {
-			if (member.userId === message.senderId || this.#isConnected(member.userId)) continue;
-			const told =
-				sql.exec('SELECT 1 FROM unread_signals WHERE user_id = ?', member.userId).toArray().length >
-				0;
+			const { userId } = member;
+			if (userId === message.senderId || this.#isConnected(userId)) continue;
+			const told = this.#told.has(userId);
 			const reason: RoomSignalReason | null =
 				info.kind === 'direct'
 					? 'direct'
@@ -74,25 +98,76 @@ export class UnreadSignals {
 							: 'unread';
 			if (!reason) continue;
 			if (!told) {
-				sql.exec(
-					'INSERT INTO unread_signals (user_id, seq) VALUES (?, ?)',
-					member.userId,
+				this.#told.add(userId);
+				this.#ctx.storage.sql.exec(
+					'INSERT OR REPLACE INTO unread_signals (user_id, seq) VALUES (?, ?)',
+					userId,
 					message.seq
 				);
 			}
-			const hub = this.#env.HUBS.get(this.#env.HUBS.idFromName(member.userId));
-			calls.push(
-				hub.notify(member.userId, {
-					type: 'room',
-					roomId,
-					reason,
-					seq: message.seq,
-					at: message.createdAt,
-					senderName: message.senderName,
-					preview: message.body.slice(0, PREVIEW_LENGTH)
-				})
-			);
+			const signal: Signal = {
+				type: 'room',
+				roomId,
+				reason,
+				seq: message.seq,
+				at: message.createdAt,
+				senderName: message.senderName,
+				preview: message.body.slice(0, PREVIEW_LENGTH)
+			};
+			const last = this.#lastSent.get(userId);
+			if (last === undefined || now - last >= SIGNAL_WINDOW_MS) {
+				this.#lastSent.set(userId, now);
+				calls.push(this.#notify(userId, signal));
+				continue;
+			}
+			const queued = this.#pending.get(userId);
+			// The newest message wins, but a mention within the window is not forgotten.
+			if (queued?.reason === 'mention') signal.reason = 'mention';
+			this.#pending.set(userId, signal);
+			this.#wakeAt(last + SIGNAL_WINDOW_MS);
 		}
+		await Promise.allSettled(calls);
+	}
+
+	#notify(userId: string, signal: Signal): Promise<unknown> {
+		const hub = this.#env.HUBS.get(this.#env.HUBS.idFromName(userId));
+		return hub.notify(userId, signal);
+	}
+
+	/**
+	 * Sends the merged signals whose window has passed, then waits for the next one. The pending
+	 * timer keeps the object awake, so merged signals leave on time even if every socket is quiet.
+	 */
+	#wakeAt(due: number): void {
+		if (this.#timer !== undefined) {
+			if (this.#timerDue <= due) return;
+			clearTimeout(this.#timer);
+		}
+		this.#timerDue = due;
+		this.#timer = setTimeout(
+			() => {
+				this.#timer = undefined;
+				this.#sendDue().catch((err: unknown) => console.warn('unread signal failed', err));
+			},
+			Math.max(0, due - Date.now())
+		);
+	}
+
+	async #sendDue(): Promise<void> {
+		const now = Date.now();
+		const calls: Promise<unknown>[] = [];
+		let next = Infinity;
+		for (const [userId, signal] of this.#pending) {
+			const due = (this.#lastSent.get(userId) ?? 0) + SIGNAL_WINDOW_MS;
+			if (due > now) {
+				next = Math.min(next, due);
+				continue;
+			}
+			this.#pending.delete(userId);
+			this.#lastSent.set(userId, now);
+			calls.push(this.#notify(userId, signal));
+		}
+		if (next !== Infinity) this.#wakeAt(next);
 		await Promise.allSettled(calls);
 	}
 

@@ -1,0 +1,132 @@
+// The realtime door under load: every reconnect passes through it, so what one upgrade costs in D1
+// round trips matters as much as the rules it applies (those are in the authorization matrix).
+import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { getDb } from '$lib/server/db';
+import { sessions } from '$lib/server/db/schema';
+import { hashSecret } from '$lib/server/ids';
+import { openRoomSocket } from '$lib/server/realtime-door';
+import { db, seedRoom } from '../../helpers';
+import { befriend, block, rt, seedPerson, sessionFor } from '../../lib/server/people-fixtures';
+import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
+import { banMember } from '$lib/server/room-members';
+
+/** A D1 that counts the round trips made through it: each query on its own, each batch once. */
+function countingD1(real: D1Database) {
+	const counter = { trips: 0 };
+	const targets = new WeakMap<object, D1PreparedStatement>();
+	const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+		const proxy = new Proxy(statement, {
+			get(target, property) {
+				if (property === 'bind') {
+					return (...values: unknown[]) => wrap(target.bind(...values));
+				}
+				const value: unknown = Reflect.get(target, property);
+				if (typeof value !== 'function') return value;
+				if (['first', 'all', 'raw', 'run'].includes(String(property))) counter.trips++;
+				return value.bind(target);
+			}
+		});
+		targets.set(proxy, statement);
+		return proxy;
+	};
+	const d1 = new Proxy(real, {
+		get(target, property) {
+			if (property === 'prepare') return (query: string) => wrap(target.prepare(query));
+			if (property === 'batch') {
+				return (statements: D1PreparedStatement[]) => {
+					counter.trips++;
+					return target.batch(statements.map((s) => targets.get(s) ?? s));
+				};
+			}
+			const value: unknown = Reflect.get(target, property);
+			return typeof value === 'function' ? value.bind(target) : value;
+		}
+	});
+	return { d1, counter };
+}
+
+function upgrade(roomId: string) {
+	return new Request(`https://parley.test/ws/room/${roomId}`, {
+		headers: { Upgrade: 'websocket' }
+	});
+}
+
+function accept(response: Response): number {
+	response.webSocket?.accept();
+	response.webSocket?.close(1000, 'done');
+	return response.status;
+}
+
+describe('the realtime door', () => {
+	it('opens a room socket with one D1 round trip', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const token = await sessionFor(bob);
+		const { d1, counter } = countingD1(env.DB);
+
+		const response = await openRoomSocket(
+			upgrade(room),
+			{ db: getDb(d1), rooms: env.ROOMS },
+			token
+		);
+
+		expect(accept(response)).toBe(101);
+		expect(counter.trips).toBe(1);
+	});
+
+	it('refuses an expired session, a banned member and a blocked direct conversation', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const carol = await seedPerson('carol');
+		const room = await seedRoom(alice, bob, carol);
+		const deps = { db: db(), rooms: env.ROOMS };
+
+		const expired = await sessionFor(bob);
+		await db()
+			.update(sessions)
+			.set({ expiresAt: Date.now() - 1 })
+			.where(eq(sessions.id, hashSecret(expired)));
+		expect(accept(await openRoomSocket(upgrade(room), deps, expired))).toBe(401);
+		expect(accept(await openRoomSocket(upgrade(room), deps, undefined))).toBe(401);
+
+		expect(await banMember(db(), rt(), alice, room, carol.id)).toEqual({ ok: true });
+		expect(accept(await openRoomSocket(upgrade(room), deps, await sessionFor(carol)))).toBe(403);
+
+		await befriend(alice, bob);
+		const dm = await findOrCreateDirectRoom(db(), alice.id, bob.id);
+		if (!dm.ok) throw new Error('expected a room');
+		expect(accept(await openRoomSocket(upgrade(dm.roomId), deps, await sessionFor(bob)))).toBe(101);
+		await block(alice, bob);
+		expect(accept(await openRoomSocket(upgrade(dm.roomId), deps, await sessionFor(bob)))).toBe(403);
+		expect(accept(await openRoomSocket(upgrade(dm.roomId), deps, await sessionFor(alice)))).toBe(
+			403
+		);
+	});
+
+	it('answers 503 with Retry-After when the room object is overloaded', async () => {
+		const alice = await seedPerson('alice');
+		const room = await seedRoom(alice);
+		// The runtime's own overload error cannot be provoked in a test; this is its shape.
+		const overloaded = Object.assign(new Error('Durable Object is overloaded.'), {
+			overloaded: true
+		});
+		const rooms = {
+			idFromName: (name: string) => env.ROOMS.idFromName(name),
+			get: () => ({
+				fetch: () => Promise.reject(overloaded)
+			})
+		} as unknown as Env['ROOMS'];
+
+		const response = await openRoomSocket(
+			upgrade(room),
+			{ db: db(), rooms },
+			await sessionFor(alice)
+		);
+
+		expect(response.status).toBe(503);
+		expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+	});
+});
