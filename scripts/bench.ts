@@ -19,6 +19,8 @@ import {
 	wrangler
 } from './bench/server.ts';
 import { findInspector } from './bench/profile.ts';
+import { BUILD_MANIFEST, describeSize, kb, measureRoomPage, withinBudget } from './lib/size.ts';
+import { existsSync } from 'node:fs';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -108,6 +110,26 @@ function parseOptions() {
 	};
 }
 
+/** The room page's initial JavaScript, from the build being measured, as a line of its own. */
+function reportSize(built: boolean): void {
+	if (!existsSync(BUILD_MANIFEST)) {
+		log('no build to measure the room page size from (run npm run build)');
+		return;
+	}
+	if (!built) log('room page size measured from the existing build');
+	const size = measureRoomPage();
+	log(describeSize(size));
+	const line = {
+		scenario: 'size',
+		route: size.route,
+		initialJsGzipKb: Number(kb(size.gzip)),
+		files: size.files.length,
+		budgetKb: size.budgetKb,
+		withinBudget: withinBudget(size)
+	};
+	process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
 async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Promise<void> {
 	const options = parseOptions();
 	if (options.help) {
@@ -168,6 +190,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		log(`server ready at ${base}`);
 	}
 	signal.throwIfAborted();
+	reportSize(!options.url && options.build);
 
 	// The last account is kept out of the scenarios for the sanity check's membership test.
 	const outsider = population.accounts.at(-1)!;

@@ -53,9 +53,12 @@ async function createRoom(page: Page, name: string): Promise<string> {
 
 async function say(page: Page, text: string) {
 	const box = page.getByRole('textbox', { name: 'Message' });
+	// The timeline shows the words rendered (Markdown, emoji), not as typed: wait for one more item.
+	const items = page.getByRole('log').locator('li[data-seq]');
+	const before = await items.count();
 	await box.fill(text);
 	await box.press('Enter');
-	await page.getByRole('log').getByText(text.split('\n')[0]!).first().waitFor();
+	await items.nth(before).waitFor();
 }
 
 async function join(page: Page, path: string) {

@@ -1,6 +1,9 @@
 // What the browser knows of one of my conversations: the sidebar's rows. Shared by the server
 // (which builds it) and the client (which renders it and keeps it live).
 
+/** What the root layout's list of conversations depends on: invalidate it to reload the sidebar. */
+export const CONVERSATIONS_DEPENDENCY = 'app:conversations';
+
 export type ConversationKind = 'direct' | 'group' | 'public';
 
 export type ConversationSummary = {
@@ -11,6 +14,8 @@ export type ConversationSummary = {
 	/** For direct rooms, the other person. */
 	peer: { id: string; username: string; displayName: string } | null;
 	lastMessageAt: number | null;
+	/** The last message's time, or the room's creation before any: the list's order. */
+	activeAt: number;
 	lastMessagePreview: string;
 	lastMessageSeq: number;
 	unread: number;

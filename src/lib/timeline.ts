@@ -18,6 +18,11 @@ export type TimelineOptions = {
 	groupWithinMs?: number;
 	/** Messages with a seq above this are unread: a "new messages" divider goes before them. */
 	lastReadSeq?: number;
+	/**
+	 * Day separators (and groups split at midnight); off, the result does not depend on the time
+	 * zone, so the server's render and the browser's first one agree.
+	 */
+	days?: boolean;
 };
 
 export const GROUP_WITHIN_MS = 5 * 60_000;
@@ -39,11 +44,12 @@ export function buildTimeline<M extends TimelineMessage>(
 	let group: Extract<TimelineItem<M>, { type: 'group' }> | null = null;
 	let day: string | null = null;
 	let dividerPlaced = options.lastReadSeq === undefined;
+	const days = options.days ?? true;
 
 	for (const message of messages) {
 		const system = message.kind === 'system';
-		const today = dayKey(message.createdAt);
-		const startsDay = today !== day;
+		const today = days ? dayKey(message.createdAt) : '';
+		const startsDay = days && today !== day;
 		if (startsDay) {
 			day = today;
 			items.push({ type: 'day', key: `day-${today}`, at: message.createdAt });

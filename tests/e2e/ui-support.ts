@@ -26,37 +26,14 @@ export async function personAt(
 	return page;
 }
 
-/**
- * Known problems in screens this test walks but does not own, each with where it is tracked. They
- * are skipped only on the elements named, so anything new on the same screen still fails.
- */
-const KNOWN: { rule: string; within: string; why: string }[] = [
-	{
-		rule: 'listitem',
-		within: '[role="log"]',
-		why: 'the room timeline is an <ol role="log">: the role drops list semantics from its <li>s (reported to the room view)'
-	}
-];
-
 /** Fails with a readable list when axe finds serious or critical problems on the page as shown. */
 export async function expectNoSeriousA11yViolations(page: Page, screen: string): Promise<void> {
 	const results = await new AxeBuilder({ page }).analyze();
-	const known = async (rule: string, target: string) => {
-		const rules = KNOWN.filter((k) => k.rule === rule);
-		for (const k of rules) {
-			if (await page.locator(k.within).locator(target).count()) return true;
-		}
-		return false;
-	};
 	const report: string[] = [];
 	for (const v of results.violations) {
 		if (v.impact !== 'serious' && v.impact !== 'critical') continue;
-		const nodes: string[] = [];
-		for (const node of v.nodes) {
-			const target = node.target.join(' ');
-			if (!(await known(v.id, target))) nodes.push(target);
-		}
-		if (nodes.length) report.push(`${v.id} (${v.impact}): ${v.help}\n    ${nodes.join('\n    ')}`);
+		const nodes = v.nodes.map((node) => node.target.join(' '));
+		report.push(`${v.id} (${v.impact}): ${v.help}\n    ${nodes.join('\n    ')}`);
 	}
 	expect(report, `accessibility problems on ${screen}`).toEqual([]);
 }

@@ -86,3 +86,13 @@ describe('dayLabel', () => {
 		expect(dayKey(at(3, 0, 0))).toBe('2026-11-03');
 	});
 });
+
+describe('buildTimeline without days', () => {
+	it('leaves out day separators and keeps a run across midnight together', () => {
+		const items = buildTimeline(
+			[msg('alice', at(20, 23, 58)), msg('alice', at(21, 0, 1)), msg('bob', at(21, 0, 2))],
+			{ days: false }
+		);
+		expect(shape(items)).toEqual(['alice×2', 'bob×1']);
+	});
+});

@@ -12,6 +12,7 @@ const convo = (id: string, extra: Partial<ConversationSummary> = {}): Conversati
 	name: id,
 	peer: null,
 	lastMessageAt: null,
+	activeAt: 0,
 	lastMessagePreview: '',
 	lastMessageSeq: 0,
 	unread: 0,

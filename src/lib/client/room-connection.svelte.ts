@@ -280,6 +280,20 @@ export class RoomConnection {
 	}
 
 	/**
+	 * The person asked for the whole room to count as read: up to the newest message the room has,
+	 * loaded or not, told to the room at once rather than after the usual pause.
+	 */
+	markAllRead(): void {
+		const latest = Math.max(this.roomLastSeq, this.messages.at(-1)?.seq ?? 0);
+		this.dividerSeq = null;
+		if (latest <= this.readSeq) return;
+		this.readSeq = latest;
+		clearTimeout(this.#readTimer);
+		this.#readTimer = undefined;
+		this.#sendRead();
+	}
+
+	/**
 	 * The person arrives (or comes back): the divider moves to the first message from someone else
 	 * they have not read, if there is one; `always` also clears it when there is none.
 	 */
@@ -400,6 +414,11 @@ export class RoomConnection {
 			this.#stopHeartbeat();
 			this.typing = [];
 			if (this.#stopped) return;
+			if (event.code === CloseCode.SignedOut) {
+				this.state = 'closed';
+				this.notice = 'You were signed out. Log in again to continue.';
+				return;
+			}
 			if (event.code === CloseCode.Removed || event.code === CloseCode.RoomGone) {
 				this.state = 'closed';
 				this.notice = 'You no longer have access to this room.';

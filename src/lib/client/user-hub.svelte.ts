@@ -1,7 +1,7 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { invalidateAll } from '$app/navigation';
-import type { ConversationSummary } from '$lib/conversations';
-import { PING, PONG } from '$lib/protocol';
+import { invalidate, invalidateAll } from '$app/navigation';
+import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
+import { CloseCode, PING, PONG } from '$lib/protocol';
 import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
 import { reconnectDelay } from './backoff';
 
@@ -10,11 +10,20 @@ export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
 /** The newest thing a room told me since the page's data was loaded. */
 export type RoomNews = {
 	seq: number;
+	/** The first message told since the page's data was loaded or the room was last open. */
+	firstSeq: number;
 	at: number;
 	preview: string;
 	senderName: string;
 	mentioned: boolean;
 };
+
+/** What a hub frame made stale: nothing, the conversation list, or everything on the page. */
+type Stale = null | 'conversations' | 'all';
+
+function widest(a: Stale, b: Stale): Stale {
+	return a === 'all' || b === 'all' ? 'all' : (a ?? b);
+}
 
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
@@ -22,8 +31,9 @@ const HEARTBEAT_TIMEOUT_MS = 10_000;
 /**
  * The browser's side of the user hub (`/ws/me`): one socket per tab, whatever page is open. It
  * keeps friends' presence, the incoming friend request count, and news from rooms (unread,
- * mentions, direct messages) as reactive state; lists that changed on the server (friends,
- * memberships, a conversation this tab doesn't know yet) are reloaded with `invalidateAll`.
+ * mentions, direct messages) as reactive state; lists that changed on the server are reloaded:
+ * the page's data for friends and requests, the conversation list for memberships and for a
+ * conversation this tab doesn't know yet.
  */
 export class UserHubConnection {
 	state = $state<HubState>('connecting');
@@ -46,6 +56,15 @@ export class UserHubConnection {
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#known = new Set<string>();
 	#tracking = false;
+	/**
+	 * Rooms opened in this tab. The server's unread counts for them lag (read positions reach D1
+	 * a moment later), and the room stops telling the hub while it is open, so their count is
+	 * what the hub told since the last visit. Bookkeeping read by `apply`; `#visits` makes a
+	 * change to it re-render.
+	 */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	#visited = new Set<string>();
+	#visits = $state(0);
 
 	isOnline(userId: string): boolean {
 		return this.presence.get(userId) === true;
@@ -55,31 +74,40 @@ export class UserHubConnection {
 	 * The sidebar's rows with what arrived live applied on top: newer previews and times, unread
 	 * counts grown by the messages since, pinned first and then the most recent.
 	 */
-	apply(conversations: ConversationSummary[]): ConversationSummary[] {
+	apply(conversations: readonly ConversationSummary[]): ConversationSummary[] {
 		this.#tracking = true;
+		void this.#visits;
 		for (const c of conversations) this.#known.add(c.id);
 		return conversations
 			.map((c) => {
 				const news = this.news.get(c.id);
-				if (!news || news.seq <= c.lastMessageSeq) return c;
-				return {
-					...c,
-					lastMessageSeq: news.seq,
-					lastMessageAt: news.at,
-					lastMessagePreview: news.preview,
-					unread: c.unread + (news.seq - c.lastMessageSeq)
-				};
+				const newer = news !== undefined && news.seq > c.lastMessageSeq;
+				const row = newer
+					? {
+							...c,
+							lastMessageSeq: news.seq,
+							lastMessageAt: news.at,
+							activeAt: Math.max(c.activeAt, news.at),
+							lastMessagePreview: news.preview,
+							unread: c.unread + (news.seq - c.lastMessageSeq)
+						}
+					: c;
+				if (!this.#visited.has(c.id)) return row;
+				// A room tells the hub its first unread message, mentions and every direct message,
+				// so since a visit the unread run starts at the first one told.
+				return { ...row, unread: news ? news.seq - news.firstSeq + 1 : 0 };
 			})
-			.sort(
-				(a, b) =>
-					Number(b.pinned) - Number(a.pinned) || (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0)
-			);
+			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
 	}
 
 	/** The room is open: what it told me is seen. */
 	markSeen(roomId: string): void {
 		this.news.delete(roomId);
 		this.mentions.delete(roomId);
+		if (!this.#visited.has(roomId)) {
+			this.#visited.add(roomId);
+			this.#visits++;
+		}
 	}
 
 	/** Counts the components that use the hub; the socket lives while at least one does. */
@@ -101,6 +129,14 @@ export class UserHubConnection {
 		this.#socket?.close(1000, 'leaving');
 		this.#socket = null;
 		this.state = 'closed';
+		// The next start may be another person's (sign out, sign in): nothing of this one stays.
+		this.presence.clear();
+		this.news.clear();
+		this.mentions.clear();
+		this.incomingRequests = null;
+		this.#known.clear();
+		this.#visited.clear();
+		this.#tracking = false;
 	}
 
 	#open(): void {
@@ -117,10 +153,17 @@ export class UserHubConnection {
 			this.#startHeartbeat(socket);
 		};
 		socket.onmessage = (event) => this.#receive(event.data);
-		socket.onclose = () => {
+		socket.onclose = (event) => {
 			if (this.#socket !== socket) return;
 			this.#socket = null;
 			this.#stopHeartbeat();
+			if (event.code === CloseCode.SignedOut) {
+				// This tab's session was signed out (here or from another device): whatever the page
+				// shows is no longer the person's to see.
+				this.state = 'closed';
+				location.assign('/login');
+				return;
+			}
 			if (this.#users > 0) this.#scheduleReconnect();
 		};
 	}
@@ -142,34 +185,38 @@ export class UserHubConnection {
 			console.warn('ignored a malformed frame from the user hub');
 			return;
 		}
-		let stale = false;
-		for (const frame of frames) stale = this.#handle(frame) || stale;
-		if (stale) void invalidateAll();
+		let stale: Stale = null;
+		for (const frame of frames) stale = widest(stale, this.#handle(frame));
+		if (stale === 'all') void invalidateAll();
+		else if (stale === 'conversations') void invalidate(CONVERSATIONS_DEPENDENCY);
 	}
 
-	/** Applies a frame; answers whether the page's data is now out of date. */
-	#handle(frame: HubFrame): boolean {
+	/** Applies a frame; answers which of the page's data is now out of date. */
+	#handle(frame: HubFrame): Stale {
 		switch (frame.type) {
 			case 'welcome':
 				this.presence.clear();
 				for (const { userId, online } of frame.presence) this.presence.set(userId, online);
 				this.incomingRequests = frame.incomingRequests;
-				return false;
+				return null;
 			case 'presence':
 				this.presence.set(frame.userId, frame.online);
-				return false;
+				return null;
 			case 'requests':
 				this.incomingRequests = frame.incoming;
-				return true;
+				return 'all';
 			case 'friends':
-				return true;
+				return 'all';
 			case 'membership':
-				return true;
+				// Only the list: reloading the open room's page would replace what it shows about
+				// the change (a removed member's notice) with a bare error page.
+				return 'conversations';
 			case 'room': {
 				const previous = this.news.get(frame.roomId);
 				if (!previous || previous.seq < frame.seq) {
 					this.news.set(frame.roomId, {
 						seq: frame.seq,
+						firstSeq: previous?.firstSeq ?? frame.seq,
 						at: frame.at,
 						preview: frame.preview,
 						senderName: frame.senderName,
@@ -177,7 +224,7 @@ export class UserHubConnection {
 					});
 				}
 				if (frame.reason === 'mention') this.mentions.add(frame.roomId);
-				return this.#tracking && !this.#known.has(frame.roomId);
+				return this.#tracking && !this.#known.has(frame.roomId) ? 'conversations' : null;
 			}
 		}
 	}

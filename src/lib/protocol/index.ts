@@ -35,6 +35,8 @@ export const FRAME_RATE = { burst: 60, perSecond: 30 } as const;
 
 /** WebSocket close codes the room uses (4000-4999 is the application range). */
 export const CloseCode = {
+	/** The tab's session was signed out (revoked, or signed out everywhere): sign in again. */
+	SignedOut: 4001,
 	/** The user left, was removed or banned: do not reconnect. */
 	Removed: 4003,
 	/** The room no longer exists. */

@@ -31,14 +31,15 @@ export async function updateProfile(
 
 /**
  * Needs the current password, so a borrowed unlocked browser can't lock the owner out. Other
- * sessions end: whoever knew the old password is signed out.
+ * sessions end: whoever knew the old password is signed out. Answers which sessions ended, so
+ * their open sockets can be closed too.
  */
 export async function changePassword(
 	db: Db,
 	userId: string,
 	sessionId: string,
 	input: { currentPassword: string; newPassword: string }
-): Promise<Outcome> {
+): Promise<Outcome & { endedSessions?: string[] }> {
 	const user = await getAccount(db, userId);
 	if (!user?.passwordHash) {
 		return { ok: false, field: 'currentPassword', message: 'This account has no password yet.' };
@@ -50,11 +51,11 @@ export async function changePassword(
 		.update(users)
 		.set({ passwordHash: await hashPassword(input.newPassword) })
 		.where(eq(users.id, userId));
-	await Promise.all([
+	const [endedSessions] = await Promise.all([
 		invalidateOtherSessions(db, userId, sessionId),
 		revokeEmailTokens(db, userId, 'reset_password')
 	]);
-	return { ok: true };
+	return { ok: true, endedSessions };
 }
 
 /** For accounts made through GitHub or Google: a first password, so a provider can be unlinked. */
@@ -83,7 +84,7 @@ export async function resetPasswordWithToken(
 	token: string,
 	newPassword: string,
 	keepSessionId: string | null
-): Promise<{ ok: true; userId: string } | { ok: false }> {
+): Promise<{ ok: true; userId: string; endedSessions: string[] } | { ok: false }> {
 	const grant = await consumeEmailToken(db, token, ['reset_password']);
 	if (!grant) return { ok: false };
 	const user = await getAccount(db, grant.userId);
@@ -96,9 +97,10 @@ export async function resetPasswordWithToken(
 		})
 		.where(eq(users.id, user.id));
 	await revokeEmailTokens(db, user.id, 'reset_password');
-	if (keepSessionId) await invalidateOtherSessions(db, user.id, keepSessionId);
-	else await invalidateAllSessions(db, user.id);
-	return { ok: true, userId: user.id };
+	const endedSessions = keepSessionId
+		? await invalidateOtherSessions(db, user.id, keepSessionId)
+		: await invalidateAllSessions(db, user.id);
+	return { ok: true, userId: user.id, endedSessions };
 }
 
 export type EmailConfirmation =

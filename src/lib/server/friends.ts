@@ -60,10 +60,7 @@ export async function cancelFriendRequest(
 	userId: string,
 	personId: string
 ): Promise<Outcome<'cancelled'>> {
-	const removed = await deletePending(db, userId, personId, userId);
-	if (!removed) return deny(404, 'no_request', 'There is no request to cancel.');
-	await announceRequests(db, rt, personId);
-	return { ok: true, result: 'cancelled' };
+	return answerRequest(db, rt, userId, personId, 'cancelled');
 }
 
 export async function declineFriendRequest(
@@ -72,13 +69,7 @@ export async function declineFriendRequest(
 	userId: string,
 	personId: string
 ): Promise<Outcome<'declined'>> {
-	const removed = await deletePending(db, userId, personId, personId);
-	if (!removed) return deny(404, 'no_request', 'There is no request to decline.');
-	await Promise.all([
-		announceRequests(db, rt, userId),
-		notifyUser(rt, personId, { type: 'friends' })
-	]);
-	return { ok: true, result: 'declined' };
+	return answerRequest(db, rt, userId, personId, 'declined');
 }
 
 export async function acceptFriendRequest(
@@ -87,27 +78,7 @@ export async function acceptFriendRequest(
 	userId: string,
 	personId: string
 ): Promise<Outcome<'accepted'>> {
-	const pair = pairOf(userId, personId);
-	const accepted = await db
-		.update(friendships)
-		.set({ status: 'accepted', acceptedAt: Date.now() })
-		.where(
-			and(
-				eq(friendships.userLow, pair.userLow),
-				eq(friendships.userHigh, pair.userHigh),
-				eq(friendships.status, 'pending'),
-				eq(friendships.requestedBy, personId)
-			)
-		)
-		.returning({ userLow: friendships.userLow });
-	if (accepted.length === 0) return deny(404, 'no_request', 'There is no request to accept.');
-	await Promise.all([
-		announceRequests(db, rt, userId),
-		notifyUser(rt, personId, { type: 'friends' }),
-		notifyUser(rt, userId, { type: 'friends' }),
-		linkContacts(rt, userId, personId)
-	]);
-	return { ok: true, result: 'accepted' };
+	return answerRequest(db, rt, userId, personId, 'accepted');
 }
 
 export async function removeFriend(
@@ -116,16 +87,9 @@ export async function removeFriend(
 	userId: string,
 	personId: string
 ): Promise<Outcome<'removed'>> {
-	const pair = pairOf(userId, personId);
 	const removed = await db
 		.delete(friendships)
-		.where(
-			and(
-				eq(friendships.userLow, pair.userLow),
-				eq(friendships.userHigh, pair.userHigh),
-				eq(friendships.status, 'accepted')
-			)
-		)
+		.where(pairIs(userId, personId, 'accepted'))
 		.returning({ userLow: friendships.userLow });
 	if (removed.length === 0) return deny(404, 'not_friends', 'You are not friends.');
 	await Promise.all([
@@ -134,6 +98,49 @@ export async function removeFriend(
 		notifyUser(rt, userId, { type: 'friends' })
 	]);
 	return { ok: true, result: 'removed' };
+}
+
+type Answer = 'cancelled' | 'declined' | 'accepted';
+
+const ANSWER_VERB: Record<Answer, string> = {
+	cancelled: 'cancel',
+	declined: 'decline',
+	accepted: 'accept'
+};
+
+/**
+ * Ends a pending request one of three ways: its sender cancels it, or its recipient declines or
+ * accepts it. The row must still be pending and sent by the right side, or nothing changes. Then
+ * everyone whose lists or badge changed hears of it in their open tabs.
+ */
+async function answerRequest<A extends Answer>(
+	db: Db,
+	rt: Realtime,
+	userId: string,
+	personId: string,
+	answer: A
+): Promise<Outcome<A>> {
+	const pending = pairIs(userId, personId, 'pending', answer === 'cancelled' ? userId : personId);
+	const changed =
+		answer === 'accepted'
+			? await db
+					.update(friendships)
+					.set({ status: 'accepted', acceptedAt: Date.now() })
+					.where(pending)
+					.returning({ userLow: friendships.userLow })
+			: await db.delete(friendships).where(pending).returning({ userLow: friendships.userLow });
+	if (changed.length === 0) {
+		return deny(404, 'no_request', `There is no request to ${ANSWER_VERB[answer]}.`);
+	}
+	// The recipient's incoming count changed; the sender's lists changed unless they cancelled.
+	const recipient = answer === 'cancelled' ? personId : userId;
+	await Promise.all([
+		announceRequests(db, rt, recipient),
+		answer === 'cancelled' ? null : notifyUser(rt, personId, { type: 'friends' }),
+		answer === 'accepted' ? notifyUser(rt, userId, { type: 'friends' }) : null,
+		answer === 'accepted' ? linkContacts(rt, userId, personId) : null
+	]);
+	return { ok: true, result: answer };
 }
 
 /**
@@ -209,25 +216,20 @@ export async function listMutualFriends(
 		.orderBy(asc(sql`lower(${users.displayName})`));
 }
 
-async function deletePending(
-	db: Db,
+/** The pair's friendship row, in a given state and, for a request, sent by a given side. */
+function pairIs(
 	userId: string,
 	personId: string,
-	requestedBy: string
-): Promise<boolean> {
+	status: 'pending' | 'accepted',
+	requestedBy?: string
+) {
 	const pair = pairOf(userId, personId);
-	const removed = await db
-		.delete(friendships)
-		.where(
-			and(
-				eq(friendships.userLow, pair.userLow),
-				eq(friendships.userHigh, pair.userHigh),
-				eq(friendships.status, 'pending'),
-				eq(friendships.requestedBy, requestedBy)
-			)
-		)
-		.returning({ userLow: friendships.userLow });
-	return removed.length > 0;
+	return and(
+		eq(friendships.userLow, pair.userLow),
+		eq(friendships.userHigh, pair.userHigh),
+		eq(friendships.status, status),
+		requestedBy === undefined ? undefined : eq(friendships.requestedBy, requestedBy)
+	);
 }
 
 /** The badge of whoever's incoming requests changed, kept live in their open tabs. */

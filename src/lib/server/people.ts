@@ -5,7 +5,6 @@ import { decidePerson, loadPersonAccess } from './authz';
 import type { Db } from './db';
 import { blocks, friendships, rooms, users } from './db/schema';
 import { directKeyOf } from './direct-rooms';
-import { escapeLike } from './directory';
 import { listMutualFriends, type PersonSummary } from './friends';
 import { usernameKey } from './users';
 
@@ -37,7 +36,7 @@ function relationOf(
 
 /**
  * Prefix match on username and display name, case-insensitive. Ranked: exact matches first, then
- * friends, then everyone else. The username range uses its unique index.
+ * friends, then everyone else.
  */
 export async function searchPeople(
 	db: Db,
@@ -47,7 +46,21 @@ export async function searchPeople(
 ): Promise<PersonResult[]> {
 	const q = query.trim().replace(/^@/, '').toLowerCase();
 	if (!q) return [];
-	const rows = await db
+	const rows = await searchPeopleQuery(db, userId, q, limit);
+	return rows.map(({ status, requestedBy, ...person }) => ({
+		...person,
+		relation: relationOf(userId, person.id, status && requestedBy ? { status, requestedBy } : null)
+	}));
+}
+
+/**
+ * The search as one statement, for `q` already trimmed and lower-cased. Both prefixes are written
+ * as ranges, not LIKE, so each side of the OR walks an index (the unique username key, and the
+ * index on `lower(display_name)`) instead of scanning every user. The display name's upper bound
+ * is the highest code point, so names with an emoji right after the prefix still match.
+ */
+export function searchPeopleQuery(db: Db, userId: string, q: string, limit: number) {
+	return db
 		.select({
 			id: users.id,
 			username: users.username,
@@ -68,7 +81,8 @@ export async function searchPeople(
 			and(
 				sql`${users.deletedAt} IS NULL`,
 				sql`((${users.usernameKey} >= ${q} AND ${users.usernameKey} < ${q + '\uffff'})
-					OR lower(${users.displayName}) LIKE ${escapeLike(q) + '%'} ESCAPE '\\')`,
+					OR (lower(${users.displayName}) >= ${q}
+						AND lower(${users.displayName}) < ${q + '\u{10ffff}'}))`,
 				sql`NOT EXISTS (SELECT 1 FROM ${blocks} WHERE
 					(${blocks.blockerId} = ${userId} AND ${blocks.blockedId} = ${users.id})
 					OR (${blocks.blockerId} = ${users.id} AND ${blocks.blockedId} = ${userId}))`
@@ -80,10 +94,6 @@ export async function searchPeople(
 			asc(users.usernameKey)
 		)
 		.limit(limit);
-	return rows.map(({ status, requestedBy, ...person }) => ({
-		...person,
-		relation: relationOf(userId, person.id, status && requestedBy ? { status, requestedBy } : null)
-	}));
 }
 
 /** A profile as `userId` may see it; null when there is no such person or they blocked the viewer. */

@@ -40,7 +40,8 @@ export async function openRoomSocket(
 	}
 	if (!sessionToken) return plain(401, 'Sign in first.');
 	const roomId = match[1]!;
-	const access = await loadDoorAccess(deps.db, hashSecret(sessionToken), roomId, Date.now());
+	const sessionId = hashSecret(sessionToken);
+	const access = await loadDoorAccess(deps.db, sessionId, roomId, Date.now());
 	if (!access) return plain(401, 'Sign in first.');
 
 	const decision = decideRoom(access, 'read');
@@ -55,7 +56,8 @@ export async function openRoomSocket(
 		userName: access.user.displayName,
 		username: access.user.username,
 		role: membership.role,
-		readReceipts: access.user.sendReadReceipts
+		readReceipts: access.user.sendReadReceipts,
+		sessionId
 	});
 	try {
 		return await stub.fetch(forwarded);
@@ -145,10 +147,11 @@ export async function openUserSocket(
 	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
 		return plain(426, 'Expected a WebSocket upgrade.');
 	}
-	const user = await authenticate(deps.db, sessionToken);
-	if (!user) return plain(401, 'Sign in first.');
+	const signedIn = await authenticate(deps.db, sessionToken);
+	if (!signedIn) return plain(401, 'Sign in first.');
+	const { user, session } = signedIn;
 	const stub = deps.hubs.get(deps.hubs.idFromName(user.id));
-	return stub.fetch(withUserIdentity(request, { userId: user.id }));
+	return stub.fetch(withUserIdentity(request, { userId: user.id, sessionId: session.id }));
 }
 
 export function roomStub(rooms: Env['ROOMS'], roomId: string) {
@@ -157,8 +160,8 @@ export function roomStub(rooms: Env['ROOMS'], roomId: string) {
 
 async function authenticate(db: Db, token: string | undefined) {
 	if (!token) return null;
-	const { user } = await validateSessionToken(db, token);
-	return user;
+	const { user, session } = await validateSessionToken(db, token);
+	return user && session ? { user, session } : null;
 }
 
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {

@@ -44,6 +44,18 @@ export async function disconnectFromRoom(
 	}
 }
 
+/**
+ * The room is deleted in D1: its object closes every socket and drops what it stored, so no flush
+ * keeps retrying against a room that is gone. Retried once, as for a removal.
+ */
+export async function destroyRoomObject(rt: Realtime, roomId: string): Promise<void> {
+	try {
+		await roomObject(rt, roomId).destroy();
+	} catch {
+		await roomObject(rt, roomId).destroy();
+	}
+}
+
 /** A member's role changed: their open sockets in the room act with the new role at once. */
 export async function applyRole(
 	rt: Realtime,

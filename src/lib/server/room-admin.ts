@@ -5,7 +5,7 @@ import type { Db } from './db';
 import { memberships, rooms } from './db/schema';
 import type { Actor, Done } from './room-members';
 import {
-	disconnectFromRoom,
+	destroyRoomObject,
 	notifyUser,
 	postSystemMessage,
 	type Realtime
@@ -40,8 +40,9 @@ export async function updateRoomDetails(
 }
 
 /**
- * Deletes the room with its memberships, bans, invites and history (cascades in D1), then closes
- * every member's sockets and tells their hubs, so open tabs lose it at once.
+ * Deletes the room with its memberships, bans, invites and history (cascades in D1), then empties
+ * the room's object (every socket closed, its unflushed tail and alarm dropped) and tells the
+ * members' hubs, so open tabs lose it at once.
  */
 export async function deleteRoom(
 	db: Db,
@@ -58,11 +59,11 @@ export async function deleteRoom(
 			.where(eq(memberships.roomId, roomId)),
 		db.delete(rooms).where(eq(rooms.id, roomId))
 	]);
+	await destroyRoomObject(rt, roomId);
 	await Promise.all(
-		members.map(async ({ userId }) => {
-			await disconnectFromRoom(rt, roomId, userId);
-			await notifyUser(rt, userId, { type: 'membership', roomId, change: 'deleted' });
-		})
+		members.map(({ userId }) =>
+			notifyUser(rt, userId, { type: 'membership', roomId, change: 'deleted' })
+		)
 	);
 	return { ok: true };
 }

@@ -2,6 +2,7 @@
 // Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
 // enforced on live sockets.
 import { and, asc, eq, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import {
 	authorizeRoom,
 	decideMemberChange,
@@ -127,13 +128,10 @@ export async function removeMember(
 ): Promise<Done> {
 	const checked = await checkChange(db, actor, roomId, targetId, 'remove_member', 'remove');
 	if (!checked.ok) return checked;
-	await db.batch([deleteMembership(db, roomId, targetId), syncMemberCount(db, roomId)]);
-	await disconnectFromRoom(rt, roomId, targetId);
-	await Promise.all([
-		postSystemMessage(rt, roomId, `${actor.displayName} removed ${checked.target.displayName}`),
-		notifyUser(rt, targetId, { type: 'membership', roomId, change: 'removed' })
-	]);
-	return { ok: true };
+	return dropMember(db, rt, roomId, targetId, {
+		change: 'removed',
+		line: `${actor.displayName} removed ${checked.target.displayName}`
+	});
 }
 
 export async function banMember(
@@ -145,20 +143,16 @@ export async function banMember(
 ): Promise<Done> {
 	const checked = await checkChange(db, actor, roomId, targetId, 'ban', 'ban');
 	if (!checked.ok) return checked;
-	await db.batch([
-		deleteMembership(db, roomId, targetId),
-		db
-			.insert(roomBans)
-			.values({ roomId, userId: targetId, bannedBy: actor.id, createdAt: Date.now() })
-			.onConflictDoNothing(),
-		syncMemberCount(db, roomId)
-	]);
-	await disconnectFromRoom(rt, roomId, targetId);
-	await Promise.all([
-		postSystemMessage(rt, roomId, `${actor.displayName} banned ${checked.target.displayName}`),
-		notifyUser(rt, targetId, { type: 'membership', roomId, change: 'banned' })
-	]);
-	return { ok: true };
+	return dropMember(db, rt, roomId, targetId, {
+		change: 'banned',
+		line: `${actor.displayName} banned ${checked.target.displayName}`,
+		also: [
+			db
+				.insert(roomBans)
+				.values({ roomId, userId: targetId, bannedBy: actor.id, createdAt: Date.now() })
+				.onConflictDoNothing()
+		]
+	});
 }
 
 export async function unbanMember(
@@ -188,20 +182,16 @@ export async function setMemberRole(
 	const change = role === 'admin' ? 'promote' : 'demote';
 	const checked = await checkChange(db, actor, roomId, targetId, 'set_role', change);
 	if (!checked.ok) return checked;
-	await db
-		.update(memberships)
-		.set({ role })
-		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)));
-	await applyRole(rt, roomId, targetId, role);
 	const name = checked.target.displayName;
-	await postSystemMessage(
+	return assignRoles(
+		db,
 		rt,
 		roomId,
+		[[targetId, role]],
 		role === 'admin'
 			? `${actor.displayName} made ${name} an admin`
 			: `${actor.displayName} made ${name} a member`
 	);
-	return { ok: true };
 }
 
 /** The owner hands the room over and stays on as an admin. */
@@ -214,38 +204,78 @@ export async function transferOwnership(
 ): Promise<Done> {
 	const checked = await checkChange(db, actor, roomId, targetId, 'transfer', 'transfer');
 	if (!checked.ok) return checked;
-	await db.batch([
-		db
-			.update(memberships)
-			.set({ role: 'owner' })
-			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId))),
-		db
-			.update(memberships)
-			.set({ role: 'admin' })
-			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, actor.id)))
-	]);
-	await Promise.all([
-		applyRole(rt, roomId, targetId, 'owner'),
-		applyRole(rt, roomId, actor.id, 'admin')
-	]);
-	await postSystemMessage(
+	return assignRoles(
+		db,
 		rt,
 		roomId,
+		[
+			[targetId, 'owner'],
+			[actor.id, 'admin']
+		],
 		`${actor.displayName} made ${checked.target.displayName} the owner`
 	);
-	return { ok: true };
 }
 
 export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: string): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'leave');
 	if (!auth.ok) return auth;
-	await db.batch([deleteMembership(db, roomId, actor.id), syncMemberCount(db, roomId)]);
 	// The leaver's other tabs lose the room too.
-	await disconnectFromRoom(rt, roomId, actor.id);
+	return dropMember(db, rt, roomId, actor.id, {
+		change: 'left',
+		line: auth.room.kind === 'group' ? `${actor.displayName} left` : null
+	});
+}
+
+/**
+ * Takes someone out of the room, however they go: the membership is deleted (with `also` in the
+ * same batch) and the count kept, their open sockets close at once (invariant 6), then the
+ * timeline line, if any, and their hub hear of it.
+ */
+async function dropMember(
+	db: Db,
+	rt: Realtime,
+	roomId: string,
+	userId: string,
+	how: {
+		change: 'removed' | 'banned' | 'left';
+		line: string | null;
+		also?: BatchItem<'sqlite'>[];
+	}
+): Promise<Done> {
+	const statements: [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]] = [
+		deleteMembership(db, roomId, userId),
+		...(how.also ?? []),
+		syncMemberCount(db, roomId)
+	];
+	await db.batch(statements);
+	await disconnectFromRoom(rt, roomId, userId);
 	await Promise.all([
-		auth.room.kind === 'group' ? postSystemMessage(rt, roomId, `${actor.displayName} left`) : null,
-		notifyUser(rt, actor.id, { type: 'membership', roomId, change: 'left' })
+		how.line === null ? null : postSystemMessage(rt, roomId, how.line),
+		notifyUser(rt, userId, { type: 'membership', roomId, change: how.change })
 	]);
+	return { ok: true };
+}
+
+/**
+ * Gives members new roles in one batch, applies them to their open sockets at once, and records
+ * the change in the timeline.
+ */
+async function assignRoles(
+	db: Db,
+	rt: Realtime,
+	roomId: string,
+	roles: [[string, Role], ...[string, Role][]],
+	line: string
+): Promise<Done> {
+	const update = ([userId, role]: [string, Role]) =>
+		db
+			.update(memberships)
+			.set({ role })
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+	const [head, ...tail] = roles;
+	await db.batch([update(head), ...tail.map(update)]);
+	await Promise.all(roles.map(([userId, role]) => applyRole(rt, roomId, userId, role)));
+	await postSystemMessage(rt, roomId, line);
 	return { ok: true };
 }
 

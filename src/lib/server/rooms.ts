@@ -96,12 +96,14 @@ export function syncMemberCount(db: Db, roomId: string) {
  */
 export async function listConversations(db: Db, userId: string): Promise<ConversationSummary[]> {
 	const peerMembership = alias(memberships, 'peer_membership');
+	const activeAt = sql<number>`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`;
 	const rows = await db
 		.select({
 			id: rooms.id,
 			kind: rooms.kind,
 			name: rooms.name,
 			lastMessageAt: rooms.lastMessageAt,
+			activeAt,
 			lastMessagePreview: rooms.lastMessagePreview,
 			lastMessageSeq: rooms.lastMessageSeq,
 			lastReadSeq: memberships.lastReadSeq,
@@ -131,10 +133,7 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 					OR (${blocks.blockerId} = ${peerMembership.userId} AND ${blocks.blockedId} = ${userId}))`
 			)
 		)
-		.orderBy(
-			desc(memberships.pinned),
-			desc(sql`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`)
-		);
+		.orderBy(desc(memberships.pinned), desc(activeAt));
 	return rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...row }) => {
 		const peer =
 			peerId && peerUsername !== null && peerDisplayName !== null

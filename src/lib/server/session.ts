@@ -92,8 +92,13 @@ export async function invalidateSession(db: Db, sessionId: string): Promise<void
 	await db.delete(sessions).where(eq(sessions.id, sessionId));
 }
 
-export async function invalidateAllSessions(db: Db, userId: string): Promise<void> {
-	await db.delete(sessions).where(eq(sessions.userId, userId));
+/** Ends every session of the user; answers which ended, so their open sockets can be closed. */
+export async function invalidateAllSessions(db: Db, userId: string): Promise<string[]> {
+	const ended = await db
+		.delete(sessions)
+		.where(eq(sessions.userId, userId))
+		.returning({ id: sessions.id });
+	return ended.map((s) => s.id);
 }
 
 export function setSessionTokenCookie(cookies: Cookies, token: string, expiresAt: number): void {
@@ -170,6 +175,10 @@ export async function invalidateOtherSessions(
 	db: Db,
 	userId: string,
 	keepSessionId: string
-): Promise<void> {
-	await db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)));
+): Promise<string[]> {
+	const ended = await db
+		.delete(sessions)
+		.where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)))
+		.returning({ id: sessions.id });
+	return ended.map((s) => s.id);
 }

@@ -3,6 +3,8 @@ import * as v from 'valibot';
 import { resetPasswordWithToken } from '$lib/server/accounts';
 import { getDb, platformEnv } from '$lib/server/db';
 import { LinkToken, NewPassword, parseForm, rejectForm } from '$lib/server/forms';
+import { realtimeOf } from '$lib/server/realtime-effects';
+import { closeSessionSockets } from '$lib/server/session-sockets';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
 import type { Actions } from './$types';
 
@@ -12,7 +14,8 @@ export const actions: Actions = {
 	reset: async ({ request, platform, locals, setHeaders }) => {
 		const form = parseForm(Reset, await request.formData(), ['password', 'token']);
 		if (!form.ok) return rejectForm({}, form.errors);
-		const db = getDb(platformEnv(platform).DB);
+		const env = platformEnv(platform);
+		const db = getDb(env.DB);
 		const limit = await consumeRateLimits(db, [[RateLimits.resetPerIp, clientIp(request)]]);
 		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, {});
 		const result = await resetPasswordWithToken(
@@ -27,6 +30,7 @@ export const actions: Actions = {
 				errors: { token: 'This link has expired or was already used. Ask for a new one.' }
 			});
 		}
+		await closeSessionSockets(db, realtimeOf(env), result.userId, result.endedSessions);
 		redirect(303, locals.user?.id === result.userId ? '/' : '/login?notice=password-reset');
 	}
 };

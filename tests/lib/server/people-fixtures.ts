@@ -65,6 +65,7 @@ export function hubStub(userId: string) {
 export class HubSocket {
 	frames: HubFrame[] = [];
 	closed = false;
+	closeCode: number | null = null;
 	#waiters: (() => void)[] = [];
 
 	constructor(public ws: WebSocket) {
@@ -73,8 +74,9 @@ export class HubSocket {
 			this.frames.push(...(Array.isArray(data) ? data : [data]));
 			this.#wake();
 		});
-		ws.addEventListener('close', () => {
+		ws.addEventListener('close', (event) => {
 			this.closed = true;
+			this.closeCode = event.code;
 			this.#wake();
 		});
 	}

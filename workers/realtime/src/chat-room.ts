@@ -20,7 +20,7 @@ import {
 import { loadMemberDirectory } from './directory';
 import { Fanout, sendNow } from './fanout';
 import { flushToD1 } from './flush';
-import { readIdentity, type MemberRole } from './identity';
+import { readIdentity, sessionTag, sessionTags, type MemberRole } from './identity';
 import { MemberStore, type Member } from './members';
 import { MessageStore } from './message-store';
 import { PresenceBook } from './presence';
@@ -138,7 +138,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#rememberRoomId(identity.roomId);
 
 		const { 0: client, 1: server } = new WebSocketPair();
-		this.ctx.acceptWebSocket(server, [userTag(identity.userId)]);
+		this.ctx.acceptWebSocket(server, [userTag(identity.userId), ...sessionTags(identity)]);
 		// What is queued goes to those already here; this socket gets every broadcast after it.
 		this.#fanout.flush();
 		const attachment: Attachment = {
@@ -287,6 +287,60 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#snapshot = null;
 		this.#lastSeen = null;
 		this.#unread.forget(userId);
+		return sockets.length;
+	}
+
+	/**
+	 * Sessions were signed out (revoked, or signed out everywhere): their sockets close now. The
+	 * people stay members; their other sessions keep their sockets. Answers how many it closed.
+	 */
+	async endSessions(sessionIds: string[]): Promise<number> {
+		let closed = 0;
+		for (const sessionId of sessionIds) {
+			for (const socket of this.ctx.getWebSockets(sessionTag(sessionId))) {
+				this.#forget(socket);
+				closeQuietly(socket, CloseCode.SignedOut, 'signed out');
+				closed++;
+			}
+		}
+		return closed;
+	}
+
+	/**
+	 * The room was deleted in D1: closes every socket, and drops the object's storage and alarm.
+	 * Messages not yet flushed could never land now (their room row is gone, so D1's foreign key
+	 * refuses them), and an alarm left behind would retry that flush forever. The object starts
+	 * afresh in memory too, as if it had never held the room. Answers how many sockets it closed.
+	 */
+	async destroy(): Promise<number> {
+		const sockets = this.ctx.getWebSockets();
+		for (const socket of sockets) {
+			this.#forget(socket);
+			closeQuietly(socket, CloseCode.RoomGone, 'the room was deleted');
+		}
+		if (this.#stateTimer !== undefined) clearTimeout(this.#stateTimer);
+		this.#stateTimer = undefined;
+		await this.ctx.storage.deleteAlarm();
+		await this.ctx.storage.deleteAll();
+		migrateRoomStorage(this.#sql);
+		this.#messages = new MessageStore(this.#sql);
+		this.#members = new MemberStore(this.#sql);
+		this.#unread = new UnreadSignals(
+			this.ctx,
+			this.env,
+			(id) => this.#presence.state(id) !== 'offline'
+		);
+		this.#presence = new PresenceBook();
+		this.#typing = new TypingBook();
+		this.#fanout = new Fanout();
+		this.#sockets.clear();
+		this.#sendRates.clear();
+		this.#receiptChanges.clear();
+		this.#snapshot = null;
+		this.#roomId = null;
+		this.#alarmAt = null;
+		this.#flushBackoffUntil = 0;
+		this.#directoryAt = 0;
 		return sockets.length;
 	}
 

@@ -7,7 +7,9 @@ export const IdentityHeader = {
 	UserName: 'x-parley-user-name',
 	Username: 'x-parley-username',
 	Role: 'x-parley-role',
-	ReadReceipts: 'x-parley-read-receipts'
+	ReadReceipts: 'x-parley-read-receipts',
+	/** The session that opened the socket, so that signing it out closes exactly its sockets. */
+	SessionId: 'x-parley-session-id'
 } as const;
 
 export type MemberRole = 'owner' | 'admin' | 'member';
@@ -23,10 +25,12 @@ export type Identity = {
 	role: MemberRole;
 	/** The user's privacy setting: off means they neither send nor see read receipts. */
 	readReceipts: boolean;
+	/** The session behind the socket; null only for callers that have none (tests). */
+	sessionId: string | null;
 };
 
 export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
-	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts'>>;
+	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId'>>;
 
 const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
 
@@ -42,7 +46,8 @@ export function readIdentity(headers: Headers): Identity | null {
 		userName: decodeURIComponent(userName),
 		username: (headers.get(IdentityHeader.Username) ?? '').toLowerCase(),
 		role: ROLES.includes(role) ? (role as MemberRole) : 'member',
-		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0'
+		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0',
+		sessionId: headers.get(IdentityHeader.SessionId)
 	};
 }
 
@@ -56,5 +61,16 @@ export function withIdentity(request: Request, identity: IdentityInput): Request
 	headers.set(IdentityHeader.Username, identity.username ?? '');
 	headers.set(IdentityHeader.Role, identity.role ?? 'member');
 	headers.set(IdentityHeader.ReadReceipts, identity.readReceipts === false ? '0' : '1');
+	if (identity.sessionId) headers.set(IdentityHeader.SessionId, identity.sessionId);
+	else headers.delete(IdentityHeader.SessionId);
 	return new Request(request, { headers });
+}
+
+/** The socket tags that let an object find the sockets of one signed-in session. */
+export function sessionTags(identity: { sessionId?: string | null }): string[] {
+	return identity.sessionId ? [sessionTag(identity.sessionId)] : [];
+}
+
+export function sessionTag(sessionId: string): string {
+	return `session:${sessionId}`;
 }

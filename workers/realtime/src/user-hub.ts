@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import { PING, PONG } from '../../../src/lib/protocol';
+import { CloseCode, PING, PONG } from '../../../src/lib/protocol';
 import type { HubEvent, HubFrame } from '../../../src/lib/protocol/hub';
+import { sessionTag, sessionTags } from './identity';
 import { readUserIdentity } from './user-identity';
 
 /**
@@ -46,7 +47,7 @@ export class UserHub extends DurableObject<Env> {
 		if (!this.#announcedOnline()) await this.#comeOnline(userId);
 
 		const { 0: client, 1: server } = new WebSocketPair();
-		this.ctx.acceptWebSocket(server);
+		this.ctx.acceptWebSocket(server, sessionTags(identity));
 		const welcome: HubFrame = {
 			type: 'welcome',
 			userId,
@@ -126,6 +127,17 @@ export class UserHub extends DurableObject<Env> {
 	async contactGone(userId: string, contactId: string): Promise<void> {
 		this.#rememberUserId(userId);
 		this.#forget(contactId);
+	}
+
+	/** Sessions were signed out: their tabs' sockets close now, the others stay. */
+	async endSessions(sessionIds: string[]): Promise<number> {
+		const closing = new Set(sessionIds.flatMap((id) => this.ctx.getWebSockets(sessionTag(id))));
+		for (const socket of closing) closeQuietly(socket, CloseCode.SignedOut);
+		const open = this.ctx.getWebSockets().filter((s) => !closing.has(s));
+		if (closing.size > 0 && open.length === 0) {
+			await this.ctx.storage.setAlarm(Date.now() + OFFLINE_GRACE_MS);
+		}
+		return closing.size;
 	}
 
 	/** Whether the user counts as online (a tab is open, or closed less than the grace ago). */

@@ -7,6 +7,7 @@ import {
 	index,
 	uniqueIndex
 } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
 
 export const users = sqliteTable(
 	'users',
@@ -34,7 +35,8 @@ export const users = sqliteTable(
 	(t) => [
 		uniqueIndex('users_email_unique').on(t.email),
 		uniqueIndex('users_username_key_unique').on(t.usernameKey),
-		index('users_display_name_idx').on(t.displayName)
+		// People search matches display names by prefix, case-insensitively: it ranges over this.
+		index('users_display_name_lower_idx').on(sql`lower(${t.displayName})`)
 	]
 );
 

@@ -16,6 +16,7 @@ import { verifyPassword } from '$lib/server/password';
 import { RateLimits, consumeRateLimits, describeWait } from '$lib/server/rate-limit';
 import { realtimeOf } from '$lib/server/realtime-effects';
 import { deleteSessionTokenCookie } from '$lib/server/session';
+import { closeSessionSockets } from '$lib/server/session-sockets';
 import { normalizeEmail } from '$lib/server/users';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -109,6 +110,8 @@ export const actions: Actions = {
 		if (!form.ok) return reject('password', {}, form.errors);
 		const result = await changePassword(db, account.id, session.id, form.data);
 		if (!result.ok) return reject('password', {}, { [result.field]: result.message });
+		const env = platformEnv(event.platform);
+		await closeSessionSockets(db, realtimeOf(env), account.id, result.endedSessions ?? []);
 		return {
 			section: 'password',
 			message: 'Password changed. Your other sessions are signed out.'

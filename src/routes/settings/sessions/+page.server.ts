@@ -2,6 +2,8 @@ import { error, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
+import { realtimeOf } from '$lib/server/realtime-effects';
+import { closeSessionSockets } from '$lib/server/session-sockets';
 import {
 	deleteSessionTokenCookie,
 	invalidateAllSessions,
@@ -18,7 +20,8 @@ const Revocation = v.object({
 
 function signedIn({ locals, platform }: RequestEvent) {
 	if (!locals.user || !locals.session) error(401, 'Sign in first.');
-	return { db: getDb(platformEnv(platform).DB), user: locals.user, session: locals.session };
+	const env = platformEnv(platform);
+	return { db: getDb(env.DB), rt: realtimeOf(env), user: locals.user, session: locals.session };
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -35,12 +38,13 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	revoke: async (event) => {
-		const { db, user, session } = signedIn(event);
+		const { db, rt, user, session } = signedIn(event);
 		const form = parseForm(Revocation, await event.request.formData());
 		if (!form.ok) return rejectForm(form.values, { form: form.errors.sessionId ?? '' });
 		if (!(await revokeSession(db, user.id, form.data.sessionId))) {
 			return rejectForm({}, { form: 'That session has already ended.' });
 		}
+		await closeSessionSockets(db, rt, user.id, [form.data.sessionId]);
 		if (form.data.sessionId === session.id) {
 			deleteSessionTokenCookie(event.cookies);
 			redirect(303, '/login');
@@ -49,14 +53,19 @@ export const actions: Actions = {
 	},
 
 	revokeOthers: async (event) => {
-		const { db, user, session } = signedIn(event);
-		await invalidateOtherSessions(db, user.id, session.id);
+		const { db, rt, user, session } = signedIn(event);
+		await closeSessionSockets(
+			db,
+			rt,
+			user.id,
+			await invalidateOtherSessions(db, user.id, session.id)
+		);
 		return { message: 'All your other sessions are signed out.' };
 	},
 
 	signOutEverywhere: async (event) => {
-		const { db, user } = signedIn(event);
-		await invalidateAllSessions(db, user.id);
+		const { db, rt, user } = signedIn(event);
+		await closeSessionSockets(db, rt, user.id, await invalidateAllSessions(db, user.id));
 		deleteSessionTokenCookie(event.cookies);
 		redirect(303, '/login?notice=signed-out-everywhere');
 	}

@@ -1,0 +1,206 @@
+import { expect, test } from '@playwright/test';
+import { message, peopleInRoom, say, sendMany, timeline } from './realtime-support';
+
+const DAY_MS = 86_400_000;
+
+test('messages are grouped by author under a separator for their day', async ({ browser }) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Grouping');
+	await say(alice.page, 'First from Alice');
+	await say(alice.page, 'Second from Alice');
+	await say(bob.page, 'Bob answers');
+	await say(alice.page, 'Alice again');
+
+	const log = timeline(bob.page);
+	await expect(log.locator('li[data-seq] .body')).toHaveText([
+		'First from Alice',
+		'Second from Alice',
+		'Bob answers',
+		'Alice again'
+	]);
+	// The author is named once per run of messages, not on every one.
+	await expect(log.locator('li[data-seq] .author')).toHaveText(['Alice', 'Bob', 'Alice']);
+	await expect(message(bob.page, 'Second from Alice').locator('.author')).toHaveCount(0);
+	await expect(log.getByRole('separator', { name: 'Today' })).toHaveCount(1);
+	await expect(log.getByRole('separator', { name: 'Today' })).toBeVisible();
+
+	// A day later the same messages sit under "Yesterday".
+	await bob.page.clock.setFixedTime(Date.now() + DAY_MS);
+	await bob.page.reload();
+	await expect(timeline(bob.page).getByRole('separator', { name: 'Yesterday' })).toBeVisible();
+	await expect(timeline(bob.page).getByRole('separator', { name: 'Today' })).toHaveCount(0);
+});
+
+test('a reader scrolled up is offered a jump to the latest, with how many arrived', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Jumping');
+	await sendMany(
+		alice.page,
+		Array.from({ length: 40 }, (_, i) => `Line ${i + 1}`)
+	);
+	const log = timeline(bob.page);
+	await expect(message(bob.page, /^Line 40$/)).toBeInViewport();
+	const jump = bob.page.getByRole('button', { name: /Jump to latest/ });
+	await expect(jump).toHaveCount(0);
+
+	await log.evaluate((el) => el.scrollTo({ top: 0 }));
+	await expect(jump).toBeVisible();
+	await say(alice.page, 'Are you there?');
+	await say(alice.page, 'Hello?');
+	await expect(jump).toHaveAccessibleName(/2 new messages/);
+	await expect(message(bob.page, 'Hello?')).not.toBeInViewport();
+
+	await jump.click();
+	await expect(message(bob.page, 'Hello?')).toBeInViewport();
+	await expect(jump).toHaveCount(0);
+});
+
+test('Up in an empty composer edits my last message, and Escape leaves it alone', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Editing');
+	await say(alice.page, 'See you at nine');
+	await say(bob.page, 'Great');
+	await say(alice.page, 'Bring the mpa');
+	const box = alice.page.getByRole('textbox', { name: 'Message' });
+	await expect(message(alice.page, 'Bring the mpa')).toHaveCount(1);
+
+	await box.press('ArrowUp');
+	await expect(box).toHaveValue('Bring the mpa');
+	await expect(alice.page.getByText('Editing your message')).toBeVisible();
+	await box.press('Escape');
+	await expect(box).toHaveValue('');
+	await expect(alice.page.getByText('Editing your message')).toHaveCount(0);
+
+	await box.press('ArrowUp');
+	await box.fill('Bring the map');
+	await box.press('Enter');
+	await expect(message(bob.page, 'Bring the map')).toContainText('(edited)');
+	await expect(message(bob.page, 'Bring the mpa')).toHaveCount(0);
+	await expect(box).toHaveValue('');
+});
+
+test('a draft is kept per room across a reload', async ({ browser }) => {
+	const [alice] = await peopleInRoom(browser, ['alice'], 'Drafts');
+	const box = alice.page.getByRole('textbox', { name: 'Message' });
+	await box.fill('Half a thought');
+	await alice.page.reload();
+	await expect(box).toHaveValue('Half a thought');
+
+	// Another room has a draft of its own.
+	const drafts = alice.page.url();
+	await alice.page.goto('/');
+	await alice.page.getByLabel('New room').fill('Elsewhere');
+	await alice.page.getByRole('button', { name: 'Create room' }).click();
+	await expect(alice.page.getByRole('heading', { name: 'Elsewhere', level: 1 })).toBeVisible();
+	await expect(box).toHaveValue('');
+	await alice.page.goto(drafts);
+	await expect(box).toHaveValue('Half a thought');
+
+	// Sending it clears it for good.
+	await box.press('Enter');
+	await expect(message(alice.page, 'Half a thought')).toHaveCount(1);
+	await alice.page.reload();
+	await expect(box).toHaveValue('');
+});
+
+test('typing @ offers the room members, and choosing one inserts their username', async ({
+	browser
+}) => {
+	const [alice, bob, carol] = await peopleInRoom(browser, ['alice', 'bob', 'carol'], 'Mentions');
+	// Alice's page learns the members from its own load, after they joined.
+	await alice.page.reload();
+	const box = alice.page.getByRole('textbox', { name: 'Message' });
+	await box.pressSequentially('Thanks @');
+	const list = alice.page.getByRole('listbox', { name: 'People to mention' });
+	await expect(list.getByRole('option')).toHaveText([
+		new RegExp(`^Bob\\s*@${bob.who.username}$`),
+		new RegExp(`^Carol\\s*@${carol.who.username}$`)
+	]);
+	await box.pressSequentially('c');
+	await expect(list.getByRole('option')).toHaveText([/^Carol/]);
+	await box.press('Escape');
+	await expect(list).toHaveCount(0);
+
+	await box.press('Backspace');
+	await box.pressSequentially('b');
+	await expect(list.getByRole('option', { selected: true })).toContainText('Bob');
+	await box.press('Enter');
+	await expect(box).toHaveValue(`Thanks @${bob.who.username} `);
+	await expect(list).toHaveCount(0);
+
+	await box.pressSequentially('and @');
+	await box.press('ArrowDown');
+	await expect(list.getByRole('option', { selected: true })).toContainText('Carol');
+	await box.press('Tab');
+	await expect(box).toHaveValue(`Thanks @${bob.who.username} and @${carol.who.username} `);
+	await box.press('Enter');
+	await expect(
+		message(bob.page, 'Thanks').locator(`.mention[data-username="${bob.who.username}"]`)
+	).toHaveClass(/mention-self/);
+
+	// A username typed out in full leaves nothing to choose: Enter sends.
+	await box.pressSequentially(`Over to you @${carol.who.username}`);
+	await expect(list).toHaveCount(0);
+	await box.press('Enter');
+	await expect(message(carol.page, 'Over to you')).toHaveCount(1);
+});
+
+test('the emoji picker inserts at the caret, and shortcodes show as emoji', async ({ browser }) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Emoji');
+	const box = alice.page.getByRole('textbox', { name: 'Message' });
+	await box.fill('Sun today');
+	// The caret after "Sun".
+	await box.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(3, 3));
+	await alice.page.getByRole('button', { name: 'Insert emoji' }).click();
+	const picker = alice.page.getByRole('dialog', { name: 'Emoji' });
+	await picker.getByRole('searchbox', { name: 'Search emoji' }).fill('sunny');
+	await picker.getByRole('button', { name: 'sunny' }).click();
+	await expect(picker).toHaveCount(0);
+	await expect(box).toHaveValue('Sun☀️ today');
+	await expect(box).toBeFocused();
+	await box.press('Enter');
+	await expect(message(bob.page, 'Sun☀️ today')).toHaveCount(1);
+
+	await say(alice.page, 'Done :tada: :not_an_emoji:');
+	await expect(message(bob.page, 'Done')).toContainText('Done 🎉 :not_an_emoji:');
+});
+
+test('Shift+Esc marks the open room read, so its unread count is cleared', async ({ browser }) => {
+	test.setTimeout(120_000);
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Catching up');
+	const room = new URL(alice.page.url()).pathname;
+	await bob.page.goto('/');
+	await sendMany(
+		alice.page,
+		Array.from({ length: 60 }, (_, i) => `Update ${i + 1}`)
+	);
+	const row = bob.page
+		.getByRole('navigation', { name: 'Conversations' })
+		.getByRole('link', { name: /Catching up/ });
+
+	// Bob opens the room at its first message: he sees only the top, so most stays unread.
+	const unreadAfterVisit = async () => {
+		await bob.page.goto('/');
+		return row
+			.locator('.badge')
+			.textContent({ timeout: 2000 })
+			.catch(() => null);
+	};
+	await bob.page.goto(`${room}?m=1`);
+	await expect(message(bob.page, /^Update 1$/)).toBeInViewport();
+	await expect(message(bob.page, /^Update 60$/)).toHaveCount(0);
+	await expect.poll(unreadAfterVisit, { timeout: 20_000 }).toMatch(/^\d+$/);
+	expect(Number(await row.locator('.badge').textContent())).toBeGreaterThan(20);
+
+	await bob.page.goto(`${room}?m=1`);
+	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expect(message(bob.page, /^Update 1$/)).toBeInViewport();
+	await bob.page.keyboard.press('Shift+Escape');
+	// Gone from the room's own count at once, and from the sidebar once the room has stored it.
+	await expect(bob.page.getByRole('button', { name: /Jump to latest/ })).not.toHaveAccessibleName(
+		/new message/
+	);
+	await expect.poll(unreadAfterVisit, { timeout: 20_000 }).toBeNull();
+	await expect(row).not.toContainText(/unread/);
+});
