@@ -337,6 +337,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#sendRates.clear();
 		this.#receiptChanges.clear();
 		this.#snapshot = null;
+		this.#lastSeen = null;
 		this.#roomId = null;
 		this.#alarmAt = null;
 		this.#flushBackoffUntil = 0;
