@@ -7,9 +7,9 @@ import type { LayoutServerLoad } from './$types';
 export const load: LayoutServerLoad = async ({ depends, locals, platform }) => {
 	depends(CONVERSATIONS_DEPENDENCY);
 	if (!locals.user) return { user: null, conversations: [] };
-	const { id, username, displayName } = locals.user;
+	const { id, username, displayName, emailVerified } = locals.user;
 	return {
-		user: { id, username, displayName },
+		user: { id, username, displayName, emailVerified },
 		conversations: await listConversations(getDb(platformEnv(platform).DB), id)
 	};
 };

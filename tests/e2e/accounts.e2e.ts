@@ -8,6 +8,8 @@ test('a person registers, confirms their email from the outbox, forgets their pa
 }) => {
 	const alice = persona('alice');
 	await register(page, alice);
+	const reminder = page.getByText('Please confirm your email address');
+	await expect(reminder).toBeVisible();
 
 	const verifyLink = await linkFromOutbox(
 		page,
@@ -21,6 +23,9 @@ test('a person registers, confirms their email from the outbox, forgets their pa
 	expect(page.url()).not.toContain('token=');
 	await page.goto('/settings/account');
 	await expect(page.getByText('Confirmed', { exact: true })).toBeVisible();
+	await page.goto('/');
+	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+	await expect(reminder).toHaveCount(0);
 
 	await page.getByRole('button', { name: /account menu/ }).click();
 	await page.getByRole('button', { name: 'Log out' }).click();

@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { message, peopleInRoom, say, sendMany, timeline } from './realtime-support';
+import { persona } from './support';
+import { personAt } from './ui-support';
 
 const DAY_MS = 86_400_000;
 
@@ -203,4 +205,38 @@ test('Shift+Esc marks the open room read, so its unread count is cleared', async
 	);
 	await expect.poll(unreadAfterVisit, { timeout: 20_000 }).toBeNull();
 	await expect(row).not.toContainText(/unread/);
+});
+
+test('times read in the reader’s own time zone, not the server’s', async ({ browser }) => {
+	// UTC+14: a time rendered on the server (UTC) would be fourteen hours off.
+	const page = await personAt(browser, persona('kiri'), 'desktop', {
+		timezoneId: 'Pacific/Kiritimati'
+	});
+	await page.getByLabel('New room').fill('Line islands');
+	await page.getByRole('button', { name: 'Create room' }).click();
+	await expect(page.getByRole('status')).toHaveText('Connected');
+	await say(page, 'Good morning from the future');
+	await page.reload();
+
+	const shown = message(page, 'Good morning from the future').locator('time');
+	const format = (timeZone?: string) =>
+		shown.evaluate(
+			(el, timeZone) =>
+				new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(
+					new Date(el.getAttribute('datetime')!)
+				),
+			timeZone
+		);
+	const local = await format();
+	expect(local).not.toBe(await format('UTC'));
+	await expect(shown).toHaveText(local);
+
+	// The sidebar's row learns of the message from D1, which the room copies it to within seconds.
+	await expect(async () => {
+		await page.reload();
+		await expect(page.getByRole('link', { name: /Line islands/ }).locator('time')).toHaveText(
+			local,
+			{ timeout: 1000 }
+		);
+	}).toPass();
 });
