@@ -1,5 +1,6 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { openProfile, sendMessage, timeline } from './people-support';
+import { message, peopleInRoom, say } from './realtime-support';
 import { conversationRows, friendsLink } from './sidebar-support';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
@@ -69,4 +70,47 @@ test('the sidebar follows conversations, friend requests and presence without a 
 	// Bob closes his only tab: after the grace period for reloads, Alice sees him offline.
 	await bob.context().close();
 	await expect(bobRow).toContainText(', offline', { timeout: 20_000 });
+});
+
+test("the open room's own row follows what is said in it, as plain text and read", async ({
+	browser
+}) => {
+	test.setTimeout(90_000);
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Reading room');
+	const reading = alice.page.url();
+
+	// Each has a conversation with newer activity than the reading room, so it is not on top.
+	await createRoom(alice.page, 'Errands');
+	await say(alice.page, 'Milk and bread');
+	await createRoom(bob.page, 'Garden');
+	await say(bob.page, 'Tomatoes are in');
+	for (const { page } of [alice, bob]) {
+		await expect(message(page, /Milk and bread|Tomatoes are in/)).toBeVisible();
+		await page.goto(reading);
+		await expect(page.getByRole('status')).toHaveText('Connected');
+		await expect(conversationRows(page).first()).not.toContainText('Reading room');
+	}
+	const row = (page: Page) => conversationRows(page).filter({ hasText: 'Reading room' });
+
+	await say(alice.page, '*The Left Hand of Darkness* is **next** :sunny:');
+	for (const { page } of [alice, bob]) {
+		await expect(conversationRows(page).first()).toContainText('Reading room');
+		await expect(row(page)).toContainText('The Left Hand of Darkness is next ☀️');
+		await expect(row(page)).not.toContainText('*');
+		await expect(row(page)).not.toContainText('unread');
+	}
+
+	await say(bob.page, 'Sounds good, chapter one by Friday');
+	for (const { page } of [alice, bob]) {
+		await expect(row(page)).toContainText('Sounds good, chapter one by Friday');
+		await expect(conversationRows(page).first()).toContainText('Reading room');
+		await expect(row(page)).not.toContainText('unread');
+	}
+
+	// Leaving the room keeps its row as it was: read, latest first.
+	await conversationRows(bob.page).filter({ hasText: 'Garden' }).click();
+	await expect(bob.page.getByRole('heading', { level: 1, name: 'Garden' })).toBeVisible();
+	await expect(conversationRows(bob.page).first()).toContainText('Reading room');
+	await expect(row(bob.page)).toContainText('Sounds good, chapter one by Friday');
+	await expect(row(bob.page)).not.toContainText('unread');
 });

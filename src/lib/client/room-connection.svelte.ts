@@ -16,8 +16,10 @@ import {
 	type ServerFrame,
 	type TypingUser
 } from '$lib/protocol';
+import { plainPreview } from '$lib/preview';
 import { reconnectDelay } from './backoff';
 import { Outbox, type OutboxEntry } from './outbox';
+import type { RoomLatest } from './user-hub.svelte';
 
 export type ConnectionState = 'connecting' | 'open' | 'offline' | 'closed';
 
@@ -45,6 +47,11 @@ export type RoomConnectionInit = {
 	readSeq: number;
 	/** The room's revision read before the history: changes after it come with the first hello. */
 	rev: number;
+	/**
+	 * Told each message newer than any before it (the loaded history's newest first), as the
+	 * sidebar shows it: the room's own row follows what is said while it is open.
+	 */
+	onNewest?: (latest: RoomLatest) => void;
 };
 
 type Page = { messages: ChatMessage[]; hasMore: boolean };
@@ -110,6 +117,9 @@ export class RoomConnection {
 
 	#roomId: string;
 	#userId: string;
+	#onNewest: ((latest: RoomLatest) => void) | undefined;
+	/** The newest message told to `onNewest`. */
+	#newestSeq = 0;
 	#socket: WebSocket | null = null;
 	#outbox: Outbox | null = null;
 	// Bookkeeping only: what renders is `messages` and `pending`, so these need not be reactive.
@@ -145,6 +155,7 @@ export class RoomConnection {
 	constructor(init: RoomConnectionInit) {
 		this.#roomId = init.roomId;
 		this.#userId = init.userId;
+		this.#onNewest = init.onNewest;
 		this.messages = init.history.messages;
 		this.hasOlder = init.history.hasOlder;
 		this.hasNewer = init.history.hasNewer;
@@ -176,6 +187,7 @@ export class RoomConnection {
 		this.#away = document.visibilityState === 'hidden';
 		this.#armIdleTimer();
 		this.#outbox = new Outbox();
+		if (!this.hasNewer) this.#noteNewest(this.messages);
 		this.#open();
 		void this.#restoreOutbox();
 	}
@@ -583,6 +595,7 @@ export class RoomConnection {
 			}
 		}
 		if (appended) this.#setMessages(appended);
+		this.#noteNewest(incoming);
 		if (!this.hasNewer && this.#ahead.size > 0) {
 			this.#drainAhead();
 			if ([...this.#ahead.keys()].some((seq) => seq > this.#lastSeq + 1)) void this.#pageForward();
@@ -593,6 +606,22 @@ export class RoomConnection {
 		const last = this.#lastSeq;
 		const newer = page.filter((m) => m.seq > last).map((m) => this.#withLater(m));
 		if (newer.length > 0) this.#setMessages([...this.messages, ...newer]);
+		this.#noteNewest(newer);
+	}
+
+	#noteNewest(messages: readonly ChatMessage[]): void {
+		const newest = messages.reduce<ChatMessage | null>(
+			(a, b) => (a === null || b.seq > a.seq ? b : a),
+			null
+		);
+		if (!newest || newest.seq <= this.#newestSeq) return;
+		this.#newestSeq = newest.seq;
+		this.#onNewest?.({
+			seq: newest.seq,
+			at: newest.createdAt,
+			preview: plainPreview(newest),
+			senderName: newest.senderName
+		});
 	}
 
 	/** Joins the window to the live stream: what the socket set aside follows on. */
@@ -635,7 +664,10 @@ export class RoomConnection {
 		this.messages = window.messages.map((m) => this.#withLater(m));
 		this.hasOlder = window.hasOlder;
 		this.hasNewer = window.hasNewer;
-		if (!window.hasNewer) this.#drainAhead();
+		if (!window.hasNewer) {
+			this.#noteNewest(this.messages);
+			this.#drainAhead();
+		}
 		this.#settlePending();
 	}
 

@@ -7,14 +7,16 @@ import { reconnectDelay } from './backoff';
 
 export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
 
-/** The newest thing a room told me since the page's data was loaded. */
-export type RoomNews = {
-	seq: number;
-	/** The first message told since the page's data was loaded or the room was last open. */
-	firstSeq: number;
-	at: number;
-	preview: string;
-	senderName: string;
+/** A room's newest message as the sidebar shows it. */
+export type RoomLatest = { seq: number; at: number; preview: string; senderName: string };
+
+/** The newest thing a room told me (or showed me, while open) since the page's data was loaded. */
+export type RoomNews = RoomLatest & {
+	/**
+	 * The first unread message told since the page's data was loaded or the room was last open;
+	 * null when this tab has seen everything up to `seq` (the room is or was open).
+	 */
+	firstUnreadSeq: number | null;
 	mentioned: boolean;
 };
 
@@ -89,25 +91,38 @@ export class UserHubConnection {
 							lastMessageAt: news.at,
 							activeAt: Math.max(c.activeAt, news.at),
 							lastMessagePreview: news.preview,
-							unread: c.unread + (news.seq - c.lastMessageSeq)
+							unread: news.firstUnreadSeq === null ? 0 : c.unread + (news.seq - c.lastMessageSeq)
 						}
 					: c;
 				if (!this.#visited.has(c.id)) return row;
 				// A room tells the hub its first unread message, mentions and every direct message,
 				// so since a visit the unread run starts at the first one told.
-				return { ...row, unread: news ? news.seq - news.firstSeq + 1 : 0 };
+				const first = news?.firstUnreadSeq ?? null;
+				return { ...row, unread: news && first !== null ? news.seq - first + 1 : 0 };
 			})
 			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
 	}
 
 	/** The room is open: what it told me is seen. */
 	markSeen(roomId: string): void {
-		this.news.delete(roomId);
+		const news = this.news.get(roomId);
+		if (news) this.news.set(roomId, { ...news, firstUnreadSeq: null, mentioned: false });
 		this.mentions.delete(roomId);
 		if (!this.#visited.has(roomId)) {
 			this.#visited.add(roomId);
 			this.#visits++;
 		}
+	}
+
+	/**
+	 * The open room's newest message, which this tab shows and so has read. The room tells the hub
+	 * nothing while it is open, so without this its own row would stay as it was until left.
+	 */
+	noteSeen(roomId: string, latest: RoomLatest): void {
+		const previous = this.news.get(roomId);
+		if (previous && previous.seq >= latest.seq) return;
+		this.news.set(roomId, { ...latest, firstUnreadSeq: null, mentioned: false });
+		this.mentions.delete(roomId);
 	}
 
 	/** Counts the components that use the hub; the socket lives while at least one does. */
@@ -213,17 +228,19 @@ export class UserHubConnection {
 				return 'conversations';
 			case 'room': {
 				const previous = this.news.get(frame.roomId);
+				// A signal that left the room before this tab showed the message is old news.
+				const seen = previous?.firstUnreadSeq === null && previous.seq >= frame.seq;
 				if (!previous || previous.seq < frame.seq) {
 					this.news.set(frame.roomId, {
 						seq: frame.seq,
-						firstSeq: previous?.firstSeq ?? frame.seq,
+						firstUnreadSeq: previous?.firstUnreadSeq ?? frame.seq,
 						at: frame.at,
 						preview: frame.preview,
 						senderName: frame.senderName,
 						mentioned: frame.reason === 'mention'
 					});
 				}
-				if (frame.reason === 'mention') this.mentions.add(frame.roomId);
+				if (frame.reason === 'mention' && !seen) this.mentions.add(frame.roomId);
 				return this.#tracking && !this.#known.has(frame.roomId) ? 'conversations' : null;
 			}
 		}

@@ -5,7 +5,7 @@ import { acceptFriendRequest, removeFriend, sendFriendRequest } from '$lib/serve
 import { blockUser } from '$lib/server/blocks';
 import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
 import { openRealtimeSocket } from '$lib/server/realtime-door';
-import { memberships } from '$lib/server/db/schema';
+import { memberships, rooms } from '$lib/server/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { connect, db, roomStub, seedRoom } from '../../helpers';
 import {
@@ -171,6 +171,31 @@ describe('UserHub: conversation signals', () => {
 			[10, 'psst 10']
 		]);
 		inDm.close();
+		bobHub.close();
+	});
+
+	it('the hub and the stored conversation list both get the message as plain text', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		aliceRoom.send({
+			type: 'send',
+			clientId: 'm1',
+			body: '> *The Left Hand of Darkness*\n\n**next** [month](https://example.com) :sunny:'
+		});
+		await aliceRoom.next('ack');
+		const plain = 'The Left Hand of Darkness next month ☀️';
+		expect(await bobHub.next('room')).toMatchObject({ roomId: room, preview: plain });
+		await runDurableObjectAlarm(roomStub(room));
+		const [stored] = await db()
+			.select({ preview: rooms.lastMessagePreview })
+			.from(rooms)
+			.where(eq(rooms.id, room));
+		expect(stored?.preview).toBe(plain);
+		aliceRoom.close();
 		bobHub.close();
 	});
 

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { and, eq, lte, sql } from 'drizzle-orm';
+import { plainPreview } from '../../../src/lib/preview';
 import { memberships, messages, rooms } from '../../../src/lib/server/db/schema';
 
 export type FlushRow = {
@@ -20,8 +21,6 @@ export type FlushRow = {
 };
 
 export type ReadPosition = { userId: string; readSeq: number };
-
-const PREVIEW_LENGTH = 140;
 
 /**
  * Copies a batch of the room's messages and members' read positions to D1 in one transaction.
@@ -45,7 +44,7 @@ export async function flushToD1(
 				.set({
 					lastMessageSeq: last.seq,
 					lastMessageAt: last.createdAt,
-					lastMessagePreview: last.deletedAt === null ? last.body.slice(0, PREVIEW_LENGTH) : ''
+					lastMessagePreview: plainPreview(last)
 				})
 				.where(and(eq(rooms.id, roomId), lte(rooms.lastMessageSeq, last.seq)))
 		);

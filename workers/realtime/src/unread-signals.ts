@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../../src/lib/protocol';
 import type { HubEvent, RoomSignalReason } from '../../../src/lib/protocol/hub';
+import { plainPreview } from '../../../src/lib/preview';
 
 /** How long the room trusts its copy of the member list before reading D1 again. */
 const MEMBERS_TTL_MS = 30_000;
@@ -8,7 +9,6 @@ const MEMBERS_TTL_MS = 30_000;
  * whatever follows within the window is merged into one that leaves when it ends.
  */
 export const SIGNAL_WINDOW_MS = 1000;
-const PREVIEW_LENGTH = 140;
 const MENTION = /@([A-Za-z0-9_.]{3,32})/g;
 
 type Member = { userId: string; usernameKey: string };
@@ -84,6 +84,8 @@ export class UnreadSignals {
 		);
 		const now = Date.now();
 		const calls: Promise<unknown>[] = [];
+		// Made once per message, and only when someone is told: most messages tell nobody.
+		let preview: string | undefined;
 		for (const member of info.members) {
 			const { userId } = member;
 			if (userId === message.senderId || this.#isConnected(userId)) continue;
@@ -112,7 +114,7 @@ export class UnreadSignals {
 				seq: message.seq,
 				at: message.createdAt,
 				senderName: message.senderName,
-				preview: message.body.slice(0, PREVIEW_LENGTH)
+				preview: (preview ??= plainPreview(message))
 			};
 			const last = this.#lastSent.get(userId);
 			if (last === undefined || now - last >= SIGNAL_WINDOW_MS) {
