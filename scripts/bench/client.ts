@@ -412,6 +412,8 @@ export class BenchClient {
 			if (ahead && ahead.size > 0) {
 				while (ahead.delete(this.lastSeq + 1)) this.lastSeq++;
 			}
+			// What the welcome promised can also arrive after it, in the room's next broadcast.
+			this.#checkCaughtUp(now);
 		} else {
 			hub.outOfOrder++;
 			(this.#ahead ??= new Set()).add(seq);
