@@ -107,8 +107,9 @@ describe('UserHub: conversation signals', () => {
 
 		for (const n of [1, 2, 3]) aliceRoom.send({ type: 'send', clientId: `m${n}`, body: `hi ${n}` });
 		await aliceRoom.until((f) => f.filter((x) => x.type === 'ack').length === 3);
+		// The signal waits out the window, and carries the newest message of it.
 		const signal = await bobHub.next('room');
-		expect(signal).toMatchObject({ roomId: room, reason: 'unread', seq: 1, preview: 'hi 1' });
+		expect(signal).toMatchObject({ roomId: room, reason: 'unread', seq: 3, preview: 'hi 3' });
 		await new Promise((r) => setTimeout(r, 200));
 		expect(bobHub.of('room')).toHaveLength(1);
 
@@ -120,10 +121,25 @@ describe('UserHub: conversation signals', () => {
 		await new Promise((r) => setTimeout(r, 100));
 		aliceRoom.send({ type: 'send', clientId: 'm5', body: 'after you left' });
 		await bobHub.next('room', (f) => f.seq === 5);
-		expect(bobHub.of('room').map((f) => f.seq)).toEqual([1, 5]);
+		expect(bobHub.of('room').map((f) => f.seq)).toEqual([3, 5]);
 		// The sender's own hub hears nothing of her own messages.
 		aliceRoom.close();
 		bobHub.close();
+	});
+
+	it('a group member who opens the room within the window is never told it is unread', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		aliceRoom.send({ type: 'send', clientId: 'm1', body: 'hi' });
+		await aliceRoom.next('ack');
+		const bobRoom = await connect(room, bob, 0);
+		await new Promise((r) => setTimeout(r, 1500));
+		expect(bobHub.of('room')).toHaveLength(0);
+		for (const s of [aliceRoom, bobRoom, bobHub]) s.close();
 	});
 
 	it('mentions and direct messages are signalled every time', async () => {
@@ -212,7 +228,9 @@ describe('UserHub: conversation signals', () => {
 		await aliceRoom.until((f) => f.filter((x) => x.type === 'ack').length === 3);
 		const mention = await bobHub.next('room', (f) => f.reason === 'mention', 3000);
 		expect(mention).toMatchObject({ roomId: room, seq: 2, preview: `look @${bob.username}!` });
-		expect(bobHub.of('room').map((f) => f.reason)).toEqual(['unread', 'mention']);
+		// The unread signal was still waiting for its window: the mention replaced it.
+		await new Promise((r) => setTimeout(r, 1200));
+		expect(bobHub.of('room').map((f) => f.reason)).toEqual(['mention']);
 		aliceRoom.close();
 		bobHub.close();
 	});

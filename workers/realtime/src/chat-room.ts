@@ -321,6 +321,8 @@ export class ChatRoom extends DurableObject<Env> {
 		if (this.#stateTimer !== undefined) clearTimeout(this.#stateTimer);
 		this.#stateTimer = undefined;
 		await this.ctx.storage.deleteAlarm();
+		// Signals still waiting for their window would tell members of a room that is gone.
+		this.#unread.stop();
 		await this.ctx.storage.deleteAll();
 		migrateRoomStorage(this.#sql);
 		this.#messages = new MessageStore(this.#sql);
@@ -399,7 +401,11 @@ export class ChatRoom extends DurableObject<Env> {
 
 	#onHello(ws: WebSocket, socket: Socket, frame: Extract<ClientFrame, { type: 'hello' }>): void {
 		if (frame.away !== undefined) this.#setAway(ws, socket, frame.away);
-		const missed = this.#messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1);
+		// A page loaded just now has missed nothing: most joins of a storm read no storage here.
+		const missed =
+			frame.lastSeq < socket.fromSeq
+				? this.#messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1)
+				: [];
 		const more = missed.length > BACKLOG_LIMIT;
 		const backlog: Extract<ServerFrame, { type: 'backlog' }> = {
 			type: 'backlog',
@@ -407,12 +413,15 @@ export class ChatRoom extends DurableObject<Env> {
 			more
 		};
 		if (frame.lastRev !== undefined) {
-			backlog.updates = this.#messages.changedSince(
-				frame.lastRev,
-				socket.fromRev,
-				Math.min(frame.lastSeq, socket.fromSeq),
-				UPDATES_LIMIT
-			);
+			backlog.updates =
+				frame.lastRev >= socket.fromRev
+					? []
+					: this.#messages.changedSince(
+							frame.lastRev,
+							socket.fromRev,
+							Math.min(frame.lastSeq, socket.fromSeq),
+							UPDATES_LIMIT
+						);
 		}
 		sendNow(ws, `[${this.#welcome(socket)},${JSON.stringify(backlog)}]`);
 	}

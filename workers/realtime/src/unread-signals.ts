@@ -5,15 +5,24 @@ import { plainPreview } from '../../../src/lib/preview';
 /** How long the room trusts its copy of the member list before reading D1 again. */
 const MEMBERS_TTL_MS = 30_000;
 /**
- * A member's hub hears from this room at most once per window: the first signal goes at once, and
- * whatever follows within the window is merged into one that leaves when it ends.
+ * A member's hub hears from this room at most once per window. Mentions and direct messages go at
+ * once; a group or public room becoming unread waits for the window to end, so a member who opens the
+ * room meanwhile is never told, and whatever follows within the window is merged into that signal.
  */
 export const SIGNAL_WINDOW_MS = 1000;
+/**
+ * How many hub calls the room makes before it lets the next socket event run: the first message in
+ * a room of a thousand offline members must not hold up the messages and joins behind it.
+ */
+export const SIGNAL_CHUNK = 50;
+/** How long the marks of members who opened the room gather before one statement clears them. */
+const CLEAR_DELAY_MS = 250;
 const MENTION = /@([A-Za-z0-9_.]{3,32})/g;
 
 type Member = { userId: string; usernameKey: string };
 type RoomInfo = { kind: 'direct' | 'group' | 'public'; members: Member[]; loadedAt: number };
 type Signal = Extract<HubEvent, { type: 'room' }>;
+type Pending = { signal: Signal; due: number };
 
 /**
  * Tells members' user hubs that a room has news for them, without one call per member per message
@@ -22,19 +31,25 @@ type Signal = Extract<HubEvent, { type: 'room' }>;
  * open in a tab are up to date and hear nothing. A burst costs each member at most one call now and
  * one merged call at the end of the window, whatever its length.
  *
- * The "already told" marks live in the room's own SQLite, so they survive hibernation, and in
- * memory, read once per object lifetime, so a message never reads storage per member; storage is
- * written only when a mark changes. Opening the room clears the member's mark.
+ * The "already told" marks live in memory, read once per object lifetime, so a message never reads
+ * storage per member, and in the room's own SQLite, so they survive hibernation: written when the
+ * hub is actually called, one statement per batch. Opening the room clears the member's mark.
  */
 export class UnreadSignals {
 	#ctx: DurableObjectState;
 	#env: Env;
 	#isConnected: (userId: string) => boolean;
 	#info: Promise<RoomInfo> | null = null;
+	/** Members told, or about to be told, that the room has news: nobody tells them twice. */
 	#told: Set<string>;
+	/** The members of `#told` whose mark is in storage; the others have nothing to delete. */
+	#stored: Set<string>;
 	/** When each member's hub was last called; the next call waits for the window to pass. */
 	#lastSent = new Map<string, number>();
-	#pending = new Map<string, Signal>();
+	#pending = new Map<string, Pending>();
+	/** Members whose stored mark is to be deleted with the next batch. */
+	#clearing = new Set<string>();
+	#clearTimer: ReturnType<typeof setTimeout> | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerDue = 0;
 
@@ -46,19 +61,27 @@ export class UnreadSignals {
 		ctx.storage.sql.exec(
 			'CREATE TABLE IF NOT EXISTS unread_signals (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)'
 		);
-		this.#told = new Set(
+		this.#stored = new Set(
 			ctx.storage.sql
 				.exec<{ user_id: string }>('SELECT user_id FROM unread_signals')
 				.toArray()
 				.map((row) => row.user_id)
 		);
+		this.#told = new Set(this.#stored);
 	}
 
 	/** The member opened the room: they are up to date, so their next unread message is news. */
 	onConnect(userId: string): void {
 		this.#pending.delete(userId);
-		if (!this.#told.delete(userId)) return;
-		this.#ctx.storage.sql.exec('DELETE FROM unread_signals WHERE user_id = ?', userId);
+		this.#told.delete(userId);
+		if (!this.#stored.delete(userId)) return;
+		// A storm of joins clears its marks in a few statements, not one per join. Meanwhile memory
+		// is right, and the pending timer keeps the object awake until storage is too.
+		this.#clearing.add(userId);
+		this.#clearTimer ??= setTimeout(() => {
+			this.#clearTimer = undefined;
+			this.#clearMarks();
+		}, CLEAR_DELAY_MS);
 	}
 
 	/** Someone left, was removed or banned: read the member list again before telling anyone. */
@@ -66,6 +89,16 @@ export class UnreadSignals {
 		this.#info = null;
 		this.#lastSent.delete(userId);
 		this.onConnect(userId);
+	}
+
+	/** Drops whatever is waiting: nothing more leaves this instance. */
+	stop(): void {
+		this.#pending.clear();
+		this.#clearing.clear();
+		if (this.#timer !== undefined) clearTimeout(this.#timer);
+		if (this.#clearTimer !== undefined) clearTimeout(this.#clearTimer);
+		this.#timer = undefined;
+		this.#clearTimer = undefined;
 	}
 
 	onMessage(roomId: string, message: ChatMessage): void {
@@ -84,8 +117,9 @@ export class UnreadSignals {
 		);
 		const now = Date.now();
 		const calls: Promise<unknown>[] = [];
+		const marks: [string, number][] = [];
 		// Made once per message, and only when someone is told: most messages tell nobody.
-		let preview: string | undefined;
+		let news: Pick<Signal, 'seq' | 'at' | 'senderName' | 'preview'> | undefined;
 		for (const member of info.members) {
 			const { userId } = member;
 			if (userId === message.senderId || this.#isConnected(userId)) continue;
@@ -98,42 +132,68 @@ export class UnreadSignals {
 						: told
 							? null
 							: 'unread';
-			if (!reason) continue;
-			if (!told) {
-				this.#told.add(userId);
-				this.#ctx.storage.sql.exec(
-					'INSERT OR REPLACE INTO unread_signals (user_id, seq) VALUES (?, ?)',
-					userId,
-					message.seq
-				);
-			}
-			const signal: Signal = {
-				type: 'room',
-				roomId,
-				reason,
+			const queued = this.#pending.get(userId);
+			if (!reason && !queued) continue;
+			news ??= {
 				seq: message.seq,
 				at: message.createdAt,
 				senderName: message.senderName,
-				preview: (preview ??= plainPreview(message))
+				preview: plainPreview(message)
 			};
+			if (!reason) {
+				// Already told, with the signal still waiting: it leaves with the newest message.
+				if (queued) queued.signal = { ...queued.signal, ...news };
+				continue;
+			}
+			const signal: Signal = { type: 'room', roomId, reason, ...news };
+			this.#told.add(userId);
 			const last = this.#lastSent.get(userId);
-			if (last === undefined || now - last >= SIGNAL_WINDOW_MS) {
+			const open = last === undefined ? now : last + SIGNAL_WINDOW_MS;
+			if (reason !== 'unread' && open <= now) {
+				this.#pending.delete(userId);
 				this.#lastSent.set(userId, now);
+				if (!this.#stored.has(userId)) marks.push([userId, message.seq]);
 				calls.push(this.#notify(userId, signal));
 				continue;
 			}
-			const queued = this.#pending.get(userId);
 			// The newest message wins, but a mention within the window is not forgotten.
-			if (queued?.reason === 'mention') signal.reason = 'mention';
-			this.#pending.set(userId, signal);
-			this.#wakeAt(last + SIGNAL_WINDOW_MS);
+			if (queued?.signal.reason === 'mention') signal.reason = 'mention';
+			const due =
+				queued?.due ?? (reason === 'unread' ? Math.max(open, now + SIGNAL_WINDOW_MS) : open);
+			this.#pending.set(userId, { signal, due });
+			this.#wakeAt(due);
 		}
+		this.#markTold(marks);
 		await Promise.allSettled(calls);
 	}
 
 	#notify(userId: string, signal: Signal): Promise<unknown> {
 		const hub = this.#env.HUBS.get(this.#env.HUBS.idFromName(userId));
 		return hub.notify(userId, signal);
+	}
+
+	#clearMarks(): void {
+		if (this.#clearing.size === 0) return;
+		this.#ctx.storage.sql.exec(
+			'DELETE FROM unread_signals WHERE user_id IN (SELECT value FROM json_each(?))',
+			JSON.stringify([...this.#clearing])
+		);
+		this.#clearing.clear();
+	}
+
+	/** Stores the "told" marks of a batch of members in one statement. */
+	#markTold(marks: [string, number][]): void {
+		if (marks.length === 0) return;
+		for (const [userId] of marks) {
+			this.#stored.add(userId);
+			// Told again before the old mark was cleared: the new mark must stay.
+			this.#clearing.delete(userId);
+		}
+		this.#ctx.storage.sql.exec(
+			`INSERT OR REPLACE INTO unread_signals (user_id, seq)
+			 SELECT value ->> '$[0]', value ->> '$[1]' FROM json_each(?)`,
+			JSON.stringify(marks)
+		);
 	}
 
 	/**
@@ -155,22 +215,37 @@ export class UnreadSignals {
 		);
 	}
 
+	/**
+	 * A chunk at a time, each awaited before the next is taken: sockets are served in between, and
+	 * whoever opens the room meanwhile drops out of the queue before their hub is called.
+	 */
 	async #sendDue(): Promise<void> {
-		const now = Date.now();
-		const calls: Promise<unknown>[] = [];
-		let next = Infinity;
-		for (const [userId, signal] of this.#pending) {
-			const due = (this.#lastSent.get(userId) ?? 0) + SIGNAL_WINDOW_MS;
-			if (due > now) {
-				next = Math.min(next, due);
-				continue;
+		for (;;) {
+			const now = Date.now();
+			const chunk: [string, Signal][] = [];
+			let next = Infinity;
+			for (const [userId, { signal, due }] of this.#pending) {
+				if (due > now) {
+					next = Math.min(next, due);
+					continue;
+				}
+				if (chunk.length >= SIGNAL_CHUNK) continue;
+				this.#pending.delete(userId);
+				if (this.#isConnected(userId)) continue;
+				chunk.push([userId, signal]);
 			}
-			this.#pending.delete(userId);
-			this.#lastSent.set(userId, now);
-			calls.push(this.#notify(userId, signal));
+			if (chunk.length === 0) {
+				if (next !== Infinity) this.#wakeAt(next);
+				return;
+			}
+			const marks: [string, number][] = [];
+			for (const [userId, signal] of chunk) {
+				this.#lastSent.set(userId, now);
+				if (!this.#stored.has(userId)) marks.push([userId, signal.seq]);
+			}
+			this.#markTold(marks);
+			await Promise.allSettled(chunk.map(([userId, signal]) => this.#notify(userId, signal)));
 		}
-		if (next !== Infinity) this.#wakeAt(next);
-		await Promise.allSettled(calls);
 	}
 
 	#load(roomId: string): Promise<RoomInfo> {
