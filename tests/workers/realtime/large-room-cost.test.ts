@@ -67,6 +67,16 @@ async function knownMembers(roomId: string): Promise<number> {
 	});
 }
 
+/** How many members the room remembers having told that it is unread. */
+async function toldMembers(roomId: string): Promise<number> {
+	return runInDurableObject(roomStub(roomId), (_instance: ChatRoom, state) => {
+		const row = state.storage.sql
+			.exec<{ n: number }>('SELECT count(*) AS n FROM unread_signals')
+			.one();
+		return row.n;
+	});
+}
+
 const offline = (entries: PresenceEntry[]) => entries.filter((p) => p.state === 'offline');
 
 /** Counts the storage statements the room object runs while `work` runs. */
@@ -189,6 +199,39 @@ describe('joining a large room', () => {
 		});
 		a.close();
 		b.close();
+	}, 60_000);
+});
+
+describe('a join storm', () => {
+	it('a join and a leave cost a few storage statements, even right after a message told everyone', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const people = await addMembers(room, MEMBERS);
+		const a = await connect(room, alice, 0);
+		for (let tries = 0; (await knownMembers(room)) < MEMBERS + 1; tries++) {
+			if (tries > 50) throw new Error('the room never learned its members');
+			await sleep(100);
+		}
+		// Every offline member's hub hears of it once the window ends, a chunk at a time.
+		a.send({ type: 'send', clientId: 'hello-all', body: 'hello all' });
+		await a.next('ack');
+		for (let tries = 0; (await toldMembers(room)) < MEMBERS; tries++) {
+			if (tries > 50) throw new Error('the members were never told');
+			await sleep(100);
+		}
+
+		const JOINS = 20;
+		const statements = await countStatements(room, async () => {
+			for (const person of people.slice(0, JOINS)) {
+				const socket = await connect(room, person, 1);
+				socket.close();
+			}
+			await sleep(500);
+		});
+		// Each leave writes its last seen; the joins' marks go in one statement. It was 4 a join.
+		expect(statements / JOINS).toBeLessThan(1.5);
+		expect(await toldMembers(room)).toBe(MEMBERS - JOINS);
+		a.close();
 	}, 60_000);
 });
 

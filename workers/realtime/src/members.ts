@@ -67,7 +67,10 @@ export class MemberStore {
 		}
 	}
 
-	/** Records who a connecting user is; writes only when something changed. */
+	/**
+	 * Records who a connecting user is; writes only when who they are changed. The time they came is
+	 * kept in memory: while they are here they show as online, and leaving writes their last seen.
+	 */
 	identify(
 		userId: string,
 		who: { username: string; name: string; shareReceipts: boolean },
@@ -84,6 +87,15 @@ export class MemberStore {
 					deliveredSeq: 0,
 					lastSeenAt: now
 				};
+		this.#cache(member);
+		if (
+			known &&
+			known.username === member.username &&
+			known.name === member.name &&
+			known.shareReceipts === member.shareReceipts
+		) {
+			return member;
+		}
 		this.#sql.exec(
 			`INSERT INTO members (user_id, username, name, share_receipts, last_seen_at)
 			 VALUES (?, ?, ?, ?, ?)
@@ -95,7 +107,6 @@ export class MemberStore {
 			member.shareReceipts ? 1 : 0,
 			now
 		);
-		this.#cache(member);
 		return member;
 	}
 
