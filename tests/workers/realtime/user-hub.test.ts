@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runDurableObjectAlarm } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { acceptFriendRequest, removeFriend, sendFriendRequest } from '$lib/server/friends';
 import { blockUser } from '$lib/server/blocks';
@@ -140,6 +140,31 @@ describe('UserHub: conversation signals', () => {
 		await new Promise((r) => setTimeout(r, 1500));
 		expect(bobHub.of('room')).toHaveLength(0);
 		for (const s of [aliceRoom, bobRoom, bobHub]) s.close();
+	});
+
+	it('the hub of a member with no tab open is told of the room without writing anything', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const aliceRoom = await connect(room, alice, 0);
+
+		aliceRoom.send({ type: 'send', clientId: 'm1', body: `hi @${bob.username}` });
+		await aliceRoom.next('ack');
+		await new Promise((r) => setTimeout(r, 300));
+		const tables = await runInDurableObject(hubStub(bob.id), (_hub, state) =>
+			state.storage.sql
+				.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name IN ('meta', 'contacts')")
+				.toArray()
+		);
+		expect(tables).toEqual([]);
+		// A tab opened later still gets a welcome, and the next mention.
+		const bobHub = await connectHub(bob);
+		aliceRoom.send({ type: 'send', clientId: 'm2', body: `again @${bob.username}` });
+		expect(await bobHub.next('room', (f) => f.seq === 2, 3000)).toMatchObject({
+			reason: 'mention'
+		});
+		aliceRoom.close();
+		bobHub.close();
 	});
 
 	it('mentions and direct messages are signalled every time', async () => {

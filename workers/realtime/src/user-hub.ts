@@ -27,14 +27,27 @@ type ContactRow = { user_id: string; online: number };
  * set by the app's door after it checked the session; RPC callers are the app and the rooms.
  */
 export class UserHub extends DurableObject<Env> {
-	#sql: SqlStorage;
+	#storage: SqlStorage;
+	#tablesReady = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#sql = ctx.storage.sql;
-		this.#sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-			CREATE TABLE IF NOT EXISTS contacts (user_id TEXT PRIMARY KEY, online INTEGER NOT NULL);`);
+		this.#storage = ctx.storage.sql;
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+	}
+
+	/**
+	 * The hub's storage, its tables made on first use: the hub of a user who never opens a tab is
+	 * only ever told of rooms, and that must not create a database per member of a large room.
+	 */
+	get #sql(): SqlStorage {
+		if (!this.#tablesReady) {
+			this.#storage
+				.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+				CREATE TABLE IF NOT EXISTS contacts (user_id TEXT PRIMARY KEY, online INTEGER NOT NULL);`);
+			this.#tablesReady = true;
+		}
+		return this.#storage;
 	}
 
 	async fetch(request: Request): Promise<Response> {
@@ -86,6 +99,8 @@ export class UserHub extends DurableObject<Env> {
 
 	/** Sends an event to every open tab of the user; dropped when none is open. */
 	async notify(userId: string, event: HubEvent): Promise<number> {
+		// No tab to tell: touch no storage, since a room's news reaches every offline member's hub.
+		if (this.ctx.getWebSockets().length === 0) return 0;
 		this.#rememberUserId(userId);
 		return this.#push(event);
 	}
