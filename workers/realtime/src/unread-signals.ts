@@ -15,6 +15,11 @@ export const SIGNAL_WINDOW_MS = 1000;
  * a room of a thousand offline members must not hold up the messages and joins behind it.
  */
 export const SIGNAL_CHUNK = 50;
+/**
+ * The pause between chunks: a thousand signals take two seconds, during which members who open the
+ * room (a join storm after a message) drop out of the queue instead of costing a call each.
+ */
+const CHUNK_GAP_MS = 100;
 /** How long the marks of members who opened the room gather before one statement clears them. */
 const CLEAR_DELAY_MS = 250;
 const MENTION = /@([A-Za-z0-9_.]{3,32})/g;
@@ -216,8 +221,8 @@ export class UnreadSignals {
 	}
 
 	/**
-	 * A chunk at a time, each awaited before the next is taken: sockets are served in between, and
-	 * whoever opens the room meanwhile drops out of the queue before their hub is called.
+	 * A chunk at a time, each awaited and followed by a pause before the next is taken: sockets are
+	 * served in between, and whoever opens the room meanwhile drops out before their hub is called.
 	 */
 	async #sendDue(): Promise<void> {
 		for (;;) {
@@ -245,6 +250,7 @@ export class UnreadSignals {
 			}
 			this.#markTold(marks);
 			await Promise.allSettled(chunk.map(([userId, signal]) => this.#notify(userId, signal)));
+			if (chunk.length === SIGNAL_CHUNK) await new Promise((r) => setTimeout(r, CHUNK_GAP_MS));
 		}
 	}
 
