@@ -240,3 +240,38 @@ test('times read in the reader’s own time zone, not the server’s', async ({ 
 		);
 	}).toPass();
 });
+
+test('a message that arrives rises into place, and does not move for a reader who asked for less motion', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Motion');
+	// For each message added to Bob's timeline: is an animation running on it a frame later?
+	const watch = () =>
+		bob.page.evaluate(() => {
+			const seen: boolean[] = [];
+			(window as unknown as { arrivals: boolean[] }).arrivals = seen;
+			new MutationObserver((records) => {
+				for (const record of records) {
+					for (const node of record.addedNodes) {
+						if (!(node instanceof HTMLElement) || !node.matches('li[data-seq]')) continue;
+						requestAnimationFrame(() => seen.push(node.getAnimations().length > 0));
+					}
+				}
+			}).observe(document.querySelector('[role="log"]')!, { childList: true, subtree: true });
+		});
+	const arrivals = () =>
+		bob.page.evaluate(() => (window as unknown as { arrivals: boolean[] }).arrivals);
+
+	await watch();
+	await say(alice.page, 'Watch this');
+	await expect(message(bob.page, 'Watch this')).toBeVisible();
+	await expect.poll(arrivals).toEqual([true]);
+
+	await bob.page.emulateMedia({ reducedMotion: 'reduce' });
+	await bob.page.reload();
+	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await watch();
+	await say(alice.page, 'And this, calmly');
+	await expect(message(bob.page, 'And this, calmly')).toBeVisible();
+	await expect.poll(arrivals).toEqual([false]);
+});
