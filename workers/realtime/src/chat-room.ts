@@ -28,6 +28,7 @@ import { TokenBucket } from './rate-limit';
 import { migrateRoomStorage } from './room-storage';
 import { TypingBook } from './typing';
 import { UnreadSignals } from './unread-signals';
+import { readMeta, writeMeta } from './meta';
 
 /** Per-socket state that must survive hibernation. Keep it small. */
 type Attachment = {
@@ -806,18 +807,11 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	#meta(key: string): string | null {
-		const row = this.#sql
-			.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
-			.toArray()[0];
-		return row ? row.value : null;
+		return readMeta(this.#sql, key);
 	}
 
 	#setMeta(key: string, value: string): void {
-		this.#sql.exec(
-			'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-			key,
-			value
-		);
+		writeMeta(this.#sql, key, value);
 	}
 }
 

@@ -3,6 +3,7 @@ import { CloseCode, PING, PONG } from '../../../src/lib/protocol';
 import type { HubEvent, HubFrame } from '../../../src/lib/protocol/hub';
 import { sessionTag, sessionTags } from './identity';
 import { readUserIdentity } from './user-identity';
+import { readMeta, writeMeta } from './meta';
 
 /**
  * A reload closes the last socket and opens a new one a moment later: friends should not see the
@@ -249,18 +250,11 @@ export class UserHub extends DurableObject<Env> {
 	}
 
 	#meta(key: string): string | null {
-		const row = this.#sql
-			.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
-			.toArray()[0];
-		return row ? row.value : null;
+		return readMeta(this.#sql, key);
 	}
 
 	#setMeta(key: string, value: string): void {
-		this.#sql.exec(
-			'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-			key,
-			value
-		);
+		writeMeta(this.#sql, key, value);
 	}
 }
 
