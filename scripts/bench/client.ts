@@ -165,9 +165,14 @@ export class BenchClient {
 		this.welcomed = false;
 		this.#maxBeforeWelcome = 0;
 		this.connectStartedAt = performance.now();
-		const ws = await openRoomSocket(this.hub.base, this.account, this.hub.roomId, timeoutMs);
+		const ws = await openRoomSocket(
+			this.hub.base,
+			this.account,
+			this.hub.roomId,
+			timeoutMs,
+			(data) => this.#receive(toBuffer(data))
+		);
 		this.#ws = ws;
-		ws.on('message', (data) => this.#receive(toBuffer(data)));
 		ws.on('close', () => this.#closed(ws));
 		ws.send(`{"type":"hello","lastSeq":${this.lastSeq}}`);
 		for (const frame of this.#outbox.values()) ws.send(frame);

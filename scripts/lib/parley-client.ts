@@ -82,12 +82,17 @@ export class UpgradeError extends Error {
 /**
  * Opens a room socket with the account's session cookie. Compression and UTF-8 validation are off:
  * load tests open a thousand of these in one process, and neither changes what the room sees.
+ *
+ * `onMessage` is attached before the handshake completes. A frame the room sends right after the
+ * 101 can arrive in the same read as the handshake; `ws` emits it on the next tick, before an
+ * `await` on this promise resumes, so a listener attached after the await would miss it.
  */
 export function openRoomSocket(
 	base: string,
 	account: Account,
 	roomId: string,
-	timeoutMs = 15_000
+	timeoutMs = 15_000,
+	onMessage?: (data: WebSocket.RawData) => void
 ): Promise<WebSocket> {
 	const ws = new WebSocket(roomSocketUrl(base, roomId), {
 		headers: { cookie: account.cookie },
@@ -95,6 +100,7 @@ export function openRoomSocket(
 		skipUTF8Validation: true,
 		handshakeTimeout: timeoutMs
 	});
+	if (onMessage) ws.on('message', onMessage);
 	return new Promise((resolve, reject) => {
 		const fail = (error: Error) => {
 			ws.removeAllListeners('open');
