@@ -8,6 +8,7 @@ import { openRealtimeSocket } from '$lib/server/realtime-door';
 import { memberships, rooms } from '$lib/server/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { connect, db, roomStub, seedRoom } from '../../helpers';
+import { SIGNAL_WINDOW_MS, UnreadSignals } from '../../../workers/realtime/src/unread-signals';
 import {
 	befriend,
 	connectHub,
@@ -37,6 +38,28 @@ describe('UserHub: presence', () => {
 		await runDurableObjectAlarm(hubStub(alice.id));
 		await bobTab.next('presence', (f) => f.userId === alice.id && !f.online);
 		bobTab.close();
+	});
+
+	it('marks the user online in D1 from the first tab until the grace period after the last', async () => {
+		const alice = await seedPerson('alice');
+		const flag = async () =>
+			(
+				await env.DB.prepare('SELECT hub_online AS online FROM users WHERE id = ?')
+					.bind(alice.id)
+					.first<{ online: number }>()
+			)?.online;
+		expect(await flag()).toBe(0);
+		const first = await connectHub(alice);
+		expect(await flag()).toBe(1);
+		const second = await connectHub(alice);
+		first.close();
+		await runDurableObjectAlarm(hubStub(alice.id));
+		// Another tab is still open: still online.
+		expect(await flag()).toBe(1);
+		second.close();
+		await new Promise((r) => setTimeout(r, 100));
+		await runDurableObjectAlarm(hubStub(alice.id));
+		expect(await flag()).toBe(0);
 	});
 
 	it('presence is shared with friends only, from the moment of accepting until unfriending', async () => {
@@ -256,6 +279,46 @@ describe('UserHub: conversation signals', () => {
 		// The unread signal was still waiting for its window: the mention replaced it.
 		await new Promise((r) => setTimeout(r, 1200));
 		expect(bobHub.of('room').map((f) => f.reason)).toEqual(['mention']);
+		aliceRoom.close();
+		bobHub.close();
+	});
+
+	it("a large room's unread news calls only the hubs that have a tab open", async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const offline = await Promise.all(['carol', 'dave', 'erin'].map((n) => seedPerson(n)));
+		const room = await seedRoom(alice, bob, ...offline);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+		aliceRoom.send({ type: 'send', clientId: 'm1', body: 'news for everyone' });
+		const { message } = await aliceRoom.next('message');
+
+		// The room's own signals, replayed with a HUBS binding that records whom it calls.
+		const called = await runInDurableObject(roomStub(room), async (_room, state) => {
+			const calls: string[] = [];
+			const hubs = {
+				idFromName: (name: string) => name,
+				get: (id: string) => ({
+					notify: async () => {
+						calls.push(id);
+						return 0;
+					}
+				})
+			};
+			// A fresh table: the room's real signals already marked everyone as told.
+			state.storage.sql.exec('DELETE FROM unread_signals');
+			const signals = new UnreadSignals(
+				state,
+				{ ...env, HUBS: hubs } as unknown as Env,
+				(id) => id === alice.id
+			);
+			signals.onMessage(room, message);
+			await new Promise((r) => setTimeout(r, SIGNAL_WINDOW_MS + 500));
+			return calls;
+		});
+		expect(called).toEqual([bob.id]);
+		// Bob's tab got the real room's signal all the same.
+		await bobHub.next('room', (f) => f.seq === message.seq);
 		aliceRoom.close();
 		bobHub.close();
 	});

@@ -11,7 +11,8 @@ const MEMBERS_TTL_MS = 30_000;
  */
 export const SIGNAL_WINDOW_MS = 1000;
 /**
- * How many hub calls the room makes before it lets the next socket event run: the first message in
+ * How many waiting signals the room handles before it lets the next socket event run: one D1
+ * lookup of which of them have a tab open, then a call to each of those hubs. The first message in
  * a room of a thousand offline members must not hold up the messages and joins behind it.
  */
 export const SIGNAL_CHUNK = 50;
@@ -35,6 +36,10 @@ type Pending = { signal: Signal; due: number };
  * to date" to "unread", when they are mentioned, and for direct messages; members with the room
  * open in a tab are up to date and hear nothing. A burst costs each member at most one call now and
  * one merged call at the end of the window, whatever its length.
+ *
+ * The merged calls of a window go only to hubs that D1 marks online (`users.hub_online`): a hub
+ * with no tab would drop the signal anyway, and in a large room nearly every member has none. Those
+ * calls were most of the room's work in a join storm (each wakes an object).
  *
  * The "already told" marks live in memory, read once per object lifetime, so a message never reads
  * storage per member, and in the room's own SQLite, so they survive hibernation: written when the
@@ -249,7 +254,20 @@ export class UnreadSignals {
 				if (!this.#stored.has(userId)) marks.push([userId, signal.seq]);
 			}
 			this.#markTold(marks);
-			await Promise.allSettled(chunk.map(([userId, signal]) => this.#notify(userId, signal)));
+			// Only hubs with a tab open have anyone to tell; the others would drop the signal. If D1
+			// cannot say, every hub is called, as a signal lost costs a stale badge.
+			const online = await hubsOnline(
+				this.#env.DB,
+				chunk.map(([userId]) => userId)
+			).catch((err: unknown) => {
+				console.warn('hub presence lookup failed', err);
+				return null;
+			});
+			await Promise.allSettled(
+				chunk
+					.filter(([userId]) => !online || online.has(userId))
+					.map(([userId, signal]) => this.#notify(userId, signal))
+			);
 			if (chunk.length === SIGNAL_CHUNK) await new Promise((r) => setTimeout(r, CHUNK_GAP_MS));
 		}
 	}
@@ -272,6 +290,18 @@ export class UnreadSignals {
 		});
 		return loading;
 	}
+}
+
+/** Which of these users have a hub with a tab open (see `users.hub_online`): one statement. */
+async function hubsOnline(db: D1Database, userIds: string[]): Promise<Set<string>> {
+	const { results } = await db
+		.prepare(
+			`SELECT id FROM users
+			  WHERE hub_online = 1 AND id IN (SELECT value FROM json_each(?))`
+		)
+		.bind(JSON.stringify(userIds))
+		.all<{ id: string }>();
+	return new Set(results.map((row) => row.id));
 }
 
 async function readRoomInfo(db: D1Database, roomId: string): Promise<RoomInfo> {

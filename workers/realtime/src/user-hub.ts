@@ -89,6 +89,8 @@ export class UserHub extends DurableObject<Env> {
 	async alarm(): Promise<void> {
 		const userId = this.#meta('user_id');
 		if (!userId || this.ctx.getWebSockets().length > 0 || !this.#announcedOnline()) return;
+		// D1 first: if it fails, the alarm is retried and the two still agree.
+		await this.#publishOnline(userId, false);
 		this.#setMeta('online', '0');
 		const contacts = this.#contacts();
 		await Promise.allSettled(
@@ -164,6 +166,8 @@ export class UserHub extends DurableObject<Env> {
 	// ---- presence ----
 
 	async #comeOnline(userId: string): Promise<void> {
+		// Before any socket is accepted: a room that reads "offline" has no tab of ours to miss.
+		await this.#publishOnline(userId, true);
 		this.#setMeta('online', '1');
 		const friends = await this.#friendIds(userId);
 		// Rebuilt from D1 on every transition, so a hub that slept through changes starts right.
@@ -189,7 +193,14 @@ export class UserHub extends DurableObject<Env> {
 		this.#push({ type: 'presence', userId: contactId, online: false });
 	}
 
-	// ---- D1 reads ----
+	/** Where the rooms look before calling: only hubs marked online have a tab to tell. */
+	async #publishOnline(userId: string, online: boolean): Promise<void> {
+		await this.env.DB.prepare('UPDATE users SET hub_online = ? WHERE id = ?')
+			.bind(online ? 1 : 0, userId)
+			.run();
+	}
+
+	// ---- D1 ----
 
 	async #friendIds(userId: string): Promise<string[]> {
 		const { results } = await this.env.DB.prepare(

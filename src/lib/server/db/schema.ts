@@ -29,6 +29,12 @@ export const users = sqliteTable(
 			.notNull()
 			.default('friends'),
 		sendReadReceipts: integer('send_read_receipts', { mode: 'boolean' }).notNull().default(true),
+		/**
+		 * Whether the user's hub counts them as online (a tab open, or closed within the grace
+		 * period). Written by the hub on its two transitions; rooms read it to call only the hubs that
+		 * have a tab to tell, instead of every offline member's.
+		 */
+		hubOnline: integer('hub_online', { mode: 'boolean' }).notNull().default(false),
 		createdAt: integer('created_at').notNull(),
 		deletedAt: integer('deleted_at')
 	},

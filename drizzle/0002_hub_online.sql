@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `hub_online` integer DEFAULT false NOT NULL;
