@@ -15,6 +15,7 @@ import {
 	removeDir,
 	run,
 	serverRootFor,
+	runtimeEntry,
 	treeProcs,
 	wrangler
 } from './bench/server.ts';
@@ -32,6 +33,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --url <url>         use an app that is already running instead of starting one
   --state <dir>       with --url: that server's --persist-to folder, to seed accounts into its D1
                       (without it, accounts are registered through the form: slow)
+  --via-proxy         measure through wrangler's dev proxy, as a browser on \`npm run dev\` does
+                      (default: straight to the runtime that runs the workers, as deployed)
   --no-build          skip \`npm run build\` (use the last build)
   --profile           sample the app's and the room's JavaScript during each scenario (workerd's
                       inspector) and print where the server's time goes to stderr
@@ -63,6 +66,7 @@ function parseOptions() {
 			url: { type: 'string' },
 			state: { type: 'string' },
 			'no-build': { type: 'boolean', default: false },
+			'via-proxy': { type: 'boolean', default: false },
 			'keep-state': { type: 'boolean', default: false },
 			profile: { type: 'boolean', default: false },
 			'max-minutes': { type: 'string' },
@@ -103,6 +107,7 @@ function parseOptions() {
 		state: values.state,
 		build: !values['no-build'],
 		keepState: values['keep-state'],
+		viaProxy: values['via-proxy'],
 		profile: values.profile,
 		maxMs: (positive('max-minutes', values['max-minutes']) ?? 15) * 60_000,
 		quietWaitMs: Number(values['quiet-wait'] ?? 60) * 1000,
@@ -145,6 +150,8 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 
 	let base: string;
 	let serverPid: number | null;
+	/** Where the clients connect: the given --url, wrangler's dev proxy, or the runtime behind it. */
+	let entry: 'url' | 'proxy' | 'runtime' = options.url ? 'url' : 'proxy';
 	let population: Population;
 	if (options.url) {
 		base = options.url.replace(/\/$/, '');
@@ -188,6 +195,16 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		base = server.url;
 		serverPid = server.pid ?? null;
 		log(`server ready at ${base}`);
+		if (!options.viaProxy && serverPid !== null) {
+			const direct = await runtimeEntry(serverPid);
+			if (direct) {
+				base = direct;
+				entry = 'runtime';
+				log(`measuring at the workers' runtime, ${base}, not through wrangler's dev proxy`);
+			} else {
+				log("the workers' runtime port was not found: measuring through wrangler's dev proxy");
+			}
+		}
 	}
 	signal.throwIfAborted();
 	reportSize(!options.url && options.build);
@@ -217,7 +234,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		log(`scenario ${name}: ${JSON.stringify(settings)}`);
 		try {
 			const result = await SCENARIOS[name]!.run(ctx, settings);
-			process.stdout.write(`${JSON.stringify(result)}\n`);
+			process.stdout.write(`${JSON.stringify({ ...result, entry })}\n`);
 		} catch (error) {
 			if (signal.aborted) throw error;
 			// One scenario failing (say, no socket could open) says nothing about the next one.

@@ -1,9 +1,9 @@
 // `--profile`: samples the JavaScript of the app and room workers through workerd's own inspector
 // while a scenario runs, and sums self time per function: where the server's time goes. Linux only
 // (finds the runtime's inspector port through /proc); the inspector only listens on loopback.
-import { readdir, readFile, readlink } from 'node:fs/promises';
 import WebSocket from 'ws';
 import { log } from './log.ts';
+import { listeningPorts } from './server.ts';
 
 const ISOLATES = ['core:user:parley-realtime', 'core:user:parley'];
 
@@ -16,26 +16,6 @@ type Profile = {
 	samples?: number[];
 	timeDeltas?: number[];
 };
-
-async function listeningPorts(pid: number): Promise<number[]> {
-	const inodes = new Map<string, number>();
-	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-		const text = await readFile(file, 'utf8').catch(() => '');
-		for (const line of text.split('\n').slice(1)) {
-			const f = line.trim().split(/\s+/);
-			// State 0A is LISTEN; the local address is "hexip:hexport".
-			if (f[3] === '0A' && f[1] && f[9]) inodes.set(f[9], parseInt(f[1].split(':')[1]!, 16));
-		}
-	}
-	const ports: number[] = [];
-	for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
-		const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-		const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-		const port = inode ? inodes.get(inode) : undefined;
-		if (port) ports.push(port);
-	}
-	return ports;
-}
 
 /** The inspector of workerd's runtime process among a process tree, as "127.0.0.1:port". */
 export async function findInspector(pids: number[]): Promise<string | null> {

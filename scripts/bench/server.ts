@@ -10,8 +10,18 @@ import { log } from './log.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
-/** Local runs must not reach out: no metrics, no download of the `Request.cf` placeholder. */
-const QUIET_ENV = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+/**
+ * Local runs must not reach out: no metrics, no download of the `Request.cf` placeholder. Nor do they
+ * carry wrangler's local dev dashboards (the trace collector and the data explorer): the collector
+ * receives an event for every request and socket message, work that the deployed app does not do
+ * on these cores.
+ */
+const QUIET_ENV = {
+	WRANGLER_SEND_METRICS: 'false',
+	CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+	X_LOCAL_OBSERVABILITY: 'false',
+	X_LOCAL_EXPLORER: 'false'
+};
 
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -266,31 +276,80 @@ export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
 	return ticks;
 }
 
+/** Listening TCP sockets on loopback: socket inode -> port. */
+async function listeningSockets(): Promise<Map<string, number>> {
+	const sockets = new Map<string, number>();
+	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		const text = await readFile(file, 'utf8').catch(() => '');
+		for (const line of text.split('\n').slice(1)) {
+			const f = line.trim().split(/\s+/);
+			if (f[3] === '0A' && f[1] && f[9]) sockets.set(f[9], parseInt(f[1].split(':')[1]!, 16));
+		}
+	}
+	return sockets;
+}
+
+/** The socket inodes a process holds open. */
+async function socketInodes(pid: number): Promise<string[]> {
+	const inodes: string[] = [];
+	const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+	for (const fd of fds) {
+		const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+		const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+		if (inode) inodes.push(inode);
+	}
+	return inodes;
+}
+
+/** The loopback ports a process listens on. */
+export async function listeningPorts(pid: number): Promise<number[]> {
+	const listening = await listeningSockets();
+	const ports: number[] = [];
+	for (const inode of await socketInodes(pid)) {
+		const port = listening.get(inode);
+		if (port !== undefined) ports.push(port);
+	}
+	return ports;
+}
+
 /**
  * For --url: the wrangler process behind a loopback port, found through /proc (the process that
  * listens on it is wrangler's proxy runtime; its parent is wrangler). Null if it is not visible.
  */
 export async function serverRootFor(port: number): Promise<number | null> {
-	const inodes = new Set<string>();
-	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-		const text = await readFile(file, 'utf8').catch(() => '');
-		for (const line of text.split('\n').slice(1)) {
-			const f = line.trim().split(/\s+/);
-			if (f[3] === '0A' && f[1] && f[9] && parseInt(f[1].split(':')[1]!, 16) === port) {
-				inodes.add(f[9]);
+	const listening = await listeningSockets();
+	const procs = await allProcs();
+	for (const p of procs) {
+		for (const inode of await socketInodes(p.pid)) {
+			if (listening.get(inode) === port) {
+				const parent = procs.find((q) => q.pid === p.ppid);
+				return parent && parent.label === 'wrangler' ? parent.pid : p.pid;
 			}
 		}
 	}
-	if (inodes.size === 0) return null;
-	const procs = await allProcs();
-	for (const p of procs) {
-		const fds = await readdir(`/proc/${p.pid}/fd`).catch(() => [] as string[]);
-		for (const fd of fds) {
-			const target = await readlink(`/proc/${p.pid}/fd/${fd}`).catch(() => '');
-			const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-			if (inode && inodes.has(inode)) {
-				const parent = procs.find((q) => q.pid === p.ppid);
-				return parent && parent.label === 'wrangler' ? parent.pid : p.pid;
+	return null;
+}
+
+/**
+ * The address of the runtime that runs the workers, behind wrangler's dev proxy. The proxy is a
+ * second runtime process that relays every request and socket frame (it hot-reloads the workers
+ * for `wrangler dev`); the deployed app has no such hop, and on a 2-core machine it takes CPU from
+ * the very processes being measured. The runtime's own port is chosen at random and not printed,
+ * so it is found through /proc: the port of the workers' process that serves the app's login page.
+ * Null if none does (then the bench goes through the proxy).
+ */
+export async function runtimeEntry(rootPid: number): Promise<string | null> {
+	for (const { pid, label } of await treeProcs(rootPid)) {
+		if (label !== 'workers') continue;
+		for (const port of await listeningPorts(pid)) {
+			const url = `http://127.0.0.1:${port}`;
+			try {
+				const response = await fetch(`${url}/login`, { signal: AbortSignal.timeout(5000) });
+				const html = (response.headers.get('content-type') ?? '').startsWith('text/html');
+				await response.arrayBuffer();
+				if (response.status === 200 && html) return url;
+			} catch {
+				// Not an HTTP socket (the inspector, the runtime's loopback service).
 			}
 		}
 	}
