@@ -89,9 +89,17 @@ export class UserHub extends DurableObject<Env> {
 	async alarm(): Promise<void> {
 		const userId = this.#meta('user_id');
 		if (!userId || this.ctx.getWebSockets().length > 0 || !this.#announcedOnline()) return;
-		// D1 first: if it fails, the alarm is retried and the two still agree.
-		await this.#publishOnline(userId, false);
+		// Our own flag first, before anything awaits: a tab that opens from here on comes online
+		// again (and writes D1 itself). If D1 cannot be told, it says online a while too long,
+		// which costs rooms a call to a hub with nobody to tell, never a lost signal.
 		this.#setMeta('online', '0');
+		await this.#publishOnline(userId, false);
+		// A tab that opened while that write was on its way came online again, and its own write
+		// may have been overtaken by ours: say online once more, and tell the friends nothing.
+		if (this.#announcedOnline() || this.ctx.getWebSockets().length > 0) {
+			await this.#publishOnline(userId, true);
+			return;
+		}
 		const contacts = this.#contacts();
 		await Promise.allSettled(
 			contacts.map((c) => this.#hub(c.user_id).contactOnline(c.user_id, userId, false))
