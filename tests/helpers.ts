@@ -1,9 +1,11 @@
 // Shared test fixtures: people, rooms and sockets, against the real bindings of the test worker.
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { ServerFrame } from '$lib/protocol';
 import { getDb } from '$lib/server/db';
 import { users } from '$lib/server/db/schema';
 import { createRoom, grantMembership } from '$lib/server/rooms';
+import type { ChatRoom } from '../workers/realtime/src/chat-room';
 import { IdentityHeader } from '../workers/realtime/src/identity';
 
 export const db = () => getDb(env.DB);
@@ -169,4 +171,32 @@ export async function connect(
 		await socket.next('backlog');
 	}
 	return socket;
+}
+
+export type Outage = {
+	/** `down`: every batch fails. `lost-reply`: the batch commits, then the caller sees an error. */
+	mode: 'down' | 'lost-reply' | 'up';
+	attempts: number;
+};
+
+/** Puts a D1 in front of the room's flush that fails the way `outage.mode` says, for now. */
+export async function injectOutage(roomId: string, outage: Outage): Promise<void> {
+	await runInDurableObject(roomStub(roomId), (instance: ChatRoom) => {
+		const real = instance.database;
+		instance.database = new Proxy(real, {
+			get(target, property) {
+				if (property === 'batch') {
+					return async (statements: D1PreparedStatement[]) => {
+						outage.attempts++;
+						if (outage.mode === 'down') throw new Error('D1_ERROR: injected outage');
+						const result = await target.batch(statements);
+						if (outage.mode === 'lost-reply') throw new Error('D1_ERROR: network lost');
+						return result;
+					};
+				}
+				const value: unknown = Reflect.get(target, property);
+				return typeof value === 'function' ? value.bind(target) : value;
+			}
+		});
+	});
 }

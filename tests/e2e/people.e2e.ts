@@ -90,8 +90,20 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	await expect(bob.getByRole('status')).toHaveText('Connected');
 	await expect(timeline(bob).getByText('Alice added Bob')).toBeVisible();
 
-	// Alice makes an invite link limited to one use and gives it to Carol.
+	// An empty name is refused at the field; a new description is kept.
 	await alice.goto(`${roomUrl}/details`);
+	const about = alice.getByRole('region', { name: 'About' });
+	await about.getByLabel('Name').fill(' ');
+	await about.getByRole('button', { name: 'Save' }).click();
+	await expect(about.getByLabel('Name')).toHaveAccessibleDescription('Give the room a name.');
+	await about.getByLabel('Name').fill('Climbing crew');
+	await about.getByLabel('Description').fill('Weekend trips and gym nights');
+	await about.getByRole('button', { name: 'Save' }).click();
+	await expect(about.getByLabel('Name')).not.toHaveAttribute('aria-invalid');
+	await alice.reload();
+	await expect(about.getByLabel('Description')).toHaveValue('Weekend trips and gym nights');
+
+	// Alice makes an invite link limited to one use and gives it to Carol.
 	await alice.getByLabel('Maximum uses').fill('1');
 	await alice.getByRole('button', { name: 'Create invite link' }).click();
 	const link = await alice.getByLabel(/New invite link/).inputValue();

@@ -107,10 +107,20 @@ test("the open room's own row follows what is said in it, as plain text and read
 		await expect(row(page)).not.toContainText('unread');
 	}
 
+	// Bob corrects the newest message: both rows show the correction.
+	const box = bob.page.getByRole('textbox', { name: 'Message' });
+	await box.press('ArrowUp');
+	await box.fill('Sounds good, chapter two by Friday');
+	await box.press('Enter');
+	for (const { page } of [alice, bob]) {
+		await expect(row(page)).toContainText('Sounds good, chapter two by Friday');
+		await expect(row(page)).not.toContainText('unread');
+	}
+
 	// Leaving the room keeps its row as it was: read, latest first.
 	await conversationRows(bob.page).filter({ hasText: 'Garden' }).click();
 	await expect(bob.page.getByRole('heading', { level: 1, name: 'Garden' })).toBeVisible();
 	await expect(conversationRows(bob.page).first()).toContainText('Reading room');
-	await expect(row(bob.page)).toContainText('Sounds good, chapter one by Friday');
+	await expect(row(bob.page)).toContainText('Sounds good, chapter two by Friday');
 	await expect(row(bob.page)).not.toContainText('unread');
 });

@@ -46,8 +46,9 @@ export type RoomConnectionInit = {
 	/** The room's revision read before the history: changes after it come with the first hello. */
 	rev: number;
 	/**
-	 * Told each message newer than any before it (the loaded history's newest first), as the
-	 * sidebar shows it: the room's own row follows what is said while it is open.
+	 * Told each message newer than any before it (the loaded history's newest first), and each
+	 * change to the newest one, as the sidebar shows it: the room's own row follows what is said
+	 * while it is open.
 	 */
 	onNewest?: (latest: RoomLatest) => void;
 };
@@ -571,11 +572,15 @@ export class RoomConnection {
 		);
 		if (!newest || newest.seq <= this.#newestSeq) return;
 		this.#newestSeq = newest.seq;
+		this.#tellNewest(newest);
+	}
+
+	#tellNewest(message: ChatMessage): void {
 		this.#onNewest?.({
-			seq: newest.seq,
-			at: newest.createdAt,
-			preview: plainPreview(newest),
-			senderName: newest.senderName
+			seq: message.seq,
+			at: message.createdAt,
+			preview: plainPreview(message),
+			senderName: message.senderName
 		});
 	}
 
@@ -642,6 +647,8 @@ export class RoomConnection {
 		const next = [...this.messages];
 		next[index] = message;
 		this.messages = next;
+		// The conversation list shows the newest message: an edit or deletion of it changes the row.
+		if (message.seq === this.#newestSeq) this.#tellNewest(message);
 	}
 
 	/** A page's copy of a message, or a newer change to it that arrived before the page did. */

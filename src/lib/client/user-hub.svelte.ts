@@ -18,6 +18,11 @@ export type RoomNews = RoomLatest & {
 	 */
 	firstUnreadSeq: number | null;
 	mentioned: boolean;
+	/**
+	 * This tab saw the message at `seq` change (edited or deleted while its room was open): the
+	 * preview is newer than that of a conversation list naming the same seq.
+	 */
+	revised?: boolean;
 };
 
 /** What a hub frame made stale: nothing, the conversation list, or everything on the page. */
@@ -81,7 +86,9 @@ export class UserHubConnection {
 		return conversations
 			.map((c) => {
 				const news = this.news.get(c.id);
-				const newer = news !== undefined && news.seq > c.lastMessageSeq;
+				const newer =
+					news !== undefined &&
+					(news.seq > c.lastMessageSeq || (news.seq === c.lastMessageSeq && news.revised === true));
 				const row = newer
 					? {
 							...c,
@@ -118,8 +125,11 @@ export class UserHubConnection {
 	 */
 	noteSeen(roomId: string, latest: RoomLatest): void {
 		const previous = this.news.get(roomId);
-		if (previous && previous.seq >= latest.seq) return;
-		this.news.set(roomId, { ...latest, firstUnreadSeq: null, mentioned: false });
+		if (previous && previous.seq > latest.seq) return;
+		// The same message again is news only if it changed (edited or deleted).
+		const revised = previous?.seq === latest.seq;
+		if (revised && previous.preview === latest.preview) return;
+		this.news.set(roomId, { ...latest, firstUnreadSeq: null, mentioned: false, revised });
 		this.mentions.delete(roomId);
 	}
 

@@ -35,9 +35,14 @@ const SWEEP_AFTER_MS = 24 * HOUR;
 const SWEEP_PROBABILITY = 0.01;
 
 /**
- * Counts one attempt against each check (fixed windows, in D1 so that every isolate sees the same
- * counters) and answers whether all of them are still within their limit. A null subject is not
- * counted: see `clientIp`.
+ * Counts one attempt against each check and answers whether all of them are still within their
+ * limit. Counters live in D1, so every isolate sees the same ones. A null subject is not counted:
+ * see `clientIp`.
+ *
+ * Each counter is a sliding window, approximated from two fixed ones: the attempts of the window
+ * now running plus those of the window before, weighted by the share of it that still lies within
+ * the last `windowMs`. A fixed window alone would let a burst straddle its boundary and get twice
+ * the limit through. Refused attempts count too, so hammering only lengthens the wait.
  */
 export async function consumeRateLimits(
 	db: Db,
@@ -48,18 +53,28 @@ export async function consumeRateLimits(
 	if (counted.length === 0) return { ok: true };
 	const statements = counted.map(([policy, subject]) => {
 		const windowStart = now - (now % policy.windowMs);
-		// One upsert: atomic in D1, so concurrent requests never lose a count.
+		const previousStart = windowStart - policy.windowMs;
+		// One upsert: atomic in D1, so concurrent requests never lose a count. Every expression
+		// reads the row as it was before this attempt.
 		return db
 			.insert(rateLimits)
-			.values({ key: rateLimitKey(policy, subject), count: 1, windowStart })
+			.values({ key: rateLimitKey(policy, subject), count: 1, previousCount: 0, windowStart })
 			.onConflictDoUpdate({
 				target: rateLimits.key,
 				set: {
+					previousCount: sql`case ${rateLimits.windowStart}
+						when ${windowStart} then ${rateLimits.previousCount}
+						when ${previousStart} then ${rateLimits.count}
+						else 0 end`,
 					count: sql`case when ${rateLimits.windowStart} = ${windowStart} then ${rateLimits.count} + 1 else 1 end`,
 					windowStart: sql`${windowStart}`
 				}
 			})
-			.returning({ count: rateLimits.count, windowStart: rateLimits.windowStart });
+			.returning({
+				count: rateLimits.count,
+				previousCount: rateLimits.previousCount,
+				windowStart: rateLimits.windowStart
+			});
 	});
 	const [first, ...rest] = statements;
 	const results = await db.batch([first!, ...rest]);
@@ -69,14 +84,36 @@ export async function consumeRateLimits(
 
 	let retryAfterMs = 0;
 	results.forEach(([row], i) => {
-		const policy = counted[i]![0];
-		if (row && row.count > policy.limit) {
-			retryAfterMs = Math.max(retryAfterMs, row.windowStart + policy.windowMs - now);
-		}
+		if (!row) return;
+		const wait = waitFor(counted[i]![0], row, now);
+		retryAfterMs = Math.max(retryAfterMs, wait ?? 0);
 	});
 	return retryAfterMs > 0
 		? { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
 		: { ok: true };
+}
+
+type Counter = { count: number; previousCount: number; windowStart: number };
+
+/**
+ * How long until the next attempt would be let through, or null if this one was. The estimate is
+ * `previousCount * (share of the previous window still inside the sliding window) + count`.
+ */
+function waitFor(policy: RateLimitPolicy, counter: Counter, now: number): number | null {
+	const { limit, windowMs } = policy;
+	const { count, previousCount } = counter;
+	const elapsed = now - counter.windowStart;
+	const weight = (at: number) => Math.max(0, windowMs - at) / windowMs;
+	if (previousCount * weight(elapsed) + count <= limit) return null;
+	// The next attempt adds one to this window's count.
+	if (count + 1 <= limit) {
+		// It fits in this window once enough of the previous one has slid out.
+		const at = windowMs - ((limit - count - 1) * windowMs) / previousCount;
+		return Math.max(1, at - elapsed);
+	}
+	// Not in this window: in the next, this window's count is the previous one that slides out.
+	const into = windowMs - ((limit - 1) * windowMs) / count;
+	return windowMs - elapsed + Math.max(0, into);
 }
 
 /** Subjects are hashed: the table never holds addresses or emails. */

@@ -21,18 +21,59 @@ describe('rate limits', () => {
 		for (let i = 0; i < policy.limit; i++) {
 			expect(await consumeRateLimits(db(), [[policy, who]], now + i)).toEqual({ ok: true });
 		}
+		// Four attempts in this window, so no more fit in it. The next fits 30 s into the next
+		// window, when half of these four still count and make 3 with it: 40 + 30 s from now.
 		expect(await consumeRateLimits(db(), [[policy, who]], now + 10)).toEqual({
 			ok: false,
-			retryAfterSeconds: 40
+			retryAfterSeconds: 70
 		});
 	});
 
-	it('start afresh in the next window', async () => {
+	it('let through again exactly when they said to wait until', async () => {
+		for (const offset of [5_000, 30_000, 59_000]) {
+			const who = subject();
+			const start = 60_000 * 21_000_000;
+			for (let i = 0; i < policy.limit; i++) await consumeRateLimits(db(), [[policy, who]], start);
+			const refused = await consumeRateLimits(db(), [[policy, who]], start + offset);
+			if (refused.ok) throw new Error('the attempt over the limit was let through');
+			const after = start + offset + refused.retryAfterSeconds * 1000;
+			expect(await consumeRateLimits(db(), [[policy, who]], after)).toEqual({ ok: true });
+		}
+	});
+
+	it('let only the limit through when a burst straddles the end of a window', async () => {
 		const who = subject();
-		const now = 2_000_000_000_000;
-		for (let i = 0; i <= policy.limit; i++) await consumeRateLimits(db(), [[policy, who]], now);
-		expect((await consumeRateLimits(db(), [[policy, who]], now)).ok).toBe(false);
-		expect((await consumeRateLimits(db(), [[policy, who]], now + policy.windowMs)).ok).toBe(true);
+		const boundary = 60_000 * 22_000_000;
+		const results = [];
+		for (let i = 0; i < policy.limit; i++) {
+			results.push(await consumeRateLimits(db(), [[policy, who]], boundary - 1_000));
+		}
+		for (let i = 0; i < policy.limit; i++) {
+			results.push(await consumeRateLimits(db(), [[policy, who]], boundary + 1_000));
+		}
+		expect(results.filter((r) => r.ok)).toHaveLength(policy.limit);
+	});
+
+	it("count the previous window's attempts less as it slides out, and not at all after it", async () => {
+		const early = subject();
+		const late = subject();
+		const idle = subject();
+		const start = 60_000 * 23_000_000;
+		for (const who of [early, late, idle]) {
+			for (let i = 0; i < policy.limit; i++) await consumeRateLimits(db(), [[policy, who]], start);
+		}
+		const next = start + policy.windowMs;
+		// 10 s into the next window, 3 x 50/60 of them still count: with this one, over 3.
+		expect((await consumeRateLimits(db(), [[policy, early]], next + 10_000)).ok).toBe(false);
+		// 40 s in, 3 x 20/60 = 1 still counts: this one and another fit.
+		expect((await consumeRateLimits(db(), [[policy, late]], next + 40_000)).ok).toBe(true);
+		expect((await consumeRateLimits(db(), [[policy, late]], next + 40_000)).ok).toBe(true);
+		// A whole window later, nothing of them counts.
+		for (let i = 0; i < policy.limit; i++) {
+			expect((await consumeRateLimits(db(), [[policy, idle]], next + policy.windowMs)).ok).toBe(
+				true
+			);
+		}
 	});
 
 	it('hold under concurrent requests: exactly the limit gets through', async () => {
@@ -102,7 +143,7 @@ describe('rate-limited forms', () => {
 		const limited = await attempt(alice.password);
 		expect(limited).toMatchObject({ kind: 'failure', status: 429 });
 		expect(limited.kind === 'failure' && limited.data.errors).toEqual({
-			// Windows are fixed (aligned to the clock), so the wait left may be down to seconds.
+			// Sliding windows: the wait depends on where in the clock's window the flood fell.
 			form: expect.stringMatching(/^Too many attempts\. Try again in \d+ (minutes?|seconds?)\./)
 		});
 		expect(Number(browser.responseHeaders['retry-after'])).toBeGreaterThan(0);

@@ -5,35 +5,16 @@ import { memberships, messages, rooms } from '$lib/server/db/schema';
 import { readHistory } from '$lib/server/history';
 import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
 import { MessageStore } from '../../../workers/realtime/src/message-store';
-import { connect, db, roomStub, seedRoom, seedUser, type TestSocket } from '../../helpers';
-
-type Outage = {
-	/** `down`: every batch fails. `lost-reply`: the batch commits, then the caller sees an error. */
-	mode: 'down' | 'lost-reply' | 'up';
-	attempts: number;
-};
-
-/** Puts a D1 in front of the room's flush that fails the way `outage.mode` says, for now. */
-async function injectOutage(roomId: string, outage: Outage): Promise<void> {
-	await runInDurableObject(roomStub(roomId), (instance: ChatRoom) => {
-		const real = instance.database;
-		instance.database = new Proxy(real, {
-			get(target, property) {
-				if (property === 'batch') {
-					return async (statements: D1PreparedStatement[]) => {
-						outage.attempts++;
-						if (outage.mode === 'down') throw new Error('D1_ERROR: injected outage');
-						const result = await target.batch(statements);
-						if (outage.mode === 'lost-reply') throw new Error('D1_ERROR: network lost');
-						return result;
-					};
-				}
-				const value: unknown = Reflect.get(target, property);
-				return typeof value === 'function' ? value.bind(target) : value;
-			}
-		});
-	});
-}
+import {
+	connect,
+	db,
+	injectOutage,
+	roomStub,
+	seedRoom,
+	seedUser,
+	type Outage,
+	type TestSocket
+} from '../../helpers';
 
 async function storedMessages(roomId: string) {
 	return db()

@@ -4,37 +4,16 @@ import { eq } from 'drizzle-orm';
 import { CloseCode } from '$lib/protocol';
 import { messages, rooms } from '$lib/server/db/schema';
 import { deleteRoom } from '$lib/server/room-admin';
-import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
-import { connect, db, roomStub, seedRoom } from '../../helpers';
+import { connect, db, injectOutage, roomStub, seedRoom, type Outage } from '../../helpers';
 import { rt, seedPerson } from '../../lib/server/people-fixtures';
-
-/** Makes the room's flush fail while `down` says so, counting the attempts. */
-async function flakyDatabase(roomId: string, outage: { down: boolean; attempts: number }) {
-	await runInDurableObject(roomStub(roomId), (instance: ChatRoom) => {
-		const real = instance.database;
-		instance.database = new Proxy(real, {
-			get(target, property) {
-				if (property === 'batch') {
-					return async (statements: D1PreparedStatement[]) => {
-						outage.attempts++;
-						if (outage.down) throw new Error('D1_ERROR: injected outage');
-						return target.batch(statements);
-					};
-				}
-				const value: unknown = Reflect.get(target, property);
-				return typeof value === 'function' ? value.bind(target) : value;
-			}
-		});
-	});
-}
 
 describe('deleting a group', () => {
 	it('empties the room object: sockets closed, unflushed messages and the flush alarm dropped', async () => {
 		const alice = await seedPerson('alice');
 		const bob = await seedPerson('bob');
 		const room = await seedRoom(alice, bob);
-		const outage = { down: true, attempts: 0 };
-		await flakyDatabase(room, outage);
+		const outage: Outage = { mode: 'down', attempts: 0 };
+		await injectOutage(room, outage);
 		const a = await connect(room, alice, 0);
 		const b = await connect(room, bob, 0);
 		a.send({ type: 'send', clientId: 'c1', body: 'see you at the crag' });
@@ -52,7 +31,7 @@ describe('deleting a group', () => {
 		expect(b.closed?.code).toBe(CloseCode.RoomGone);
 		expect(await db().select().from(rooms).where(eq(rooms.id, room))).toHaveLength(0);
 		// Even with D1 answering again, nothing is left to retry against the missing room.
-		outage.down = false;
+		outage.mode = 'up';
 		const attempts = outage.attempts;
 		expect(
 			await runInDurableObject(roomStub(room), (_instance, state) => state.storage.getAlarm())

@@ -99,10 +99,15 @@ export const oauthAccounts = sqliteTable(
 	]
 );
 
-/** Fixed-window counters shared by every isolate. */
+/**
+ * Sliding-window counters shared by every isolate: the attempts of the current fixed window and of
+ * the one before it, which counts in proportion to how much of it still lies within the last
+ * `windowMs`.
+ */
 export const rateLimits = sqliteTable('rate_limits', {
 	key: text('key').primaryKey(),
 	count: integer('count').notNull(),
+	previousCount: integer('previous_count').notNull().default(0),
 	windowStart: integer('window_start').notNull()
 });
 
