@@ -62,7 +62,7 @@ export type LiveSocketOptions = {
 const OPEN = 1;
 const TIMEOUT: SocketClose = { code: 4000, reason: 'heartbeat timeout' };
 
-/** A WebSocket URL for a path of this site, on the same scheme's secure or plain variant. */
+/** A WebSocket URL for a path of this site: `wss:` under `https:`, `ws:` otherwise. */
 export function socketUrl(path: string, base: string = location.href): string {
 	const url = new URL(path, base);
 	url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
