@@ -2,9 +2,7 @@ import {
 	AWAY_AFTER_MS,
 	CloseCode,
 	ErrorCode,
-	PING,
 	REPLY_SNIPPET_LENGTH,
-	PONG,
 	TYPING_INTERVAL_MS,
 	checkMessageBody,
 	parseServerPayload,
@@ -17,11 +15,11 @@ import {
 	type TypingUser
 } from '$lib/protocol';
 import { plainPreview } from '$lib/preview';
-import { reconnectDelay } from './backoff';
+import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { RoomLatest } from './user-hub.svelte';
 
-export type ConnectionState = 'connecting' | 'open' | 'offline' | 'closed';
+export type ConnectionState = LiveSocketState;
 
 /** Where one of my messages is: `sent` once the room has it durably, then delivered, then read. */
 export type OwnStatus = 'sent' | 'delivered' | 'read';
@@ -57,8 +55,6 @@ export type RoomConnectionInit = {
 
 type Page = { messages: ChatMessage[]; hasMore: boolean };
 
-const HEARTBEAT_MS = 25_000;
-const HEARTBEAT_TIMEOUT_MS = 10_000;
 const READ_DEBOUNCE_MS = 300;
 /** Messages and changes kept for parts of the timeline that are not loaded yet. */
 const KEEP_OUTSIDE_WINDOW = 1000;
@@ -121,7 +117,7 @@ export class RoomConnection {
 	#onNewest: ((latest: RoomLatest) => void) | undefined;
 	/** The newest message told to `onNewest`. */
 	#newestSeq = 0;
-	#socket: WebSocket | null = null;
+	#live: LiveSocket;
 	#outbox: Outbox | null = null;
 	// Bookkeeping only: what renders is `messages` and `pending`, so these need not be reactive.
 	/* eslint-disable svelte/prefer-svelte-reactivity */
@@ -135,10 +131,6 @@ export class RoomConnection {
 	/** Every change up to this room revision has reached this tab. */
 	#lastRev = 0;
 	#welcomed = false;
-	#attempt = 0;
-	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-	#pongTimer: ReturnType<typeof setTimeout> | undefined;
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#readTimer: ReturnType<typeof setTimeout> | undefined;
 	#readSent = 0;
@@ -147,7 +139,6 @@ export class RoomConnection {
 	#lastActivityAt = 0;
 	#idleTimer: ReturnType<typeof setTimeout> | undefined;
 	#pagingForward = false;
-	#stopped = false;
 	/** Someone shows every member's last-seen time: ask on every connection (the room answers once). */
 	#wantsLastSeen = false;
 	/** Asked on the current socket; its answer follows its welcome, which replaces the presence. */
@@ -157,6 +148,16 @@ export class RoomConnection {
 		this.#roomId = init.roomId;
 		this.#userId = init.userId;
 		this.#onNewest = init.onNewest;
+		this.#live = new LiveSocket({
+			url: () => socketUrl(`/ws/room/${this.#roomId}`),
+			onState: (state) => (this.state = state),
+			onOpen: () => this.#onOpen(),
+			onMessage: (data) => this.#receive(data),
+			onClose: (close) => this.#onClose(close),
+			// The person should see at once that nothing can go out, not after a close handshake
+			// that may never complete.
+			dropDeadSockets: true
+		});
 		this.messages = init.history.messages;
 		this.hasOlder = init.history.hasOlder;
 		this.hasNewer = init.history.hasNewer;
@@ -177,9 +178,6 @@ export class RoomConnection {
 	}
 
 	connect(): void {
-		this.#stopped = false;
-		window.addEventListener('online', this.#onOnline);
-		window.addEventListener('offline', this.#onOffline);
 		document.addEventListener('visibilitychange', this.#onActivity);
 		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
 			window.addEventListener(event, this.#onActivity, { passive: true });
@@ -189,30 +187,17 @@ export class RoomConnection {
 		this.#armIdleTimer();
 		this.#outbox = new Outbox();
 		if (!this.hasNewer) this.#noteNewest(this.messages);
-		this.#open();
+		this.#live.start();
 		void this.#restoreOutbox();
 	}
 
 	close(): void {
-		this.#stopped = true;
-		window.removeEventListener('online', this.#onOnline);
-		window.removeEventListener('offline', this.#onOffline);
 		document.removeEventListener('visibilitychange', this.#onActivity);
 		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
 			window.removeEventListener(event, this.#onActivity);
 		}
-		for (const timer of [
-			this.#reconnectTimer,
-			this.#retryTimer,
-			this.#readTimer,
-			this.#idleTimer
-		]) {
-			clearTimeout(timer);
-		}
-		this.#stopHeartbeat();
-		this.#socket?.close(1000, 'leaving');
-		this.#socket = null;
-		this.state = 'closed';
+		for (const timer of [this.#retryTimer, this.#readTimer, this.#idleTimer]) clearTimeout(timer);
+		this.#live.stop();
 	}
 
 	// ---- what the person does ----
@@ -395,62 +380,37 @@ export class RoomConnection {
 
 	// ---- the socket ----
 
-	#open(): void {
-		clearTimeout(this.#reconnectTimer);
-		this.state = 'connecting';
-		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local, not state
-		const url = new URL(`/ws/room/${this.#roomId}`, location.href);
-		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-		const socket = new WebSocket(url);
-		this.#socket = socket;
+	#onOpen(): void {
 		this.#askedLastSeen = false;
-		socket.onopen = () => {
-			this.#attempt = 0;
-			this.state = 'open';
-			this.notice = null;
-			this.#frame({
-				type: 'hello',
-				lastSeq: this.#lastSeq,
-				lastRev: this.#lastRev,
-				away: this.#away
-			});
-			for (const message of this.pending) {
-				if (message.status === 'pending') this.#transmitEntry(this.#entryOf(message));
-			}
-			if (this.readSeq > this.#readSent) this.#sendRead();
-			this.#startHeartbeat(socket);
-		};
-		socket.onmessage = (event) => this.#receive(event.data);
-		socket.onclose = (event) => {
-			if (this.#socket !== socket) return;
-			this.#socket = null;
-			this.#stopHeartbeat();
-			this.typing = [];
-			if (this.#stopped) return;
-			if (event.code === CloseCode.SignedOut) {
-				this.state = 'closed';
-				this.notice = 'You were signed out. Log in again to continue.';
-				return;
-			}
-			if (event.code === CloseCode.Removed || event.code === CloseCode.RoomGone) {
-				this.state = 'closed';
-				this.notice = 'You no longer have access to this room.';
-				return;
-			}
-			this.#scheduleReconnect();
-		};
+		this.notice = null;
+		this.#frame({
+			type: 'hello',
+			lastSeq: this.#lastSeq,
+			lastRev: this.#lastRev,
+			away: this.#away
+		});
+		for (const message of this.pending) {
+			if (message.status === 'pending') this.#transmitEntry(this.#entryOf(message));
+		}
+		if (this.readSeq > this.#readSent) this.#sendRead();
 	}
 
-	#scheduleReconnect(): void {
-		this.state = 'offline';
-		// Full jitter over a window that doubles: after a deploy every client reconnects, not in step.
-		this.#reconnectTimer = setTimeout(() => this.#open(), reconnectDelay(this.#attempt++));
+	/** The socket closed or was dropped: answers whether to reconnect. */
+	#onClose(close: SocketClose): boolean {
+		this.typing = [];
+		if (close.code === CloseCode.SignedOut) {
+			this.notice = 'You were signed out. Log in again to continue.';
+			return false;
+		}
+		if (close.code === CloseCode.Removed || close.code === CloseCode.RoomGone) {
+			this.notice = 'You no longer have access to this room.';
+			return false;
+		}
+		return true;
 	}
 
 	#frame(frame: ClientFrame): boolean {
-		if (this.#socket?.readyState !== WebSocket.OPEN) return false;
-		this.#socket.send(JSON.stringify(frame));
-		return true;
+		return this.#live.send(JSON.stringify(frame));
 	}
 
 	#command(frame: ClientFrame): string | null {
@@ -471,12 +431,7 @@ export class RoomConnection {
 		if (this.#frame({ type: 'read', seq: this.readSeq })) this.#readSent = this.readSeq;
 	}
 
-	#receive(data: unknown): void {
-		if (typeof data !== 'string') return;
-		if (data === PONG) {
-			clearTimeout(this.#pongTimer);
-			return;
-		}
+	#receive(data: string): void {
 		const parsed = parseServerPayload(data);
 		if (!parsed.ok) {
 			console.warn('ignored a malformed frame from the room', parsed.error);
@@ -796,29 +751,7 @@ export class RoomConnection {
 		this.pending.sort((a, b) => a.createdAt - b.createdAt);
 	}
 
-	// ---- liveness: heartbeats, network, presence ----
-
-	/** Gives up on a socket that stopped answering, without waiting for a close handshake. */
-	#drop(socket: WebSocket): void {
-		if (this.#socket !== socket) return;
-		this.#socket = null;
-		this.#stopHeartbeat();
-		this.typing = [];
-		socket.close(4000, 'heartbeat timeout');
-		if (!this.#stopped) this.#scheduleReconnect();
-	}
-
-	/** The browser knows the network is gone: say so now rather than after a heartbeat timeout. */
-	#onOffline = (): void => {
-		if (this.#socket) this.#drop(this.#socket);
-	};
-
-	#onOnline = (): void => {
-		if (this.state === 'offline') {
-			this.#attempt = 0;
-			this.#open();
-		}
-	};
+	// ---- presence: here or away ----
 
 	/** Away: this tab is hidden, or nobody has touched it for a while. */
 	#onActivity = (event: Event): void => {
@@ -843,21 +776,6 @@ export class RoomConnection {
 		if (away === this.#away) return;
 		this.#away = away;
 		this.#frame({ type: 'activity', away });
-	}
-
-	#startHeartbeat(socket: WebSocket): void {
-		this.#stopHeartbeat();
-		this.#heartbeatTimer = setInterval(() => {
-			if (socket.readyState !== WebSocket.OPEN) return;
-			socket.send(PING);
-			// A laptop lid closed for an hour leaves a socket that looks open: detect it and resume.
-			this.#pongTimer = setTimeout(() => this.#drop(socket), HEARTBEAT_TIMEOUT_MS);
-		}, HEARTBEAT_MS);
-	}
-
-	#stopHeartbeat(): void {
-		clearInterval(this.#heartbeatTimer);
-		clearTimeout(this.#pongTimer);
 	}
 }
 

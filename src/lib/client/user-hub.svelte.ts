@@ -1,11 +1,11 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
 import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
-import { CloseCode, PING, PONG } from '$lib/protocol';
+import { CloseCode } from '$lib/protocol';
 import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
-import { reconnectDelay } from './backoff';
+import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 
-export type HubState = 'connecting' | 'open' | 'offline' | 'closed';
+export type HubState = LiveSocketState;
 
 /** A room's newest message as the sidebar shows it. */
 export type RoomLatest = { seq: number; at: number; preview: string; senderName: string };
@@ -32,9 +32,6 @@ function widest(a: Stale, b: Stale): Stale {
 	return a === 'all' || b === 'all' ? 'all' : (a ?? b);
 }
 
-const HEARTBEAT_MS = 25_000;
-const HEARTBEAT_TIMEOUT_MS = 10_000;
-
 /**
  * The browser's side of the user hub (`/ws/me`): one socket per tab, whatever page is open. It
  * keeps friends' presence, the incoming friend request count, and news from rooms (unread,
@@ -53,11 +50,12 @@ export class UserHubConnection {
 	mentions = new SvelteSet<string>();
 
 	#users = 0;
-	#socket: WebSocket | null = null;
-	#attempt = 0;
-	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-	#pongTimer: ReturnType<typeof setTimeout> | undefined;
+	#live = new LiveSocket({
+		url: () => socketUrl('/ws/me'),
+		onState: (state) => (this.state = state),
+		onMessage: (data) => this.#receive(data),
+		onClose: (close) => this.#onClose(close)
+	});
 	/** Rooms the page's data knows: news from any other room means a list is out of date. */
 	// Bookkeeping only, never rendered.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -138,22 +136,14 @@ export class UserHubConnection {
 	/** Counts the components that use the hub; the socket lives while at least one does. */
 	start(): () => void {
 		this.#users++;
-		if (this.#users === 1) {
-			window.addEventListener('online', this.#onOnline);
-			this.#open();
-		}
+		if (this.#users === 1) this.#live.start();
 		return () => this.#stop();
 	}
 
 	#stop(): void {
 		this.#users--;
 		if (this.#users > 0) return;
-		window.removeEventListener('online', this.#onOnline);
-		clearTimeout(this.#reconnectTimer);
-		this.#stopHeartbeat();
-		this.#socket?.close(1000, 'leaving');
-		this.#socket = null;
-		this.state = 'closed';
+		this.#live.stop();
 		// The next start may be another person's (sign out, sign in): nothing of this one stays.
 		this.presence.clear();
 		this.news.clear();
@@ -164,47 +154,16 @@ export class UserHubConnection {
 		this.#tracking = false;
 	}
 
-	#open(): void {
-		clearTimeout(this.#reconnectTimer);
-		this.state = 'connecting';
-		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local, not state
-		const url = new URL('/ws/me', location.href);
-		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-		const socket = new WebSocket(url);
-		this.#socket = socket;
-		socket.onopen = () => {
-			this.#attempt = 0;
-			this.state = 'open';
-			this.#startHeartbeat(socket);
-		};
-		socket.onmessage = (event) => this.#receive(event.data);
-		socket.onclose = (event) => {
-			if (this.#socket !== socket) return;
-			this.#socket = null;
-			this.#stopHeartbeat();
-			if (event.code === CloseCode.SignedOut) {
-				// This tab's session was signed out (here or from another device): whatever the page
-				// shows is no longer the person's to see.
-				this.state = 'closed';
-				location.assign('/login');
-				return;
-			}
-			if (this.#users > 0) this.#scheduleReconnect();
-		};
+	/** Answers whether to reconnect. */
+	#onClose(close: SocketClose): boolean {
+		if (close.code !== CloseCode.SignedOut) return true;
+		// This tab's session was signed out (here or from another device): whatever the page
+		// shows is no longer the person's to see.
+		location.assign('/login');
+		return false;
 	}
 
-	#scheduleReconnect(): void {
-		this.state = 'offline';
-		// Full jitter over a window that doubles: after a deploy every client reconnects, not in step.
-		this.#reconnectTimer = setTimeout(() => this.#open(), reconnectDelay(this.#attempt++));
-	}
-
-	#receive(data: unknown): void {
-		if (typeof data !== 'string') return;
-		if (data === PONG) {
-			clearTimeout(this.#pongTimer);
-			return;
-		}
+	#receive(data: string): void {
 		const frames = parseHubPayload(data);
 		if (!frames) {
 			console.warn('ignored a malformed frame from the user hub');
@@ -254,30 +213,6 @@ export class UserHubConnection {
 				return this.#tracking && !this.#known.has(frame.roomId) ? 'conversations' : null;
 			}
 		}
-	}
-
-	#onOnline = (): void => {
-		if (this.state === 'offline') {
-			this.#attempt = 0;
-			this.#open();
-		}
-	};
-
-	#startHeartbeat(socket: WebSocket): void {
-		this.#stopHeartbeat();
-		this.#heartbeatTimer = setInterval(() => {
-			if (socket.readyState !== WebSocket.OPEN) return;
-			socket.send(PING);
-			this.#pongTimer = setTimeout(
-				() => socket.close(4000, 'heartbeat timeout'),
-				HEARTBEAT_TIMEOUT_MS
-			);
-		}, HEARTBEAT_MS);
-	}
-
-	#stopHeartbeat(): void {
-		clearInterval(this.#heartbeatTimer);
-		clearTimeout(this.#pongTimer);
 	}
 }
 
