@@ -47,12 +47,6 @@ export type LiveSocketOptions = {
 	 * state becomes `closed` for good (until the next `start`).
 	 */
 	onClose?: (close: SocketClose) => boolean;
-	/**
-	 * Give up on a socket at once, without waiting for its close handshake, when it misses a
-	 * heartbeat or the window goes offline. Otherwise a missed heartbeat closes it and the
-	 * reconnect waits for the close to complete, and `offline` is not listened to.
-	 */
-	dropDeadSockets?: boolean;
 	heartbeatMs?: number;
 	heartbeatTimeoutMs?: number;
 	environment?: LiveSocketEnvironment;
@@ -72,7 +66,9 @@ export function socketUrl(path: string, base: string = location.href): string {
 /**
  * One long-lived socket: opens it, keeps it alive with heartbeats, reconnects after a close with
  * jittered exponential backoff (at once when the network comes back), and stops for good on
- * `stop`. What the frames mean is the owner's business.
+ * `stop`. A socket that misses a heartbeat, or is open when the window goes offline, is given up
+ * at once rather than after a close handshake that cannot complete. What the frames mean is the
+ * owner's business.
  */
 export class LiveSocket {
 	#options: LiveSocketOptions;
@@ -105,7 +101,7 @@ export class LiveSocket {
 	start(): void {
 		this.#stopped = false;
 		this.#events.addEventListener('online', this.#onOnline);
-		if (this.#options.dropDeadSockets) this.#events.addEventListener('offline', this.#onOffline);
+		this.#events.addEventListener('offline', this.#onOffline);
 		this.#open();
 	}
 
@@ -206,10 +202,11 @@ export class LiveSocket {
 			if (socket.readyState !== OPEN) return;
 			socket.send(PING);
 			// A laptop lid closed for an hour leaves a socket that looks open: detect it and resume.
-			this.#pongTimer = timers.setTimeout(() => {
-				if (this.#options.dropDeadSockets) this.#drop(socket);
-				else socket.close(TIMEOUT.code, TIMEOUT.reason);
-			}, this.#options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS);
+			// Its close handshake would never complete either: give up on it at once.
+			this.#pongTimer = timers.setTimeout(
+				() => this.#drop(socket),
+				this.#options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS
+			);
 		}, this.#options.heartbeatMs ?? HEARTBEAT_MS);
 	}
 

@@ -153,10 +153,7 @@ export class RoomConnection {
 			onState: (state) => (this.state = state),
 			onOpen: () => this.#onOpen(),
 			onMessage: (data) => this.#receive(data),
-			onClose: (close) => this.#onClose(close),
-			// The person should see at once that nothing can go out, not after a close handshake
-			// that may never complete.
-			dropDeadSockets: true
+			onClose: (close) => this.#onClose(close)
 		});
 		this.messages = init.history.messages;
 		this.hasOlder = init.history.hasOlder;

@@ -163,7 +163,7 @@ describe('LiveSocket', () => {
 	});
 
 	it('drops a socket that misses a pong and reconnects after the backoff', () => {
-		const h = harness({ dropDeadSockets: true });
+		const h = harness();
 		h.live.start();
 		const silent = latest();
 		silent.accept();
@@ -181,20 +181,6 @@ describe('LiveSocket', () => {
 		vi.advanceTimersByTime(1);
 		expect(FakeSocket.made).toHaveLength(2);
 		expect(h.live.state).toBe('connecting');
-	});
-
-	it('closes a socket that misses a pong and reconnects once the close completes', () => {
-		const h = harness();
-		h.live.start();
-		const silent = latest();
-		silent.accept();
-		vi.advanceTimersByTime(HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS);
-		expect(silent.closedWith).toEqual({ code: 4000, reason: 'heartbeat timeout' });
-		expect(h.live.state).toBe('open');
-		silent.closed(4000, 'heartbeat timeout');
-		expect(h.live.state).toBe('offline');
-		vi.advanceTimersByTime(1000);
-		expect(FakeSocket.made).toHaveLength(2);
 	});
 
 	it('waits twice as long after each failed attempt and starts over after a successful open', () => {
@@ -271,8 +257,8 @@ describe('LiveSocket', () => {
 		expect(h.live.state).toBe('open');
 	});
 
-	it('drops the socket at once when the window goes offline, if asked to', () => {
-		const h = harness({ dropDeadSockets: true });
+	it('drops the socket at once when the window goes offline', () => {
+		const h = harness();
 		h.live.start();
 		const socket = latest();
 		socket.accept();
@@ -282,18 +268,8 @@ describe('LiveSocket', () => {
 		expect(h.closes).toHaveLength(1);
 	});
 
-	it('waits for the close when the window goes offline, if not asked to drop', () => {
-		const h = harness();
-		h.live.start();
-		const socket = latest();
-		socket.accept();
-		h.window.dispatchEvent(new Event('offline'));
-		expect(socket.closedWith).toBeNull();
-		expect(h.live.state).toBe('open');
-	});
-
 	it('closes with 1000 on stop and never reconnects, whatever happens after', () => {
-		const h = harness({ dropDeadSockets: true });
+		const h = harness();
 		h.live.start();
 		const socket = latest();
 		socket.accept();
