@@ -124,3 +124,26 @@ test("the open room's own row follows what is said in it, as plain text and read
 	await expect(row(bob.page)).toContainText('Sounds good, chapter two by Friday');
 	await expect(row(bob.page)).not.toContainText('unread');
 });
+
+test("a room open in one tab keeps its row current in the person's other tabs", async ({
+	browser
+}) => {
+	test.setTimeout(90_000);
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Two tabs');
+	const roomUrl = alice.page.url();
+	// Alice's second tab shows another room; the first keeps this one open.
+	const other = await alice.page.context().newPage();
+	await other.goto('/');
+	await createRoom(other, 'Elsewhere');
+	await expect(other.getByRole('status')).toHaveText('Connected');
+	const row = conversationRows(other).filter({ hasText: 'Two tabs' });
+	await expect(row).toBeVisible();
+
+	await say(bob.page, 'Seen in the first tab');
+	await expect(message(alice.page, 'Seen in the first tab')).toBeVisible();
+	// The room tells Alice's hub nothing (her first tab has it open); her other tab still follows.
+	await expect(row).toContainText('Seen in the first tab');
+	await expect(row).not.toContainText('unread');
+	await expect(conversationRows(other).first()).toContainText('Two tabs');
+	expect(alice.page.url()).toBe(roomUrl);
+});

@@ -25,6 +25,14 @@ export type RoomNews = RoomLatest & {
 	revised?: boolean;
 };
 
+/**
+ * What this tab tells the person's other tabs (one browser, one session cookie: the same person):
+ * a room it has open, and that room's newest message. The room tells the hub nothing while any tab
+ * has it open, so without this the other tabs' rows for it would stay as they were.
+ */
+const SEEN_CHANNEL = 'parley:seen';
+type SeenNote = { roomId: string; latest?: RoomLatest };
+
 /** What a hub frame made stale: nothing, the conversation list, or everything on the page. */
 type Stale = null | 'conversations' | 'all';
 
@@ -50,6 +58,7 @@ export class UserHubConnection {
 	mentions = new SvelteSet<string>();
 
 	#users = 0;
+	#tabs: BroadcastChannel | null = null;
 	#live = new LiveSocket({
 		url: () => socketUrl('/ws/me'),
 		onState: (state) => (this.state = state),
@@ -108,8 +117,13 @@ export class UserHubConnection {
 			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
 	}
 
-	/** The room is open: what it told me is seen. */
+	/** The room is open: what it told me is seen, here and in my other tabs. */
 	markSeen(roomId: string): void {
+		this.#markSeen(roomId);
+		this.#tellTabs({ roomId });
+	}
+
+	#markSeen(roomId: string): void {
 		const news = this.news.get(roomId);
 		if (news) this.news.set(roomId, { ...news, firstUnreadSeq: null, mentioned: false });
 		this.mentions.delete(roomId);
@@ -124,19 +138,41 @@ export class UserHubConnection {
 	 * nothing while it is open, so without this its own row would stay as it was until left.
 	 */
 	noteSeen(roomId: string, latest: RoomLatest): void {
+		if (this.#noteSeen(roomId, latest)) this.#tellTabs({ roomId, latest });
+	}
+
+	/** Answers whether it changed anything. */
+	#noteSeen(roomId: string, latest: RoomLatest): boolean {
 		const previous = this.news.get(roomId);
-		if (previous && previous.seq > latest.seq) return;
+		if (previous && previous.seq > latest.seq) return false;
 		// The same message again is news only if it changed (edited or deleted).
 		const revised = previous?.seq === latest.seq;
-		if (revised && previous.preview === latest.preview) return;
+		if (revised && previous.preview === latest.preview) return false;
 		this.news.set(roomId, { ...latest, firstUnreadSeq: null, mentioned: false, revised });
 		this.mentions.delete(roomId);
+		return true;
 	}
+
+	#tellTabs(note: SeenNote): void {
+		this.#tabs?.postMessage(note);
+	}
+
+	#fromTab = (event: MessageEvent<SeenNote>): void => {
+		const { roomId, latest } = event.data;
+		if (latest) this.#noteSeen(roomId, latest);
+		else this.#markSeen(roomId);
+	};
 
 	/** Counts the components that use the hub; the socket lives while at least one does. */
 	start(): () => void {
 		this.#users++;
-		if (this.#users === 1) this.#live.start();
+		if (this.#users === 1) {
+			this.#live.start();
+			if (typeof BroadcastChannel !== 'undefined') {
+				this.#tabs = new BroadcastChannel(SEEN_CHANNEL);
+				this.#tabs.onmessage = this.#fromTab;
+			}
+		}
 		return () => this.#stop();
 	}
 
@@ -144,6 +180,8 @@ export class UserHubConnection {
 		this.#users--;
 		if (this.#users > 0) return;
 		this.#live.stop();
+		this.#tabs?.close();
+		this.#tabs = null;
 		// The next start may be another person's (sign out, sign in): nothing of this one stays.
 		this.presence.clear();
 		this.news.clear();
