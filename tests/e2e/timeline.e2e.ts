@@ -110,8 +110,7 @@ test('typing @ offers the room members, and choosing one inserts their username'
 	browser
 }) => {
 	const [alice, bob, carol] = await peopleInRoom(browser, ['alice', 'bob', 'carol'], 'Mentions');
-	// Alice's page learns the members from its own load, after they joined.
-	await alice.page.reload();
+	// Bob and Carol joined after Alice's page loaded: it knows them from the room's presence.
 	const box = alice.page.getByRole('textbox', { name: 'Message' });
 	await box.pressSequentially('Thanks @');
 	const list = alice.page.getByRole('listbox', { name: 'People to mention' });

@@ -163,6 +163,8 @@ export type PresenceState = v.InferOutput<typeof PresenceState>;
 export const PresenceEntry = v.object({
 	userId: v.string(),
 	name: v.string(),
+	/** For `@mentions` of people who joined after the page loaded; empty if the room has none. */
+	username: v.string(),
 	state: PresenceState,
 	/** When their last socket closed; null while connected or if never seen here. */
 	lastSeenAt: v.nullable(v.number())

@@ -29,6 +29,8 @@ describe('presence', () => {
 		const frames = a.of('presence');
 		expect(frames.length).toBeLessThanOrEqual(2);
 		expect(frames.flatMap((f) => f.members).length).toBe(30);
+		// With the username that mentions them: the page that loaded before they came has none.
+		expect(presenceOf(a, crowd[7]!.id)?.username).toBe(crowd[7]!.username);
 		// Nobody else got more than that either: O(members) frames for the burst, not O(members²).
 		for (const socket of sockets) expect(socket.of('presence').length).toBeLessThanOrEqual(2);
 	}, 15_000);

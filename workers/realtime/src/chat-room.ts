@@ -681,6 +681,7 @@ export class ChatRoom extends DurableObject<Env> {
 		return {
 			userId: member.userId,
 			name: member.name,
+			username: member.username,
 			state,
 			lastSeenAt: state === 'offline' ? member.lastSeenAt : null
 		};
