@@ -174,9 +174,16 @@ export class UserHub extends DurableObject<Env> {
 	// ---- presence ----
 
 	async #comeOnline(userId: string): Promise<void> {
-		// Before any socket is accepted: a room that reads "offline" has no tab of ours to miss.
-		await this.#publishOnline(userId, true);
+		// Our flag first, so that a second tab opening meanwhile does not come online again; D1
+		// before this tab's socket is accepted, so a room that reads "offline" has no tab to miss.
 		this.#setMeta('online', '1');
+		try {
+			await this.#publishOnline(userId, true);
+		} catch (err) {
+			// The upgrade fails and the tab retries: the flag must not claim what D1 does not say.
+			this.#setMeta('online', '0');
+			throw err;
+		}
 		const friends = await this.#friendIds(userId);
 		// Rebuilt from D1 on every transition, so a hub that slept through changes starts right.
 		const answers = await Promise.allSettled(
