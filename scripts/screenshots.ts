@@ -11,6 +11,7 @@ import {
 	type BrowserContextOptions,
 	type Page
 } from '@playwright/test';
+import { linkFromOutbox } from '../tests/e2e/accounts-support.ts';
 import { startApp } from './lib/app-server.ts';
 
 const port = Number(process.env.PARLEY_SCREENSHOT_PORT ?? 8799);
@@ -46,27 +47,10 @@ async function signUp(browser: Browser, base: string, name: string, displayName:
 
 /** Follows the confirmation link from the development outbox, as a person would from their mail. */
 async function confirmEmail(page: Page, address: string) {
-	for (let attempt = 0; ; attempt++) {
-		await page.goto('/dev/mail');
-		const mail = page
-			.getByRole('article')
-			.filter({ has: page.getByRole('heading', { name: 'Confirm your email address' }) })
-			.filter({ hasText: address });
-		const href =
-			(await mail.count()) > 0
-				? await mail.first().getByRole('link').first().getAttribute('href')
-				: null;
-		if (href) {
-			await page.goto(href);
-			await page.getByRole('button', { name: 'Confirm email address' }).click();
-			await page.getByText('is confirmed').waitFor();
-			await page.goto('/');
-			return;
-		}
-		// Mail can leave just after the response: give it a moment.
-		if (attempt === 20) throw new Error(`no confirmation mail for ${address}`);
-		await page.waitForTimeout(250);
-	}
+	await page.goto(await linkFromOutbox(page, address, 'Confirm your email address'));
+	await page.getByRole('button', { name: 'Confirm email address' }).click();
+	await page.getByText('is confirmed').waitFor();
+	await page.goto('/');
 }
 
 async function createRoom(page: Page, name: string): Promise<string> {

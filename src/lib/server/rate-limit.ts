@@ -103,8 +103,8 @@ function waitFor(policy: RateLimitPolicy, counter: Counter, now: number): number
 	const { limit, windowMs } = policy;
 	const { count, previousCount } = counter;
 	const elapsed = now - counter.windowStart;
-	const weight = (at: number) => Math.max(0, windowMs - at) / windowMs;
-	if (previousCount * weight(elapsed) + count <= limit) return null;
+	const stillInside = Math.max(0, windowMs - elapsed) / windowMs;
+	if (previousCount * stillInside + count <= limit) return null;
 	// The next attempt adds one to this window's count.
 	if (count + 1 <= limit) {
 		// It fits in this window once enough of the previous one has slid out.

@@ -15,7 +15,7 @@ export const SIGNAL_WINDOW_MS = 1000;
  * lookup of which of them have a tab open, then a call to each of those hubs. The first message in
  * a room of a thousand offline members must not hold up the messages and joins behind it.
  */
-export const SIGNAL_CHUNK = 50;
+const SIGNAL_CHUNK = 50;
 /**
  * The pause between chunks: a thousand signals take two seconds, during which members who open the
  * room (a join storm after a message) drop out of the queue instead of costing a call each.

@@ -110,7 +110,8 @@ export class UserHub extends DurableObject<Env> {
 
 	/** Sends an event to every open tab of the user; dropped when none is open. */
 	async notify(userId: string, event: HubEvent): Promise<number> {
-		// No tab to tell: touch no storage, since a room's news reaches every offline member's hub.
+		// No tab to tell: touch no storage. Direct messages and mentions reach the hub of every
+		// offline member, and a hub marked online a moment too long hears a room's news too.
 		if (this.ctx.getWebSockets().length === 0) return 0;
 		this.#rememberUserId(userId);
 		return this.#push(event);
