@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
+import { openProfile } from './people-support';
 import { peopleInRoom } from './realtime-support';
+import { persona, signedInPage } from './support';
 
 /** Records what the room page's sockets send, as parsed frames. */
 function framesSentBy(page: Page): { type?: unknown }[] {
@@ -38,4 +40,41 @@ test('the member list asks the room for last-seen times the welcome leaves out, 
 	await alice.page.getByRole('button', { name: 'Members' }).click();
 	await expect(bobRow).toContainText(/Last seen/);
 	expect(sent.filter((f) => f.type === 'presence')).toHaveLength(1);
+});
+
+test('member lists follow who is added and who is removed, without a reload', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Book club');
+	const roomUrl = alice.page.url();
+	// Carol is Alice's friend, signed in elsewhere but not in the room.
+	const carolWho = persona('carol');
+	const carol = await signedInPage(browser, carolWho);
+	await openProfile(alice.page, carolWho);
+	await alice.page.getByRole('button', { name: 'Add friend' }).click();
+	await carol.goto('/friends');
+	await carol
+		.getByRole('list', { name: 'Incoming requests' })
+		.getByRole('button', { name: 'Accept' })
+		.click();
+	await expect(
+		carol.getByRole('list', { name: 'Friends' }).getByText('Alice', { exact: true })
+	).toBeVisible();
+
+	// Bob watches the member list.
+	await bob.page.getByRole('button', { name: 'Members' }).click();
+	const bobsList = bob.page.getByRole('complementary', { name: 'Members' }).getByRole('listitem');
+	await expect(bobsList).toHaveCount(2);
+
+	await alice.page.goto(`${roomUrl}/details`);
+	await alice.page.getByLabel("Friend's username").fill(carolWho.username);
+	await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
+	await expect(bobsList.filter({ hasText: 'Carol' })).toContainText('Offline');
+	const header = bob.page.getByRole('region', { name: 'Book club' }).getByText(/members? ·/);
+	await expect(header).toContainText('3 members');
+
+	await alice.page.getByRole('button', { name: 'Remove Carol' }).click();
+	await expect(bobsList.filter({ hasText: 'Carol' })).toHaveCount(0);
+	await expect(bobsList).toHaveCount(2);
+	await expect(header).toContainText('2 members');
 });

@@ -8,6 +8,7 @@ import {
 	parseServerPayload,
 	type ChatMessage,
 	type ClientFrame,
+	type MemberEntry,
 	type PresenceEntry,
 	type ReceiptEntry,
 	type ReplyPreview,
@@ -79,6 +80,8 @@ export class RoomConnection {
 	loadingOlder = $state(false);
 	loadingNewer = $state(false);
 	presence = $state.raw<Record<string, PresenceEntry>>({});
+	/** Membership since the page loaded: who was added (their entry) and who left (null). */
+	memberChanges = $state.raw<Record<string, MemberEntry | null>>({});
 	receipts = $state.raw<Record<string, ReceiptEntry>>({});
 	/** Others typing now. */
 	typing = $state.raw<TypingUser[]>([]);
@@ -461,6 +464,8 @@ export class RoomConnection {
 				this.presence = next;
 				return;
 			}
+			case 'members':
+				return this.#onMembers(frame);
 			case 'typing':
 				this.typing = frame.users.filter((u) => u.userId !== this.#userId);
 				return;
@@ -489,6 +494,22 @@ export class RoomConnection {
 		this.#welcomed = true;
 		this.#readSent = Math.max(this.#readSent, frame.readSeq);
 		if (this.#wantsLastSeen) this.requestLastSeen();
+	}
+
+	#onMembers(frame: Extract<ServerFrame, { type: 'members' }>): void {
+		const changes = { ...this.memberChanges };
+		for (const entry of frame.joined) changes[entry.userId] = entry;
+		const gone = frame.left;
+		if (gone.length > 0) {
+			for (const userId of gone) changes[userId] = null;
+			// Whoever left is no one's concern here any more: not online, not typing, not a reader.
+			const without = <T>(record: Record<string, T>) =>
+				Object.fromEntries(Object.entries(record).filter(([userId]) => !gone.includes(userId)));
+			this.presence = without(this.presence);
+			this.receipts = without(this.receipts);
+			this.typing = this.typing.filter((t) => !gone.includes(t.userId));
+		}
+		this.memberChanges = changes;
 	}
 
 	#onAck(clientId: string, seq: number): void {

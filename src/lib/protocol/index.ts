@@ -224,6 +224,18 @@ export const PresenceFrame = v.object({
 	type: v.literal('presence'),
 	members: v.array(PresenceEntry)
 });
+export const MemberEntry = v.object({ userId: v.string(), name: v.string(), username: v.string() });
+export type MemberEntry = v.InferOutput<typeof MemberEntry>;
+/**
+ * Who was added to the room and who lost their place in it (left, removed, banned, blocked or
+ * deleted) since the last such frame. People who join and connect also show up in presence; this
+ * covers those who are added while away, and takes the ones who went out of every member list.
+ */
+export const MembersFrame = v.object({
+	type: v.literal('members'),
+	joined: v.array(MemberEntry),
+	left: v.array(v.string())
+});
 /** Everyone typing now (replaces the previous list). */
 export const TypingListFrame = v.object({ type: v.literal('typing'), users: v.array(TypingUser) });
 /** Read and delivery positions that moved since the last receipt frame. */
@@ -250,6 +262,7 @@ export const ServerFrame = v.variant('type', [
 	AckFrame,
 	BacklogFrame,
 	PresenceFrame,
+	MembersFrame,
 	TypingListFrame,
 	ReceiptFrame,
 	ErrorFrame

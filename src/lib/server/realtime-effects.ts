@@ -1,6 +1,7 @@
 // What the app tells the realtime worker after it has changed D1: timeline entries, closing the
 // sockets of someone who lost access, and events for users' hubs. D1 is changed first, so a socket
 // that reconnects after any of these is already judged by the new state at the door.
+import type { MemberEntry } from '$lib/protocol';
 import type { HubEvent } from '$lib/protocol/hub';
 import { generateId } from './ids';
 
@@ -25,6 +26,20 @@ export async function postSystemMessage(rt: Realtime, roomId: string, body: stri
 	} catch (err) {
 		// The change itself is made; a missing timeline line must not turn it into an error.
 		console.warn('system message failed', err);
+	}
+}
+
+/** Someone was added: open member lists show them now, whether or not they are online. */
+export async function announceMember(
+	rt: Realtime,
+	roomId: string,
+	member: MemberEntry
+): Promise<void> {
+	try {
+		await roomObject(rt, roomId).memberAdded(member);
+	} catch (err) {
+		// The membership is in D1; member lists show it on their next load.
+		console.warn('announcing a new member failed', err);
 	}
 }
 

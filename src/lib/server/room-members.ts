@@ -15,6 +15,7 @@ import type { Db } from './db';
 import { memberships, roomBans, users } from './db/schema';
 import { grantMembership, syncMemberCount, type Membership, type Role } from './rooms';
 import {
+	announceMember,
 	applyRole,
 	disconnectFromRoom,
 	notifyUser,
@@ -92,7 +93,12 @@ export async function addMember(
 	const auth = await authorizeRoom(db, actor.id, roomId, 'add_member');
 	if (!auth.ok) return auth;
 	const [person] = await db
-		.select({ id: users.id, displayName: users.displayName, deletedAt: users.deletedAt })
+		.select({
+			id: users.id,
+			username: users.username,
+			displayName: users.displayName,
+			deletedAt: users.deletedAt
+		})
 		.from(users)
 		.where(eq(users.usernameKey, usernameKey(username.trim().replace(/^@/, ''))))
 		.limit(1);
@@ -114,6 +120,11 @@ export async function addMember(
 	await grantMembership(db, roomId, person.id);
 	await Promise.all([
 		postSystemMessage(rt, roomId, `${actor.displayName} added ${person.displayName}`),
+		announceMember(rt, roomId, {
+			userId: person.id,
+			name: person.displayName,
+			username: person.username
+		}),
 		notifyUser(rt, person.id, { type: 'membership', roomId, change: 'added' })
 	]);
 	return { ok: true };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOM_STATE_INTERVAL_MS, TYPING_TTL_MS, type PresenceEntry } from '$lib/protocol';
-import { connect, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
+import { connect, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
 
 /** The latest presence `observer` was told for a user, from its welcome and presence frames. */
 function presenceOf(observer: TestSocket, userId: string): PresenceEntry | undefined {
@@ -33,6 +33,37 @@ describe('presence', () => {
 		expect(presenceOf(a, crowd[7]!.id)?.username).toBe(crowd[7]!.username);
 		// Nobody else got more than that either: O(members) frames for the burst, not O(members²).
 		for (const socket of sockets) expect(socket.of('presence').length).toBeLessThanOrEqual(2);
+	}, 15_000);
+
+	it('tells member lists who was added and who lost their place, in one summary', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const carol = await seedUser('carol');
+		const dan = await seedUser('dan');
+		const room = await seedRoom(alice, bob, carol);
+		const a = await connect(room, alice, 0);
+		const b = await connect(room, bob, 0);
+		await sleep(ROOM_STATE_INTERVAL_MS + 100);
+		a.clear();
+
+		// Dan is added while away; Bob (connected) and Carol (not) are removed.
+		const stub = roomStub(room);
+		await stub.memberAdded({ userId: dan.id, name: dan.name, username: dan.username });
+		await stub.disconnectUser(bob.id);
+		await stub.disconnectUser(carol.id);
+		const frame = await a.next('members');
+		expect(frame.joined).toEqual([{ userId: dan.id, name: dan.name, username: dan.username }]);
+		expect([...frame.left].sort()).toEqual([bob.id, carol.id].sort());
+		await b.until(() => b.closed);
+		expect(b.of('members')).toEqual([]);
+
+		// Re-added after leaving: the last word counts, and a quiet room says nothing more.
+		await stub.disconnectUser(dan.id);
+		await stub.memberAdded({ userId: dan.id, name: dan.name, username: dan.username });
+		await sleep(ROOM_STATE_INTERVAL_MS + 200);
+		const later = a.of('members').slice(1);
+		expect(later).toHaveLength(1);
+		expect(later[0]).toMatchObject({ joined: [{ userId: dan.id }], left: [] });
 	}, 15_000);
 
 	it('sends at most one presence frame per second however often presence changes', async () => {

@@ -13,6 +13,7 @@ import {
 	parseClientFrame,
 	type ChatMessage,
 	type ClientFrame,
+	type MemberEntry,
 	type PresenceEntry,
 	type ReceiptEntry,
 	type ServerFrame
@@ -96,6 +97,8 @@ export class ChatRoom extends DurableObject<Env> {
 	#sendRates = new Map<string, TokenBucket>();
 	/** Members whose read or delivery position moved since the last receipt frame. */
 	#receiptChanges = new Set<string>();
+	/** Who was added (their entry) or lost their place (null) since the last members frame. */
+	#memberChanges = new Map<string, MemberEntry | null>();
 	#stateTimer: ReturnType<typeof setTimeout> | undefined;
 	#stateDue = 0;
 	#lastStateAt = 0;
@@ -288,7 +291,19 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#snapshot = null;
 		this.#lastSeen = null;
 		this.#unread.forget(userId);
+		// Everyone's member list lets them go, connected or not.
+		this.#memberChanges.set(userId, null);
+		this.#scheduleState();
 		return sockets.length;
+	}
+
+	/**
+	 * Someone was made a member (D1 already says so). Those who come in by themselves show up in
+	 * presence when they connect; this is for people added while they may be away.
+	 */
+	async memberAdded(member: MemberEntry): Promise<void> {
+		this.#memberChanges.set(member.userId, member);
+		this.#scheduleState();
 	}
 
 	/**
@@ -339,6 +354,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#sockets.clear();
 		this.#sendRates.clear();
 		this.#receiptChanges.clear();
+		this.#memberChanges.clear();
 		this.#snapshot = null;
 		this.#lastSeen = null;
 		this.#roomId = null;
@@ -623,7 +639,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#scheduleState();
 	}
 
-	// ---- presence, typing and receipts: one coalesced frame at most every second ----
+	// ---- membership, presence, typing and receipts: one coalesced frame each at most every second ----
 
 	#noteReceipt(userId: string): void {
 		this.#receiptChanges.add(userId);
@@ -649,6 +665,15 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#snapshot = null;
 		this.#lastSeen = null;
 
+		if (this.#memberChanges.size > 0) {
+			const changes = [...this.#memberChanges];
+			this.#memberChanges.clear();
+			this.#fanout.broadcast({
+				type: 'members',
+				joined: changes.flatMap(([, entry]) => (entry ? [entry] : [])),
+				left: changes.flatMap(([userId, entry]) => (entry ? [] : [userId]))
+			});
+		}
 		if (this.#presence.hasChanges) {
 			const members = this.#presence
 				.takeChanges()
