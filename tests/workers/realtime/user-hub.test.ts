@@ -9,6 +9,7 @@ import { memberships, rooms } from '$lib/server/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { connect, db, roomStub, seedRoom } from '../../helpers';
 import { SIGNAL_WINDOW_MS, UnreadSignals } from '../../../workers/realtime/src/unread-signals';
+import type { UserHub } from '../../../workers/realtime/src/user-hub';
 import {
 	befriend,
 	connectHub,
@@ -17,6 +18,14 @@ import {
 	seedPerson,
 	sessionFor
 } from '../../lib/server/people-fixtures';
+
+/** The online flag rooms read before calling a member's hub. */
+async function hubOnlineInD1(userId: string): Promise<number | undefined> {
+	const row = await env.DB.prepare('SELECT hub_online AS online FROM users WHERE id = ?')
+		.bind(userId)
+		.first<{ online: number }>();
+	return row?.online;
+}
 
 describe('UserHub: presence', () => {
 	it("a friend's tab sees them come online, and go offline after the grace period", async () => {
@@ -42,12 +51,7 @@ describe('UserHub: presence', () => {
 
 	it('marks the user online in D1 from the first tab until the grace period after the last', async () => {
 		const alice = await seedPerson('alice');
-		const flag = async () =>
-			(
-				await env.DB.prepare('SELECT hub_online AS online FROM users WHERE id = ?')
-					.bind(alice.id)
-					.first<{ online: number }>()
-			)?.online;
+		const flag = () => hubOnlineInD1(alice.id);
 		expect(await flag()).toBe(0);
 		const first = await connectHub(alice);
 		expect(await flag()).toBe(1);
@@ -60,6 +64,60 @@ describe('UserHub: presence', () => {
 		await new Promise((r) => setTimeout(r, 100));
 		await runDurableObjectAlarm(hubStub(alice.id));
 		expect(await flag()).toBe(0);
+	});
+
+	it('a tab that opens while the hub tells D1 "offline" leaves the user online, and friends untold', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		await befriend(alice, bob);
+		const bobTab = await connectHub(bob);
+		const first = await connectHub(alice);
+		first.close();
+		await new Promise((r) => setTimeout(r, 100));
+
+		// The grace alarm's "offline" write is held back in D1 until a new tab has come online, so
+		// that it lands after the new tab's "online" write.
+		let reached!: () => void;
+		const atWrite = new Promise<void>((resolve) => (reached = resolve));
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => (release = resolve));
+		await runInDurableObject(hubStub(alice.id), (hub: UserHub) => {
+			const real = hub.database;
+			hub.database = new Proxy(real, {
+				get(target, property) {
+					if (property !== 'prepare') {
+						const value: unknown = Reflect.get(target, property);
+						return typeof value === 'function' ? value.bind(target) : value;
+					}
+					return (query: string) => {
+						const statement = target.prepare(query);
+						if (!query.includes('SET hub_online')) return statement;
+						return {
+							bind: (...values: unknown[]) => ({
+								run: async () => {
+									if (values[0] === 0) {
+										reached();
+										await held;
+									}
+									return statement.bind(...values).run();
+								}
+							})
+						};
+					};
+				}
+			});
+		});
+		const alarm = runDurableObjectAlarm(hubStub(alice.id));
+		await atWrite;
+		const second = await connectHub(alice);
+		release();
+		await alarm;
+
+		expect(await hubOnlineInD1(alice.id)).toBe(1);
+		expect(await hubStub(alice.id).isOnline()).toBe(true);
+		expect(bobTab.of('presence').filter((f) => f.userId === alice.id && !f.online)).toEqual([]);
+		second.close();
+		bobTab.close();
 	});
 
 	it('presence is shared with friends only, from the moment of accepting until unfriending', async () => {

@@ -28,11 +28,14 @@ type ContactRow = { user_id: string; online: number };
  * set by the app's door after it checked the session; RPC callers are the app and the rooms.
  */
 export class UserHub extends DurableObject<Env> {
+	/** D1, for the friend graph and the online flag. A seam for tests, which hold writes back. */
+	database: D1Database;
 	#storage: SqlStorage;
 	#tablesReady = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		this.database = env.DB;
 		this.#storage = ctx.storage.sql;
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 	}
@@ -211,7 +214,8 @@ export class UserHub extends DurableObject<Env> {
 
 	/** Where the rooms look before calling: only hubs marked online have a tab to tell. */
 	async #publishOnline(userId: string, online: boolean): Promise<void> {
-		await this.env.DB.prepare('UPDATE users SET hub_online = ? WHERE id = ?')
+		await this.database
+			.prepare('UPDATE users SET hub_online = ? WHERE id = ?')
 			.bind(online ? 1 : 0, userId)
 			.run();
 	}
@@ -219,20 +223,22 @@ export class UserHub extends DurableObject<Env> {
 	// ---- D1 ----
 
 	async #friendIds(userId: string): Promise<string[]> {
-		const { results } = await this.env.DB.prepare(
-			`SELECT CASE WHEN user_low = ?1 THEN user_high ELSE user_low END AS id
+		const { results } = await this.database
+			.prepare(
+				`SELECT CASE WHEN user_low = ?1 THEN user_high ELSE user_low END AS id
 			   FROM friendships WHERE status = 'accepted' AND (user_low = ?1 OR user_high = ?1)`
-		)
+			)
 			.bind(userId)
 			.all<{ id: string }>();
 		return results.map((r) => r.id);
 	}
 
 	async #countIncomingRequests(userId: string): Promise<number> {
-		const row = await this.env.DB.prepare(
-			`SELECT count(*) AS n FROM friendships
+		const row = await this.database
+			.prepare(
+				`SELECT count(*) AS n FROM friendships
 			  WHERE status = 'pending' AND requested_by <> ?1 AND (user_low = ?1 OR user_high = ?1)`
-		)
+			)
 			.bind(userId)
 			.first<{ n: number }>();
 		return row?.n ?? 0;
