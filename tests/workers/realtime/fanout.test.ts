@@ -74,6 +74,49 @@ describe('the fan-out', () => {
 		}
 	});
 
+	it("sends a sender's ack before the message reaches the rest of a large room", async () => {
+		const fanout = new Fanout();
+		const order: number[] = [];
+		const fakes = Array.from({ length: 1000 }, (_, i) => ({
+			payloads: [] as string[],
+			send(data: string) {
+				order.push(i);
+				this.payloads.push(data);
+			}
+		}));
+		for (const fake of fakes) fanout.subscribe(fake as unknown as WebSocket);
+		const sender = fakes[999]!;
+		fanout.send(sender as unknown as WebSocket, { type: 'ack', clientId: 'c1', seq: 1 });
+		fanout.broadcast(message(1));
+		fanout.flush();
+
+		expect(order[0]).toBe(999);
+		expect(order).toHaveLength(1000);
+		// Its own payload: the ack first, then the message everyone gets.
+		expect(JSON.parse(sender.payloads[0]!)).toMatchObject([{ type: 'ack' }, { type: 'message' }]);
+		expect(JSON.parse(fakes[0]!.payloads[0]!)).toMatchObject({ type: 'message' });
+	});
+
+	it('still gives a closing socket what was addressed to it, and nothing else', () => {
+		const fanout = new Fanout();
+		const staying = new FakeSocket();
+		const closing = new FakeSocket();
+		fanout.subscribe(staying as unknown as WebSocket);
+		fanout.subscribe(closing as unknown as WebSocket);
+		fanout.unsubscribe(closing as unknown as WebSocket);
+		fanout.send(closing as unknown as WebSocket, {
+			type: 'error',
+			code: 'bad_frame',
+			message: 'again'
+		});
+		fanout.broadcast(message(1));
+		fanout.flush();
+		expect(closing.payloads).toEqual([
+			JSON.stringify({ type: 'error', code: 'bad_frame', message: 'again' })
+		]);
+		expect(staying.seqs).toEqual([1]);
+	});
+
 	it('sends at once in a large room that was quiet', async () => {
 		const fanout = new Fanout();
 		const fakes = Array.from({ length: 1000 }, () => new FakeSocket());

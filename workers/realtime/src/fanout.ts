@@ -7,7 +7,8 @@ import type { ServerFrame } from '../../../src/lib/protocol';
  * is paid per batch, not per message. At rest a batch holds one frame and leaves at once.
  *
  * Each broadcast frame is serialized once, whatever the number of sockets. A socket gets its own
- * frames (acks, errors) first in a batch, then the broadcast ones.
+ * frames (acks, errors) first in a batch, then the broadcast ones; and sockets with frames of their
+ * own are sent to before the rest, so that a sender's ack does not wait for the whole room.
  *
  * A batch costs one send per socket, so in a large room batches are also spaced out: the next
  * one leaves no sooner than `spacingFor(sockets)` after the last. A fast stream then goes out in
@@ -73,18 +74,14 @@ export class Fanout {
 		const sharedPayload =
 			shared.length === 0 ? '' : shared.length === 1 ? shared[0]! : `[${shared.join(',')}]`;
 		const sharedList = shared.join(',');
-		for (const ws of this.#sockets) {
-			const own = direct.get(ws);
-			if (own) {
-				direct.delete(ws);
-				if (sharedList) own.push(sharedList);
-				deliver(ws, own.length === 1 ? own[0]! : `[${own.join(',')}]`);
-			} else if (sharedPayload) {
-				deliver(ws, sharedPayload);
-			}
+		// Sockets with frames of their own go first: mostly senders, whose ack should not wait for a
+		// thousand deliveries of their message. Closing sockets (no longer subscribed) get only theirs.
+		for (const [ws, own] of direct) {
+			if (sharedList && this.#sockets.has(ws)) own.push(sharedList);
+			deliver(ws, own.length === 1 ? own[0]! : `[${own.join(',')}]`);
 		}
-		// Sockets that are not subscribed (closing ones) still get what was addressed to them.
-		for (const [ws, own] of direct) deliver(ws, own.length === 1 ? own[0]! : `[${own.join(',')}]`);
+		if (!sharedPayload) return;
+		for (const ws of this.#sockets) if (!direct.has(ws)) deliver(ws, sharedPayload);
 	}
 
 	#queueDirect(ws: WebSocket, json: string): void {
