@@ -4,6 +4,9 @@
 /** What the root layout's list of conversations depends on: invalidate it to reload the sidebar. */
 export const CONVERSATIONS_DEPENDENCY = 'app:conversations';
 
+/** What a room page's member list depends on: invalidate it when the room says it has changed. */
+export const ROOM_MEMBERS_DEPENDENCY = 'app:room-members';
+
 export type ConversationKind = 'direct' | 'group' | 'public';
 
 export type ConversationSummary = {

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { openProfile } from './people-support';
-import { peopleInRoom } from './realtime-support';
+import { peopleInRoom, setOffline } from './realtime-support';
 import { persona, signedInPage } from './support';
 
 /** Records what the room page's sockets send, as parsed frames. */
@@ -77,4 +77,18 @@ test('member lists follow who is added and who is removed, without a reload', as
 	await expect(bobsList.filter({ hasText: 'Carol' })).toHaveCount(0);
 	await expect(bobsList).toHaveCount(2);
 	await expect(header).toContainText('2 members');
+
+	// Bob's connection drops, and Alice adds Carol again meanwhile: he misses the room's news of it.
+	// Back online, his welcome shows the membership changed and his list is loaded afresh.
+	await setOffline(bob.page, true);
+	await expect(bob.page.getByRole('status')).not.toHaveText('Connected');
+	await alice.page.getByLabel("Friend's username").fill(carolWho.username);
+	await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
+	await expect(alice.page.getByRole('button', { name: 'Remove Carol' })).toBeVisible();
+	// The room sends membership news at most once a second: let it go out before Bob is back.
+	await bob.page.waitForTimeout(1500);
+	await setOffline(bob.page, false);
+	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expect(bobsList.filter({ hasText: 'Carol' })).toContainText('Offline');
+	await expect(header).toContainText('3 members');
 });

@@ -46,12 +46,19 @@ export type RoomConnectionInit = {
 	readSeq: number;
 	/** The room's revision read before the history: changes after it come with the first hello. */
 	rev: number;
+	/** The room's count of membership changes, read before the page's member list. */
+	membersRev: number;
 	/**
 	 * Told each message newer than any before it (the loaded history's newest first), and each
 	 * change to the newest one, as the sidebar shows it: the room's own row follows what is said
 	 * while it is open.
 	 */
 	onNewest?: (latest: RoomLatest) => void;
+	/**
+	 * Membership changed while this tab was not connected (it missed a `members` frame): the member
+	 * list it loaded is stale, and `memberChanges` starts afresh.
+	 */
+	onMembersStale?: () => void;
 };
 
 type Page = { messages: ChatMessage[]; hasMore: boolean };
@@ -118,6 +125,9 @@ export class RoomConnection {
 	#roomId: string;
 	#userId: string;
 	#onNewest: ((latest: RoomLatest) => void) | undefined;
+	#onMembersStale: (() => void) | undefined;
+	/** The room's count of membership changes as this tab last heard it. */
+	#membersRev: number;
 	/** The newest message told to `onNewest`. */
 	#newestSeq = 0;
 	#live: LiveSocket;
@@ -151,6 +161,8 @@ export class RoomConnection {
 		this.#roomId = init.roomId;
 		this.#userId = init.userId;
 		this.#onNewest = init.onNewest;
+		this.#onMembersStale = init.onMembersStale;
+		this.#membersRev = init.membersRev;
 		this.#live = new LiveSocket({
 			url: () => socketUrl(`/ws/room/${this.#roomId}`),
 			onState: (state) => (this.state = state),
@@ -487,6 +499,11 @@ export class RoomConnection {
 		this.presence = Object.fromEntries(frame.presence.map((p) => [p.userId, p]));
 		this.receipts = Object.fromEntries(frame.receipts.map((r) => [r.userId, r]));
 		this.typing = frame.typing.filter((t) => t.userId !== this.#userId);
+		if (frame.membersRev !== this.#membersRev) {
+			this.memberChanges = {};
+			this.#onMembersStale?.();
+		}
+		this.#membersRev = frame.membersRev;
 		const ahead = frame.readSeq > this.readSeq;
 		this.readSeq = Math.max(this.readSeq, frame.readSeq);
 		// The page's read position may lag the room's by a flush; the room's is the truth.
@@ -510,6 +527,7 @@ export class RoomConnection {
 			this.typing = this.typing.filter((t) => !gone.includes(t.userId));
 		}
 		this.memberChanges = changes;
+		this.#membersRev = frame.rev;
 	}
 
 	#onAck(clientId: string, seq: number): void {

@@ -195,6 +195,8 @@ export const WelcomeFrame = v.object({
 	readSeq: Seq,
 	/** Whether this user shares (and so sees) read receipts. */
 	readReceipts: v.boolean(),
+	/** How many membership changes the room has had: see `members`. */
+	membersRev: Seq,
 	/**
 	 * Members online or away, and the most recently seen offline ones; anyone else is offline (a
 	 * `presence` request gets their last-seen times).
@@ -234,7 +236,9 @@ export type MemberEntry = v.InferOutput<typeof MemberEntry>;
 export const MembersFrame = v.object({
 	type: v.literal('members'),
 	joined: v.array(MemberEntry),
-	left: v.array(v.string())
+	left: v.array(v.string()),
+	/** The room's count of membership changes, these included (the welcome's `membersRev`). */
+	rev: Seq
 });
 /** Everyone typing now (replaces the previous list). */
 export const TypingListFrame = v.object({ type: v.literal('typing'), users: v.array(TypingUser) });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { evictDurableObject } from 'cloudflare:test';
 import { ROOM_STATE_INTERVAL_MS, TYPING_TTL_MS, type PresenceEntry } from '$lib/protocol';
 import { connect, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
 
@@ -64,6 +65,28 @@ describe('presence', () => {
 		const later = a.of('members').slice(1);
 		expect(later).toHaveLength(1);
 		expect(later[0]).toMatchObject({ joined: [{ userId: dan.id }], left: [] });
+	}, 15_000);
+
+	it('counts membership changes for welcomes, across eviction, so a tab can tell it missed one', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const dan = await seedUser('dan');
+		const room = await seedRoom(alice, bob);
+		const stub = roomStub(room);
+		expect((await stub.revisions()).membersRev).toBe(0);
+		const a = await connect(room, alice, 0);
+		expect(a.of('welcome')[0]?.membersRev).toBe(0);
+
+		await stub.memberAdded({ userId: dan.id, name: dan.name, username: dan.username });
+		await stub.disconnectUser(bob.id);
+		expect((await a.next('members')).rev).toBe(2);
+		expect((await stub.revisions()).membersRev).toBe(2);
+
+		// The count is kept in storage: a fresh object must not start again from 0.
+		a.close();
+		await evictDurableObject(stub);
+		const again = await connect(room, alice, 0);
+		expect(again.of('welcome')[0]?.membersRev).toBe(2);
 	}, 15_000);
 
 	it('sends at most one presence frame per second however often presence changes', async () => {

@@ -99,6 +99,11 @@ export class ChatRoom extends DurableObject<Env> {
 	#receiptChanges = new Set<string>();
 	/** Who was added (their entry) or lost their place (null) since the last members frame. */
 	#memberChanges = new Map<string, MemberEntry | null>();
+	/**
+	 * Counts membership changes, kept in storage: a tab whose welcome shows a number other than the
+	 * one it last heard missed a `members` frame while away, and reloads its member list.
+	 */
+	#membersRev: number;
 	#stateTimer: ReturnType<typeof setTimeout> | undefined;
 	#stateDue = 0;
 	#lastStateAt = 0;
@@ -123,6 +128,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#members = new MemberStore(this.#sql);
 		this.#roomId = this.#meta('room_id');
 		this.#directoryAt = Number(this.#meta('directory_at') ?? 0);
+		this.#membersRev = Number(this.#meta('members_rev') ?? 0);
 		// Waking from hibernation: the sockets are still there, the memory is not.
 		for (const ws of ctx.getWebSockets()) this.#track(ws, ws.deserializeAttachment() as Attachment);
 		this.#presence.takeChanges();
@@ -250,11 +256,13 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
-	 * The room's change counter. Read before a page of history, it is the `lastRev` a client sends
-	 * with its first hello: the room then replays exactly the changes made after that page was read.
+	 * The room's change counters. Read before a page of history, `rev` is the `lastRev` a client
+	 * sends with its first hello: the room then replays exactly the changes made after that page was
+	 * read. Read before the member list, `membersRev` tells the page whether its first welcome finds
+	 * the membership changed since.
 	 */
-	async revision(): Promise<number> {
-		return this.#messages.rev;
+	async revisions(): Promise<{ rev: number; membersRev: number }> {
+		return { rev: this.#messages.rev, membersRev: this.#membersRev };
 	}
 
 	/**
@@ -292,8 +300,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#lastSeen = null;
 		this.#unread.forget(userId);
 		// Everyone's member list lets them go, connected or not.
-		this.#memberChanges.set(userId, null);
-		this.#scheduleState();
+		this.#noteMemberChange(userId, null);
 		return sockets.length;
 	}
 
@@ -302,8 +309,7 @@ export class ChatRoom extends DurableObject<Env> {
 	 * presence when they connect; this is for people added while they may be away.
 	 */
 	async memberAdded(member: MemberEntry): Promise<void> {
-		this.#memberChanges.set(member.userId, member);
-		this.#scheduleState();
+		this.#noteMemberChange(member.userId, member);
 	}
 
 	/**
@@ -355,6 +361,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#sendRates.clear();
 		this.#receiptChanges.clear();
 		this.#memberChanges.clear();
+		this.#membersRev = 0;
 		this.#snapshot = null;
 		this.#lastSeen = null;
 		this.#roomId = null;
@@ -641,6 +648,13 @@ export class ChatRoom extends DurableObject<Env> {
 
 	// ---- membership, presence, typing and receipts: one coalesced frame each at most every second ----
 
+	#noteMemberChange(userId: string, entry: MemberEntry | null): void {
+		this.#memberChanges.set(userId, entry);
+		this.#membersRev++;
+		this.#setMeta('members_rev', String(this.#membersRev));
+		this.#scheduleState();
+	}
+
 	#noteReceipt(userId: string): void {
 		this.#receiptChanges.add(userId);
 		this.#scheduleState();
@@ -671,7 +685,8 @@ export class ChatRoom extends DurableObject<Env> {
 			this.#fanout.broadcast({
 				type: 'members',
 				joined: changes.flatMap(([, entry]) => (entry ? [entry] : [])),
-				left: changes.flatMap(([userId, entry]) => (entry ? [] : [userId]))
+				left: changes.flatMap(([userId, entry]) => (entry ? [] : [userId])),
+				rev: this.#membersRev
 			});
 		}
 		if (this.#presence.hasChanges) {
@@ -747,6 +762,7 @@ export class ChatRoom extends DurableObject<Env> {
 			rev: this.#messages.rev,
 			readSeq: this.#members.get(socket.userId)?.readSeq ?? 0,
 			readReceipts: socket.receipts,
+			membersRev: this.#membersRev,
 			typing: this.#typing.list()
 		});
 		const receipts = socket.receipts ? this.#snapshot.receipts : this.#snapshot.receiptsHidden;

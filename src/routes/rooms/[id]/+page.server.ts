@@ -5,9 +5,11 @@ import { peerNameOf } from '$lib/server/direct-rooms';
 import { readHistory, readHistoryAround } from '$lib/server/history';
 import { roomStub } from '$lib/server/realtime-door';
 import { joinPublicRoom, listMembers } from '$lib/server/room-members';
+import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ locals, params, platform, url }) => {
+export const load: PageServerLoad = async ({ depends, locals, params, platform, url }) => {
+	depends(ROOM_MEMBERS_DEPENDENCY);
 	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
 	const env = platformEnv(platform);
 	const db = getDb(env.DB);
@@ -27,8 +29,9 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 		? Math.max(1, Number(url.searchParams.get('m')))
 		: null;
 	const stub = roomStub(env.ROOMS, room.id);
-	// Read before the history: every change after it reaches the page through its first hello.
-	const rev = await stub.revision();
+	// Read before the history and the members: every change after them reaches the page through
+	// its first hello (messages), or shows in its first welcome (membership).
+	const { rev, membersRev } = await stub.revisions();
 	const [history, members] = await Promise.all([
 		jumpTo !== null
 			? readHistoryAround(db, stub, room.id, jumpTo)
@@ -46,6 +49,7 @@ export const load: PageServerLoad = async ({ locals, params, platform, url }) =>
 		members,
 		jumpTo,
 		rev,
+		membersRev,
 		readSeq: membership.lastReadSeq,
 		role: membership.role
 	};
