@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { openProfile } from './people-support';
+import { befriend } from './people-support';
 import { peopleInRoom, setOffline } from './realtime-support';
 import { persona, signedInPage } from './support';
 
@@ -50,16 +50,7 @@ test('member lists follow who is added and who is removed, without a reload', as
 	// Carol is Alice's friend, signed in elsewhere but not in the room.
 	const carolWho = persona('carol');
 	const carol = await signedInPage(browser, carolWho);
-	await openProfile(alice.page, carolWho);
-	await alice.page.getByRole('button', { name: 'Add friend' }).click();
-	await carol.goto('/friends');
-	await carol
-		.getByRole('list', { name: 'Incoming requests' })
-		.getByRole('button', { name: 'Accept' })
-		.click();
-	await expect(
-		carol.getByRole('list', { name: 'Friends' }).getByText('Alice', { exact: true })
-	).toBeVisible();
+	await befriend(alice.page, 'Alice', carol, carolWho);
 
 	// Bob watches the member list.
 	await bob.page.getByRole('button', { name: 'Members' }).click();

@@ -13,6 +13,25 @@ export async function openProfile(page: Page, who: Persona): Promise<void> {
 	await expect(page.getByRole('heading', { level: 1, name: who.displayName })).toBeVisible();
 }
 
+/** `requester` asks `accepter` to be friends, and `accepter` accepts on their friends page. */
+export async function befriend(
+	requester: Page,
+	requesterName: string,
+	accepter: Page,
+	accepterWho: Persona
+): Promise<void> {
+	await openProfile(requester, accepterWho);
+	await requester.getByRole('button', { name: 'Add friend' }).click();
+	await accepter.goto('/friends');
+	await accepter
+		.getByRole('list', { name: 'Incoming requests' })
+		.getByRole('button', { name: 'Accept' })
+		.click();
+	await expect(
+		accepter.getByRole('list', { name: 'Friends' }).getByText(requesterName, { exact: true })
+	).toBeVisible();
+}
+
 export async function sendMessage(page: Page, text: string): Promise<void> {
 	await page.getByRole('textbox', { name: 'Message' }).fill(text);
 	await page.getByRole('textbox', { name: 'Message' }).press('Enter');

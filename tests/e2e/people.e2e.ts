@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openProfile, sendMessage, timeline } from './people-support';
+import { befriend, openProfile, sendMessage, timeline } from './people-support';
 import { persona, signedInPage } from './support';
 
 test('two people find each other, become friends and talk in a direct conversation', async ({
@@ -66,16 +66,7 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	const carol = await signedInPage(browser, carolWho);
 
 	// Alice and Bob are friends, so Alice can put Bob in the group she creates.
-	await openProfile(alice, bobWho);
-	await alice.getByRole('button', { name: 'Add friend' }).click();
-	await bob.goto('/friends');
-	await bob
-		.getByRole('list', { name: 'Incoming requests' })
-		.getByRole('button', { name: 'Accept' })
-		.click();
-	await expect(
-		bob.getByRole('list', { name: 'Friends' }).getByText('Alice', { exact: true })
-	).toBeVisible();
+	await befriend(alice, 'Alice', bob, bobWho);
 
 	await alice.goto('/groups/new');
 	await alice.getByLabel('Name').fill('Climbing crew');
