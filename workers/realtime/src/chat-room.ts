@@ -646,7 +646,7 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#scheduleState();
 	}
 
-	// ---- membership, presence, typing and receipts: one coalesced frame each at most every second ----
+	// ---- membership, presence, typing, receipts: at most one coalesced frame of each a second ----
 
 	#noteMemberChange(userId: string, entry: MemberEntry | null): void {
 		this.#memberChanges.set(userId, entry);
