@@ -180,7 +180,9 @@ function eventFor(user: { id: string; displayName: string } | null, call: Call) 
 		url,
 		request: new Request(url, call.form ? { method: 'POST', body } : {}),
 		// Pages under /rooms/[id] get the room layout's data, as SvelteKit would give them.
-		parent: () => asHandler(roomLayout.load)(event as never)
+		parent: () => asHandler(roomLayout.load)(event as never),
+		// Which invalidations rerun a load: nothing to track outside SvelteKit.
+		depends: () => {}
 	};
 	return event;
 }
