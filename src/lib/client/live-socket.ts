@@ -154,13 +154,11 @@ export class LiveSocket {
 		if (this.#socket !== socket) return;
 		this.#socket = null;
 		this.#stopHeartbeat();
-		const reconnect = this.#options.onClose?.(TIMEOUT) ?? true;
 		socket.close(TIMEOUT.code, TIMEOUT.reason);
-		if (this.#stopped) return;
-		if (reconnect) this.#scheduleReconnect();
-		else this.#setState('closed');
+		this.#afterLoss(TIMEOUT);
 	}
 
+	/** After a close or a drop: reconnect, unless stopped or the owner says the socket is done. */
 	#afterLoss(close: SocketClose): void {
 		if (this.#stopped) return;
 		if (this.#options.onClose?.(close) ?? true) this.#scheduleReconnect();
