@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { populateThroughForms, seedSql, type Population } from './bench/accounts.ts';
 import { log } from './bench/log.ts';
 import { sanityCheck } from './bench/sanity.ts';
-import { SCENARIOS, waitForQuiet, type Context, type Settings } from './bench/scenarios.ts';
+import type { Context, Settings } from './bench/context.ts';
+import { waitForQuiet } from './bench/measure.ts';
+import { SCENARIOS } from './bench/scenarios.ts';
 import {
 	applySql,
 	DevServer,
