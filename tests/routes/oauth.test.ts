@@ -218,7 +218,7 @@ describe('linking providers from settings', () => {
 		});
 
 	it('links a provider to the signed-in account, whatever its email', async () => {
-		const vera = await registerPerson('vera');
+		const vera = await registerPerson('vera', { verified: true });
 		provider.signedIn.github = gitHubUser('vera', {
 			email: 'someone.else@example.test',
 			verified: true
@@ -233,7 +233,10 @@ describe('linking providers from settings', () => {
 	});
 
 	it("refuses to link a provider account that belongs to someone else's Parley account", async () => {
-		const [walt, xena] = [await registerPerson('walt'), await registerPerson('xena')];
+		const [walt, xena] = [
+			await registerPerson('walt', { verified: true }),
+			await registerPerson('xena', { verified: true })
+		];
 		provider.signedIn.github = gitHubUser('walt', { email: walt.email, verified: true });
 		const waltBrowser = await signedInBrowser(walt);
 		waltBrowser.env = browserEnv;

@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from './db';
-import { users } from './db/schema';
+import { knownDevices, oauthAccounts, users } from './db/schema';
 import { consumeEmailToken, revokeEmailTokens } from './email-tokens';
 import { hashPassword, verifyPassword } from './password';
 import { invalidateAllSessions, invalidateOtherSessions } from './session';
@@ -75,9 +75,30 @@ export async function setFirstPassword(
 }
 
 /**
+ * The address of an account was just proven for the first time. Until now the account may have
+ * been someone else's: anyone can register an address they don't own and sign in with it, so
+ * every way in made before this proof goes (provider links, sessions, known browsers), except
+ * the session that brought the proof. Answers the sessions that ended.
+ */
+async function forgetUnprovenAccess(
+	db: Db,
+	userId: string,
+	keepSessionId: string | null
+): Promise<string[]> {
+	await db.batch([
+		db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
+		db.delete(knownDevices).where(eq(knownDevices.userId, userId))
+	]);
+	return keepSessionId
+		? invalidateOtherSessions(db, userId, keepSessionId)
+		: invalidateAllSessions(db, userId);
+}
+
+/**
  * Spends a reset link. Every session of the account ends except `keepSessionId` when it is the
  * account's own (someone resetting while signed in stays signed in); the link also proves the
- * address, so an unverified one becomes verified.
+ * address, so an unverified one becomes verified, and what was made before that proof goes
+ * (`forgetUnprovenAccess`).
  */
 export async function resetPasswordWithToken(
 	db: Db,
@@ -89,40 +110,68 @@ export async function resetPasswordWithToken(
 	if (!grant) return { ok: false };
 	const user = await getAccount(db, grant.userId);
 	if (!user) return { ok: false };
+	const firstProof = user.emailVerifiedAt === null && grant.email === user.email;
 	await db
 		.update(users)
 		.set({
 			passwordHash: await hashPassword(newPassword),
-			emailVerifiedAt: user.emailVerifiedAt ?? (grant.email === user.email ? Date.now() : null)
+			emailVerifiedAt: firstProof ? Date.now() : user.emailVerifiedAt
 		})
 		.where(eq(users.id, user.id));
 	await revokeEmailTokens(db, user.id, 'reset_password');
-	const endedSessions = keepSessionId
-		? await invalidateOtherSessions(db, user.id, keepSessionId)
-		: await invalidateAllSessions(db, user.id);
+	const endedSessions = firstProof
+		? await forgetUnprovenAccess(db, user.id, keepSessionId)
+		: keepSessionId
+			? await invalidateOtherSessions(db, user.id, keepSessionId)
+			: await invalidateAllSessions(db, user.id);
 	return { ok: true, userId: user.id, endedSessions };
 }
 
 export type EmailConfirmation =
-	| { ok: true; purpose: 'verify_email' | 'change_email'; email: string }
+	| {
+			ok: true;
+			purpose: 'verify_email' | 'change_email';
+			email: string;
+			userId: string;
+			/** Sessions a first proof of the address ended, whose sockets must close. */
+			endedSessions: string[];
+	  }
 	| { ok: false; message: string };
 
 const STALE_LINK = 'This link has expired or was already used. Ask for a new one from Settings.';
 
-/** Spends a verification or email-change link. */
-export async function confirmEmailToken(db: Db, token: string): Promise<EmailConfirmation> {
+/**
+ * Spends a verification or email-change link. A first verification is a first proof of the
+ * address (`forgetUnprovenAccess`); `keepSessionId` is the confirming browser's session.
+ */
+export async function confirmEmailToken(
+	db: Db,
+	token: string,
+	keepSessionId: string | null
+): Promise<EmailConfirmation> {
 	const grant = await consumeEmailToken(db, token, ['verify_email', 'change_email']);
 	if (!grant) return { ok: false, message: STALE_LINK };
 	const now = Date.now();
+	const confirmed = { ok: true, email: grant.email, userId: grant.userId } as const;
 	if (grant.purpose === 'verify_email') {
 		// Only the address the link was sent to: after an email change an old link proves nothing.
+		const sameAddress = and(
+			eq(users.id, grant.userId),
+			eq(users.email, grant.email),
+			isNull(users.deletedAt)
+		);
 		const verified = await db
 			.update(users)
 			.set({ emailVerifiedAt: now })
-			.where(and(eq(users.id, grant.userId), eq(users.email, grant.email), isNull(users.deletedAt)))
+			.where(and(sameAddress, isNull(users.emailVerifiedAt)))
 			.returning({ id: users.id });
-		return verified.length > 0
-			? { ok: true, purpose: 'verify_email', email: grant.email }
+		if (verified.length > 0) {
+			const endedSessions = await forgetUnprovenAccess(db, grant.userId, keepSessionId);
+			return { ...confirmed, purpose: 'verify_email', endedSessions };
+		}
+		const [already] = await db.select({ id: users.id }).from(users).where(sameAddress).limit(1);
+		return already
+			? { ...confirmed, purpose: 'verify_email', endedSessions: [] }
 			: { ok: false, message: 'This link is for an address your account no longer uses.' };
 	}
 	if (grant.purpose !== 'change_email') return { ok: false, message: STALE_LINK };
@@ -141,7 +190,7 @@ export async function confirmEmailToken(db: Db, token: string): Promise<EmailCon
 		return { ok: false, message: 'Another account now uses that address.' };
 	}
 	await revokeEmailTokens(db, grant.userId, 'verify_email');
-	return { ok: true, purpose: 'change_email', email: grant.email };
+	return { ...confirmed, purpose: 'change_email', endedSessions: [] };
 }
 
 export async function isEmailTaken(db: Db, email: string, exceptUserId?: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { normalizeEmail, usernameKey, type RegisterResult } from './users';
 export type OAuthNotice =
 	| 'no-verified-email'
 	| 'unverified-collision'
+	| 'unverified-account'
 	| 'linked-elsewhere'
 	| 'provider-already-linked'
 	| 'failed'
@@ -23,6 +24,8 @@ export function describeOAuthNotice(notice: string | null, provider: string | nu
 			return `Your ${label} account has no verified email address. Verify one there, or create an account with a password.`;
 		case 'unverified-collision':
 			return `A Parley account already uses the email address of your ${label} account, but that address was never confirmed, so it can't be linked automatically. Log in with that account's password (or reset it by email), then link ${label} in Settings.`;
+		case 'unverified-account':
+			return `Confirm your email address before linking ${label}: open the link we sent you, or send a new one from this page.`;
 		case 'linked-elsewhere':
 			return `That ${label} account is already linked to another Parley account.`;
 		case 'provider-already-linked':
@@ -81,12 +84,23 @@ export async function resolveProviderSignIn(
 	return link.ok ? { kind: 'sign-in', userId: owner.id } : { kind: 'refused', notice: link.notice };
 }
 
-/** Links a provider account to a user who proved both identities (signed in, and at the provider). */
+/**
+ * Links a provider account to a user who proved both identities (signed in, and at the provider),
+ * and whose address is proven too. Until then the account may belong to whoever registered the
+ * address first without owning it: a link made then would outlive the real owner's reset and
+ * keep that squatter a way in.
+ */
 export async function linkProvider(
 	db: Db,
 	userId: string,
 	profile: ProviderProfile
 ): Promise<{ ok: true } | { ok: false; notice: OAuthNotice }> {
+	const [owner] = await db
+		.select({ verifiedAt: users.emailVerifiedAt })
+		.from(users)
+		.where(and(eq(users.id, userId), isNull(users.deletedAt)))
+		.limit(1);
+	if (!owner || owner.verifiedAt === null) return { ok: false, notice: 'unverified-account' };
 	const existing = await db
 		.select({ userId: oauthAccounts.userId, providerUserId: oauthAccounts.providerUserId })
 		.from(oauthAccounts)

@@ -6,6 +6,8 @@ import { getDb, platformEnv } from '$lib/server/db';
 import { LinkToken, parseForm } from '$lib/server/forms';
 import { getMailer } from '$lib/server/mailer';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
+import { realtimeOf } from '$lib/server/realtime-effects';
+import { closeSessionSockets } from '$lib/server/session-sockets';
 import type { Actions, PageServerLoad } from './$types';
 
 const Confirmation = v.object({ token: LinkToken });
@@ -15,14 +17,16 @@ export const load: PageServerLoad = ({ locals }) => ({
 });
 
 export const actions: Actions = {
-	confirm: async ({ request, platform, setHeaders }) => {
+	confirm: async ({ request, platform, setHeaders, locals }) => {
 		const form = parseForm(Confirmation, await request.formData());
 		if (!form.ok) return fail(400, { values: {}, errors: { form: form.errors.token ?? '' } });
-		const db = getDb(platformEnv(platform).DB);
+		const env = platformEnv(platform);
+		const db = getDb(env.DB);
 		const limit = await consumeRateLimits(db, [[RateLimits.verifyPerIp, clientIp(request)]]);
 		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, {});
-		const result = await confirmEmailToken(db, form.data.token);
+		const result = await confirmEmailToken(db, form.data.token, locals.session?.id ?? null);
 		if (!result.ok) return fail(400, { values: {}, errors: { form: result.message } });
+		await closeSessionSockets(db, realtimeOf(env), result.userId, result.endedSessions);
 		return { confirmed: { purpose: result.purpose, email: result.email } };
 	},
 
