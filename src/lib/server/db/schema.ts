@@ -58,9 +58,36 @@ export const sessions = sqliteTable(
 		lastSeenAt: integer('last_seen_at').notNull(),
 		expiresAt: integer('expires_at').notNull(),
 		userAgent: text('user_agent').notNull().default(''),
-		country: text('country')
+		country: text('country'),
+		/**
+		 * When this session last proved its user at a linked provider (a provider sign-in or a
+		 * re-authentication). An account without a password has nothing else to re-check before a
+		 * change of email or a first password.
+		 */
+		providerAuthAt: integer('provider_auth_at')
 	},
 	(t) => [index('sessions_user_idx').on(t.userId)]
+);
+
+/**
+ * Browsers that signed in to an account before, by the SHA-256 of a random token kept in an
+ * HttpOnly cookie. One token per browser, one row per account it signed in to; a known browser
+ * with the right password is let through an account's lockout (see `password-attempts.ts`).
+ */
+export const knownDevices = sqliteTable(
+	'known_devices',
+	{
+		tokenHash: text('token_hash').notNull(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		createdAt: integer('created_at').notNull(),
+		lastUsedAt: integer('last_used_at').notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.tokenHash, t.userId] }),
+		index('known_devices_user_idx').on(t.userId)
+	]
 );
 
 /** Single-use emailed tokens (verification, password reset, email change), stored as hashes. */
