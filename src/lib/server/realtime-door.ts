@@ -5,7 +5,7 @@ import { decideRoom, type RoomAccess } from './authz';
 import type { Db } from './db';
 import { blocks, memberships, roomBans, rooms, sessions, users } from './db/schema';
 import { hashSecret } from './ids';
-import { validateSessionToken } from './session';
+import { checkSessionToken, isSessionLive } from './session';
 
 export const ROOM_SOCKET_PATH = /^\/ws\/room\/([a-z0-9]{1,64})$/;
 export const USER_SOCKET_PATH = '/ws/me';
@@ -35,9 +35,8 @@ export async function openRoomSocket(
 ): Promise<Response> {
 	const match = ROOM_SOCKET_PATH.exec(new URL(request.url).pathname);
 	if (!match) return plain(404, 'Unknown room.');
-	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-		return plain(426, 'Expected a WebSocket upgrade.');
-	}
+	const refused = refuseUpgrade(request);
+	if (refused) return refused;
 	if (!sessionToken) return plain(401, 'Sign in first.');
 	const roomId = match[1]!;
 	const sessionId = hashSecret(sessionToken);
@@ -91,8 +90,8 @@ type DoorAccess = RoomAccess & {
  * Everything the door needs, in one D1 statement: the session and its user, the room, the
  * membership, a ban, and for direct rooms a block between the two people. Sockets open far more
  * often than pages load (every reconnect), so this is one round trip instead of three. The rules
- * stay in `decideRoom`; the session rules are those of `validateSessionToken`, without its
- * sliding renewal, which only matters where a cookie can be set (not on an upgrade).
+ * stay in `decideRoom`; the session rule is `isSessionLive`, as for pages, without the sliding
+ * renewal, which only matters where a cookie can be set (not on an upgrade).
  */
 async function loadDoorAccess(
 	db: Db,
@@ -102,7 +101,7 @@ async function loadDoorAccess(
 ): Promise<DoorAccess | null> {
 	const [row] = await db
 		.select({
-			expiresAt: sessions.expiresAt,
+			session: { expiresAt: sessions.expiresAt, createdAt: sessions.createdAt },
 			user: {
 				id: users.id,
 				username: users.username,
@@ -126,7 +125,7 @@ async function loadDoorAccess(
 		.leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, users.id)))
 		.where(eq(sessions.id, sessionId))
 		.limit(1);
-	if (!row || row.user.deletedAt !== null || now >= row.expiresAt) return null;
+	if (!row || row.user.deletedAt !== null || !isSessionLive(row.session, now)) return null;
 	const userId = row.user.id;
 	return {
 		userId,
@@ -144,10 +143,9 @@ export async function openUserSocket(
 	deps: Pick<DoorDeps, 'db' | 'hubs'>,
 	sessionToken: string | undefined
 ): Promise<Response> {
-	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-		return plain(426, 'Expected a WebSocket upgrade.');
-	}
-	const signedIn = await authenticate(deps.db, sessionToken);
+	const refused = refuseUpgrade(request);
+	if (refused) return refused;
+	const signedIn = sessionToken ? await checkSessionToken(deps.db, sessionToken) : null;
 	if (!signedIn) return plain(401, 'Sign in first.');
 	const { user, session } = signedIn;
 	const stub = deps.hubs.get(deps.hubs.idFromName(user.id));
@@ -158,10 +156,22 @@ export function roomStub(rooms: Env['ROOMS'], roomId: string) {
 	return rooms.get(rooms.idFromName(roomId));
 }
 
-async function authenticate(db: Db, token: string | undefined) {
-	if (!token) return null;
-	const { user, session } = await validateSessionToken(db, token);
-	return user && session ? { user, session } : null;
+/**
+ * What every upgrade must be before its session is even looked at: a WebSocket upgrade, and not
+ * one started by another site's page. Browsers attach the cookie to a cross-site WebSocket (there
+ * is no CORS for them) and always send `Origin`, so a foreign origin means someone else's page is
+ * riding the person's session. Requests without `Origin` come from scripts and command-line
+ * clients, which hold the cookie themselves.
+ */
+function refuseUpgrade(request: Request): Response | null {
+	if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+		return plain(426, 'Expected a WebSocket upgrade.');
+	}
+	const origin = request.headers.get('Origin');
+	if (origin !== null && origin !== new URL(request.url).origin) {
+		return plain(403, 'This socket can only be opened from this site.');
+	}
+	return null;
 }
 
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {

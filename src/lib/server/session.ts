@@ -7,6 +7,11 @@ import { generateSecretToken, hashSecret } from './ids';
 export const SESSION_COOKIE = 'parley_session';
 const DAY = 24 * 60 * 60 * 1000;
 export const SESSION_LIFETIME_MS = 30 * DAY;
+/**
+ * However often it is used, a session ends this long after it was made: a stolen cookie that
+ * keeps being used (sliding) does not work forever.
+ */
+export const SESSION_ABSOLUTE_LIFETIME_MS = 90 * DAY;
 /** A session used within its last half is extended: sliding expiry. */
 const RENEW_WITHIN_MS = 15 * DAY;
 /** `last_seen_at` is written at most this often, not on every request. */
@@ -25,7 +30,17 @@ export type Session = {
 	userId: string;
 	expiresAt: number;
 	createdAt: number;
+	/** When this session last proved its user at a linked provider, if ever. */
+	providerAuthAt: number | null;
 };
+
+/**
+ * The one rule of a session's validity, for pages and the realtime door alike: neither its
+ * sliding expiry nor its absolute lifetime has passed.
+ */
+export function isSessionLive(session: { expiresAt: number; createdAt: number }, now: number) {
+	return now < session.expiresAt && now < session.createdAt + SESSION_ABSOLUTE_LIFETIME_MS;
+}
 
 export type SessionValidation =
 	| { session: Session; user: SessionUser; renewed: boolean }
@@ -39,7 +54,7 @@ export async function createSession(
 	db: Db,
 	token: string,
 	userId: string,
-	meta: { userAgent?: string | null; country?: string | null } = {}
+	meta: { userAgent?: string | null; country?: string | null; providerAuth?: boolean } = {}
 ): Promise<Session> {
 	const now = Date.now();
 	const session = {
@@ -49,43 +64,85 @@ export async function createSession(
 		lastSeenAt: now,
 		expiresAt: now + SESSION_LIFETIME_MS,
 		userAgent: (meta.userAgent ?? '').slice(0, 512),
-		country: meta.country ?? null
+		country: meta.country ?? null,
+		providerAuthAt: meta.providerAuth ? now : null
 	};
 	await db.insert(sessions).values(session);
-	return { id: session.id, userId, expiresAt: session.expiresAt, createdAt: now };
+	return {
+		id: session.id,
+		userId,
+		expiresAt: session.expiresAt,
+		createdAt: now,
+		providerAuthAt: session.providerAuthAt
+	};
 }
 
-export async function validateSessionToken(db: Db, token: string): Promise<SessionValidation> {
-	const id = hashSecret(token);
+type StoredSession = { session: typeof sessions.$inferSelect; user: typeof users.$inferSelect };
+
+async function findSession(db: Db, id: string): Promise<StoredSession | null> {
 	const [row] = await db
 		.select({ session: sessions, user: users })
 		.from(sessions)
 		.innerJoin(users, eq(sessions.userId, users.id))
 		.where(eq(sessions.id, id))
 		.limit(1);
-	if (!row || row.user.deletedAt !== null) return { session: null, user: null, renewed: false };
+	return row && row.user.deletedAt === null ? row : null;
+}
+
+function sessionOf({ session, user }: StoredSession, expiresAt: number) {
+	return {
+		session: {
+			id: session.id,
+			userId: user.id,
+			expiresAt,
+			createdAt: session.createdAt,
+			providerAuthAt: session.providerAuthAt
+		},
+		user: {
+			id: user.id,
+			username: user.username,
+			displayName: user.displayName,
+			email: user.email,
+			emailVerified: user.emailVerifiedAt !== null
+		}
+	};
+}
+
+/** For pages: checks the session and slides its expiry (the response carries the new cookie). */
+export async function validateSessionToken(db: Db, token: string): Promise<SessionValidation> {
+	const id = hashSecret(token);
+	const row = await findSession(db, id);
+	if (!row) return { session: null, user: null, renewed: false };
 
 	const now = Date.now();
-	if (now >= row.session.expiresAt) {
+	if (!isSessionLive(row.session, now)) {
 		await db.delete(sessions).where(eq(sessions.id, id));
 		return { session: null, user: null, renewed: false };
 	}
-	const renewed = row.session.expiresAt - now < RENEW_WITHIN_MS;
-	const expiresAt = renewed ? now + SESSION_LIFETIME_MS : row.session.expiresAt;
+	const slid = Math.min(
+		now + SESSION_LIFETIME_MS,
+		row.session.createdAt + SESSION_ABSOLUTE_LIFETIME_MS
+	);
+	const renewed = row.session.expiresAt - now < RENEW_WITHIN_MS && slid > row.session.expiresAt;
+	const expiresAt = renewed ? slid : row.session.expiresAt;
 	if (renewed || now - row.session.lastSeenAt > LAST_SEEN_RESOLUTION_MS) {
 		await db.update(sessions).set({ expiresAt, lastSeenAt: now }).where(eq(sessions.id, id));
 	}
-	return {
-		session: { id, userId: row.user.id, expiresAt, createdAt: row.session.createdAt },
-		user: {
-			id: row.user.id,
-			username: row.user.username,
-			displayName: row.user.displayName,
-			email: row.user.email,
-			emailVerified: row.user.emailVerifiedAt !== null
-		},
-		renewed
-	};
+	return { ...sessionOf(row, expiresAt), renewed };
+}
+
+/**
+ * For WebSocket upgrades: the same rule as `validateSessionToken`, without renewing or writing
+ * anything. An upgrade's response cannot set a cookie, so a renewal there would leave the D1 row
+ * and the browser's cookie disagreeing about when the session ends.
+ */
+export async function checkSessionToken(
+	db: Db,
+	token: string
+): Promise<{ session: Session; user: SessionUser } | null> {
+	const row = await findSession(db, hashSecret(token));
+	if (!row || !isSessionLive(row.session, Date.now())) return null;
+	return sessionOf(row, row.session.expiresAt);
 }
 
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
