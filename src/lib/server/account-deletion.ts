@@ -3,6 +3,7 @@ import type { Db } from './db';
 import {
 	blocks,
 	friendships,
+	knownDevices,
 	memberships,
 	oauthAccounts,
 	rooms,
@@ -68,6 +69,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(sessions).where(eq(sessions.userId, userId)),
 		db.delete(userTokens).where(eq(userTokens.userId, userId)),
 		db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
+		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
 		db
 			.delete(friendships)
 			.where(or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))),

@@ -12,12 +12,14 @@ const HOUR = 60 * MINUTE;
 
 /**
  * Per IP against floods from one place, per account against guessing one account's secrets from
- * many places. "Account" is what the person typed (email or username) or the user id, never
- * whether it exists: a limit that only applied to real accounts would reveal which ones are.
+ * many places. A limit must apply whether the account exists or not: one that only applied to
+ * real accounts would reveal which ones are. Password checks key theirs as `accountSubject` says.
  */
 export const RateLimits = {
 	loginPerIp: { name: 'login:ip', limit: 30, windowMs: 15 * MINUTE },
 	loginPerAccount: { name: 'login:account', limit: 10, windowMs: 15 * MINUTE },
+	/** A browser that signed in to the account before, counted apart from everyone else. */
+	loginPerKnownDevice: { name: 'login:device', limit: 10, windowMs: 15 * MINUTE },
 	registerPerIp: { name: 'register:ip', limit: 10, windowMs: HOUR },
 	registerPerAccount: { name: 'register:account', limit: 5, windowMs: HOUR },
 	verifyPerIp: { name: 'verify:ip', limit: 30, windowMs: 15 * MINUTE },
@@ -117,7 +119,7 @@ function waitFor(policy: RateLimitPolicy, counter: Counter, now: number): number
 }
 
 /** Subjects are hashed: the table never holds addresses or emails. */
-function rateLimitKey(policy: RateLimitPolicy, subject: string): string {
+export function rateLimitKey(policy: RateLimitPolicy, subject: string): string {
 	return `${policy.name}:${hashSecret(subject.trim().toLowerCase())}`;
 }
 

@@ -3,6 +3,7 @@ import type { Cookies } from '@sveltejs/kit';
 import type { Db } from './db';
 import { sessions, users } from './db/schema';
 import { generateSecretToken, hashSecret } from './ids';
+import { rememberDevice } from './known-devices';
 
 export const SESSION_COOKIE = 'parley_session';
 const DAY = 24 * 60 * 60 * 1000;
@@ -174,7 +175,12 @@ export function deleteSessionTokenCookie(cookies: Cookies): void {
 
 // Sessions as the account settings show them: listing, revoking, starting one after sign-in.
 
-export type SessionMeta = { userAgent: string | null; country: string | null };
+export type SessionMeta = {
+	userAgent: string | null;
+	country: string | null;
+	/** The sign-in went through a linked provider (see `sessions.providerAuthAt`). */
+	providerAuth?: boolean;
+};
 
 /** What a session remembers of the device that opened it; `cf` exists only on Cloudflare. */
 export function sessionMeta(request: Request, cf?: { country?: unknown }): SessionMeta {
@@ -184,7 +190,10 @@ export function sessionMeta(request: Request, cf?: { country?: unknown }): Sessi
 	};
 }
 
-/** Creates a session and hands its token to the browser. */
+/**
+ * Creates a session and hands its token to the browser, which from now on is one this account
+ * knows (every sign-in starts here).
+ */
 export async function startSession(
 	db: Db,
 	cookies: Cookies,
@@ -194,6 +203,7 @@ export async function startSession(
 	const token = generateSessionToken();
 	const session = await createSession(db, token, userId, meta);
 	setSessionTokenCookie(cookies, token, session.expiresAt);
+	await rememberDevice(db, cookies, userId);
 	return session;
 }
 

@@ -4,8 +4,8 @@ import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import { configuredProviders } from '$lib/server/oauth';
 import { describeOAuthNotice } from '$lib/server/oauth-accounts';
-import { verifyPassword } from '$lib/server/password';
-import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
+import { attemptPassword } from '$lib/server/password-attempts';
+import { rejectRateLimited } from '$lib/server/rate-limit';
 import { sessionMeta, startSession } from '$lib/server/session';
 import { findUserByLogin } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
@@ -35,25 +35,18 @@ export const load: PageServerLoad = ({ locals, url, platform }) => {
 	};
 };
 
-/** Checked when the account doesn't exist or has no password, so every answer takes as long. */
-const DECOY_HASH =
-	'scrypt$16384$8$5$DXIrghlXw48d0zUpMULTMA==$grOwF5prp0CoUFTOEIfVx7pUmeKISGEbFtmBVlvNiJ4=';
-
 export const actions: Actions = {
 	default: async ({ request, platform, cookies, url, setHeaders }) => {
 		const form = parseForm(Login, await request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const values = { login: form.data.login };
 		const db = getDb(platformEnv(platform).DB);
-		const limit = await consumeRateLimits(db, [
-			[RateLimits.loginPerIp, clientIp(request)],
-			[RateLimits.loginPerAccount, form.data.login]
-		]);
-		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, values);
-
 		const user = await findUserByLogin(db, form.data.login);
-		const valid = await verifyPassword(user?.passwordHash ?? DECOY_HASH, form.data.password);
-		if (!user?.passwordHash || !valid) return rejectForm(values, { form: BAD_CREDENTIALS });
+		const attempt = await attemptPassword(db, request, cookies, user, form.data);
+		if (!attempt.ok && attempt.status === 429) {
+			return rejectRateLimited(setHeaders, attempt.retryAfterSeconds, values);
+		}
+		if (!attempt.ok || !user) return rejectForm(values, { form: BAD_CREDENTIALS });
 		await startSession(db, cookies, user.id, sessionMeta(request, platform?.cf));
 		redirect(303, safeRedirect(url.searchParams.get('next')));
 	}
