@@ -23,9 +23,8 @@ const SIGNAL_CHUNK = 50;
 const CHUNK_GAP_MS = 100;
 /** How long the marks of members who opened the room gather before one statement clears them. */
 const CLEAR_DELAY_MS = 250;
-const MENTION = /@([A-Za-z0-9_.]{3,32})/g;
 
-type Member = { userId: string; usernameKey: string };
+type Member = { userId: string };
 type RoomInfo = { kind: 'direct' | 'group' | 'public'; members: Member[]; loadedAt: number };
 type Signal = Extract<HubEvent, { type: 'room' }>;
 type Pending = { signal: Signal; due: number };
@@ -122,9 +121,10 @@ export class UnreadSignals {
 
 	async #signal(roomId: string, message: ChatMessage): Promise<void> {
 		const info = await this.#load(roomId);
-		const mentioned = new Set(
-			[...message.body.matchAll(MENTION)].map((m) => m[1]!.replace(/\.+$/, '').toLowerCase())
-		);
+		// Whom the room found mentioned, by the one rule and cap the message itself shows: the
+		// body is not read again here, or an address like a@carol.x would page carol, and a
+		// message naming hundreds of members would call hundreds of hubs at once.
+		const mentioned = new Set(message.mentions);
 		const now = Date.now();
 		const calls: Promise<unknown>[] = [];
 		const marks: [string, number][] = [];
@@ -137,7 +137,7 @@ export class UnreadSignals {
 			const reason: RoomSignalReason | null =
 				info.kind === 'direct'
 					? 'direct'
-					: mentioned.has(member.usernameKey)
+					: mentioned.has(userId)
 						? 'mention'
 						: told
 							? null
@@ -307,16 +307,15 @@ async function hubsOnline(db: D1Database, userIds: string[]): Promise<Set<string
 async function readRoomInfo(db: D1Database, roomId: string): Promise<RoomInfo> {
 	const { results } = await db
 		.prepare(
-			`SELECT r.kind AS kind, m.user_id AS userId, u.username_key AS usernameKey
+			`SELECT r.kind AS kind, m.user_id AS userId
 			   FROM rooms r
 			   JOIN memberships m ON m.room_id = r.id
-			   JOIN users u ON u.id = m.user_id
 			  WHERE r.id = ?`
 		)
 		.bind(roomId)
-		.all<{ kind: RoomInfo['kind']; userId: string; usernameKey: string }>();
+		.all<{ kind: RoomInfo['kind']; userId: string }>();
 	const kind = results[0]?.kind ?? 'group';
-	let members: Member[] = results.map(({ userId, usernameKey }) => ({ userId, usernameKey }));
+	let members: Member[] = results.map(({ userId }) => ({ userId }));
 	const [a, b] = members;
 	if (kind === 'direct' && a && b) {
 		// The door keeps both sides of a blocked conversation out; this keeps the hubs quiet too.
