@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { CloseCode, PING, PONG } from '../../../src/lib/protocol';
+import { CloseCode, MAX_HUB_SOCKETS_PER_USER, PING, PONG } from '../../../src/lib/protocol';
 import type { HubEvent, HubFrame } from '../../../src/lib/protocol/hub';
 import { sessionTag, sessionTags } from './identity';
 import { readUserIdentity } from './user-identity';
@@ -12,6 +12,9 @@ import { readMeta, writeMeta } from './meta';
 export const OFFLINE_GRACE_MS = 5_000;
 
 type ContactRow = { user_id: string; online: number };
+
+/** What a person turned away at the hub's socket cap reads (the close reason, at most 123 bytes). */
+const TOO_MANY_CONNECTIONS = 'Too many open tabs; close some tabs.';
 
 /**
  * One per user: the sockets of the user's open tabs, and what happens across all their
@@ -64,6 +67,19 @@ export class UserHub extends DurableObject<Env> {
 		if (!this.#announcedOnline()) await this.#comeOnline(userId);
 
 		const { 0: client, 1: server } = new WebSocketPair();
+		// Every event goes to every tab: without a cap, one person's thousands of sockets would make
+		// each friend's presence change and each room signal cost thousands of sends. Sockets closing
+		// (signed out, turned away) do not count. Counted and accepted with no await in between, so
+		// that upgrades arriving together cannot all pass.
+		const open = this.ctx
+			.getWebSockets()
+			.filter((ws) => ws.readyState === WebSocket.READY_STATE_OPEN);
+		if (open.length >= MAX_HUB_SOCKETS_PER_USER) {
+			// Accepted only to be closed: a browser cannot read the status of a refused upgrade.
+			this.ctx.acceptWebSocket(server);
+			closeQuietly(server, CloseCode.TooManyConnections, TOO_MANY_CONNECTIONS);
+			return new Response(null, { status: 101, webSocket: client });
+		}
 		this.ctx.acceptWebSocket(server, sessionTags(identity));
 		const welcome: HubFrame = {
 			type: 'welcome',
@@ -291,9 +307,9 @@ export class UserHub extends DurableObject<Env> {
 	}
 }
 
-function closeQuietly(ws: WebSocket, code: number): void {
+function closeQuietly(ws: WebSocket, code: number, reason = 'closing'): void {
 	try {
-		ws.close(code, 'closing');
+		ws.close(code, reason);
 	} catch {
 		// Already closed.
 	}
