@@ -32,6 +32,13 @@ export const ROOM_STATE_INTERVAL_MS = 1000;
 export const SEND_RATE = { burst: 20, perSecond: 5 } as const;
 /** Per socket, every frame of any kind (typing, read, even malformed ones). */
 export const FRAME_RATE = { burst: 60, perSecond: 30 } as const;
+/**
+ * Sockets one person may hold into one room at once (tabs, devices). Each costs the room a send
+ * per broadcast, so without a cap one member could make every message cost thousands of sends.
+ */
+export const MAX_ROOM_SOCKETS_PER_USER = 10;
+/** Sockets one person may hold to their own hub (`/ws/me`, one per open tab), across all rooms. */
+export const MAX_HUB_SOCKETS_PER_USER = 20;
 
 /** WebSocket close codes the room uses (4000-4999 is the application range). */
 export const CloseCode = {
@@ -41,6 +48,12 @@ export const CloseCode = {
 	Removed: 4003,
 	/** The room no longer exists. */
 	RoomGone: 4004,
+	/**
+	 * The person already holds as many sockets as allowed (`MAX_ROOM_SOCKETS_PER_USER` into a
+	 * room, `MAX_HUB_SOCKETS_PER_USER` to the hub): the socket is closed as soon as it opens, with
+	 * a reason a person can read. Do not reconnect: another try would be turned away too.
+	 */
+	TooManyConnections: 4008,
 	/** The server is restarting this connection; reconnect and catch up. */
 	Restart: 4012
 } as const;
@@ -52,7 +65,13 @@ export const ErrorCode = {
 	FrameTooLarge: 'frame_too_large',
 	MessageTooLong: 'message_too_long',
 	EmptyMessage: 'empty_message',
+	/**
+	 * Too fast, or (for a `send`) an earlier message of this socket was refused for rate and has
+	 * not come again yet: resend from that one, in order, after `retryAfterMs`.
+	 */
 	RateLimited: 'rate_limited',
+	/** A connection says `hello` once; a second one is refused and changes nothing. */
+	DuplicateHello: 'duplicate_hello',
 	/** The message (or the one replied to) does not exist in this room, or was deleted. */
 	NotFound: 'not_found',
 	/** Not yours to change. */

@@ -4,6 +4,7 @@ import {
 	ErrorCode,
 	FRAME_RATE,
 	MAX_REACTIONS_PER_MESSAGE,
+	MAX_ROOM_SOCKETS_PER_USER,
 	PING,
 	PONG,
 	ROOM_STATE_INTERVAL_MS,
@@ -42,15 +43,38 @@ type Attachment = {
 	/** Broadcasts after this seq and rev reach the socket; its hello backlog covers up to them. */
 	fromSeq: number;
 	fromRev: number;
+	/** Set at the first hello: a connection gets one backlog, also across hibernation. */
+	greeted?: true;
+	/**
+	 * The close code, once the room decided to close this socket (removed, signed out, room gone,
+	 * turned away). From that moment its frames change nothing, even though the runtime keeps
+	 * delivering them until the client answers the close frame, and even after a wake: memory
+	 * is gone then, this mark is not.
+	 */
+	closed?: number;
 };
 type Socket = Attachment & {
 	frames: TokenBucket;
 	/** Whether this connection got every last-seen time already (presence frames keep them). */
 	toldLastSeen: boolean;
+	/**
+	 * The clientId of the first `send` this socket had refused for rate and that has not come
+	 * again since. Until it does, every new send of this socket is refused too, so that no message
+	 * takes a seq ahead of one its sender sent before it. In memory only: a room hibernates after
+	 * seconds without a frame, by when the client has resent (from this one, in order) or left,
+	 * and a conforming client's next send after a wake is this one anyway.
+	 */
+	held: string | null;
 };
 
 /** How many missed messages a reconnecting client gets over the socket; the rest it pages. */
 export const BACKLOG_LIMIT = 500;
+/**
+ * Bytes of message JSON a hello's backlog carries at most (`messages` and `updates` together):
+ * 500 messages of 4,000 characters are 2 MB, and a reply that size costs the runtime more than a
+ * thousand ordinary frames. Past it the backlog says `more` and the client pages over HTTP.
+ */
+export const BACKLOG_BYTES = 512 * 1024;
 /** Edits, deletions and reactions of older messages a reconnecting client gets at most. */
 const UPDATES_LIMIT = 2000;
 /** How long new messages wait before the flush to D1, so that bursts go in one batch. */
@@ -129,8 +153,12 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#roomId = this.#meta('room_id');
 		this.#directoryAt = Number(this.#meta('directory_at') ?? 0);
 		this.#membersRev = Number(this.#meta('members_rev') ?? 0);
-		// Waking from hibernation: the sockets are still there, the memory is not.
-		for (const ws of ctx.getWebSockets()) this.#track(ws, ws.deserializeAttachment() as Attachment);
+		// Waking from hibernation: the sockets are still there, the memory is not. A socket closed
+		// by a decision stays in the runtime until its client answers; it is not taken back.
+		for (const ws of ctx.getWebSockets()) {
+			const attachment = ws.deserializeAttachment() as Attachment | null;
+			if (attachment && attachment.closed === undefined) this.#track(ws, attachment);
+		}
 		this.#presence.takeChanges();
 		// Heartbeats are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -148,6 +176,15 @@ export class ChatRoom extends DurableObject<Env> {
 		this.#rememberRoomId(identity.roomId);
 
 		const { 0: client, 1: server } = new WebSocketPair();
+		if (this.#presence.sockets(identity.userId) >= MAX_ROOM_SOCKETS_PER_USER) {
+			// Accepted only to be closed: a browser cannot read the status of a refused upgrade,
+			// and would retry at once; a close code and reason it can show. Untagged and marked
+			// closed, it is nobody's socket, even after a wake.
+			this.ctx.acceptWebSocket(server);
+			server.serializeAttachment({ closed: CloseCode.TooManyConnections });
+			closeQuietly(server, CloseCode.TooManyConnections, TOO_MANY_CONNECTIONS);
+			return new Response(null, { status: 101, webSocket: client });
+		}
 		this.ctx.acceptWebSocket(server, [userTag(identity.userId), ...sessionTags(identity)]);
 		// What is queued goes to those already here; this socket gets every broadcast after it.
 		this.#fanout.flush();
@@ -180,12 +217,9 @@ export class ChatRoom extends DurableObject<Env> {
 
 	async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
 		const socket = this.#socket(ws);
+		if (!socket) return;
 		const wait = socket.frames.take();
-		if (wait > 0) {
-			return this.#error(ws, ErrorCode.RateLimited, 'Too many frames; slow down.', {
-				retryAfterMs: wait
-			});
-		}
+		if (wait > 0) return this.#refuseFrame(ws, socket, raw, wait);
 		const parsed = parseClientFrame(raw);
 		if (!parsed.ok) return this.#error(ws, parsed.error.code, parsed.error.message);
 		try {
@@ -290,9 +324,7 @@ export class ChatRoom extends DurableObject<Env> {
 	async disconnectUser(userId: string): Promise<number> {
 		const sockets = this.ctx.getWebSockets(userTag(userId));
 		for (const socket of sockets) {
-			// Forgotten first, so that not one more broadcast reaches it.
-			this.#forget(socket);
-			closeQuietly(socket, CloseCode.Removed, 'removed from the room');
+			this.#closeByDecision(socket, CloseCode.Removed, 'removed from the room');
 		}
 		this.#members.forget(userId);
 		this.#typing.stop(userId);
@@ -320,8 +352,7 @@ export class ChatRoom extends DurableObject<Env> {
 		let closed = 0;
 		for (const sessionId of sessionIds) {
 			for (const socket of this.ctx.getWebSockets(sessionTag(sessionId))) {
-				this.#forget(socket);
-				closeQuietly(socket, CloseCode.SignedOut, 'signed out');
+				this.#closeByDecision(socket, CloseCode.SignedOut, 'signed out');
 				closed++;
 			}
 		}
@@ -337,8 +368,7 @@ export class ChatRoom extends DurableObject<Env> {
 	async destroy(): Promise<number> {
 		const sockets = this.ctx.getWebSockets();
 		for (const socket of sockets) {
-			this.#forget(socket);
-			closeQuietly(socket, CloseCode.RoomGone, 'the room was deleted');
+			this.#closeByDecision(socket, CloseCode.RoomGone, 'the room was deleted');
 		}
 		if (this.#stateTimer !== undefined) clearTimeout(this.#stateTimer);
 		this.#stateTimer = undefined;
@@ -381,6 +411,7 @@ export class ChatRoom extends DurableObject<Env> {
 	): Promise<void> {
 		for (const ws of this.ctx.getWebSockets(userTag(userId))) {
 			const socket = this.#socket(ws);
+			if (!socket) continue;
 			if (change.role) socket.role = change.role;
 			if (change.readReceipts !== undefined) socket.receipts = change.readReceipts;
 			ws.serializeAttachment(attachmentOf(socket));
@@ -424,30 +455,54 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	#onHello(ws: WebSocket, socket: Socket, frame: Extract<ClientFrame, { type: 'hello' }>): void {
-		if (frame.away !== undefined) this.#setAway(ws, socket, frame.away);
+		// A backlog is the costliest answer the room gives: once per connection, or one socket
+		// could ask for megabytes of it thirty times a second.
+		if (socket.greeted) {
+			return this.#error(
+				ws,
+				ErrorCode.DuplicateHello,
+				'This connection has said hello already; reconnect to catch up again.'
+			);
+		}
+		socket.greeted = true;
+		if (frame.away !== undefined && frame.away !== socket.away) {
+			this.#setAway(ws, socket, frame.away);
+		} else {
+			ws.serializeAttachment(attachmentOf(socket));
+		}
+		const budget = { bytes: BACKLOG_BYTES };
 		// A page loaded just now has missed nothing: most joins of a storm read no storage here.
 		const missed =
 			frame.lastSeq < socket.fromSeq
-				? this.#messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1)
-				: [];
-		const more = missed.length > BACKLOG_LIMIT;
-		const backlog: Extract<ServerFrame, { type: 'backlog' }> = {
-			type: 'backlog',
-			messages: missed.slice(0, BACKLOG_LIMIT),
-			more
-		};
+				? fitted(
+						this.#messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1),
+						BACKLOG_LIMIT,
+						budget
+					)
+				: { json: [], cut: false };
+		let updates = '';
+		let updatesCut = false;
 		if (frame.lastRev !== undefined) {
-			backlog.updates =
+			const changed =
 				frame.lastRev >= socket.fromRev
-					? []
-					: this.#messages.changedSince(
-							frame.lastRev,
-							socket.fromRev,
-							Math.min(frame.lastSeq, socket.fromSeq),
-							UPDATES_LIMIT
+					? { json: [], cut: false }
+					: fitted(
+							this.#messages.changedSince(
+								frame.lastRev,
+								socket.fromRev,
+								Math.min(frame.lastSeq, socket.fromSeq),
+								UPDATES_LIMIT
+							),
+							UPDATES_LIMIT,
+							budget
 						);
+			updates = `,"updates":[${changed.json.join(',')}]`;
+			updatesCut = changed.cut;
 		}
-		sendNow(ws, `[${this.#welcome(socket)},${JSON.stringify(backlog)}]`);
+		const more = missed.cut || updatesCut;
+		// Built from the pieces already serialized to measure them: the budget is what is sent.
+		const backlog = `{"type":"backlog","messages":[${missed.json.join(',')}],"more":${more}${updates}}`;
+		sendNow(ws, `[${this.#welcome(socket)},${backlog}]`);
 	}
 
 	async #onSend(
@@ -457,13 +512,33 @@ export class ChatRoom extends DurableObject<Env> {
 	): Promise<void> {
 		const { clientId, body } = frame;
 		const invalid = checkMessageBody(body);
-		if (invalid) return this.#error(ws, invalid.code, invalid.message, { clientId });
+		if (invalid) {
+			if (socket.held === clientId) socket.held = null;
+			return this.#error(ws, invalid.code, invalid.message, { clientId });
+		}
 
 		// A resend of a message we already have gets its original seq, and nobody sees it twice.
 		const existing = this.#messages.seqOf(socket.userId, clientId);
-		if (existing !== null) return this.#fanout.send(ws, { type: 'ack', clientId, seq: existing });
+		if (existing !== null) {
+			if (socket.held === clientId) socket.held = null;
+			return this.#fanout.send(ws, { type: 'ack', clientId, seq: existing });
+		}
 
-		if (!this.#allowChange(ws, socket, { clientId })) return;
+		// An earlier send of this socket was refused for rate: nothing new overtakes it, even if a
+		// token is there now. The client resends from that one, in order.
+		if (socket.held !== null && socket.held !== clientId) {
+			return this.#error(
+				ws,
+				ErrorCode.RateLimited,
+				'An earlier message is waiting to be sent again; this one follows it.',
+				{ clientId, retryAfterMs: this.#heldWait(socket) }
+			);
+		}
+		if (!this.#allowChange(ws, socket, { clientId })) {
+			socket.held = clientId;
+			return;
+		}
+		socket.held = null;
 		let replyTo: ChatMessage | undefined;
 		if (frame.replyTo !== undefined) {
 			replyTo = this.#messages.get(frame.replyTo) ?? undefined;
@@ -618,7 +693,8 @@ export class ChatRoom extends DurableObject<Env> {
 		const socket: Socket = {
 			...attachment,
 			frames: new TokenBucket(FRAME_RATE),
-			toldLastSeen: false
+			toldLastSeen: false,
+			held: null
 		};
 		this.#sockets.set(ws, socket);
 		this.#presence.add(socket.userId, socket.away);
@@ -626,8 +702,65 @@ export class ChatRoom extends DurableObject<Env> {
 		return socket;
 	}
 
-	#socket(ws: WebSocket): Socket {
-		return this.#sockets.get(ws) ?? this.#track(ws, ws.deserializeAttachment() as Attachment);
+	/**
+	 * The socket's state, or null for one the room no longer serves: closed by a decision (marked
+	 * in its attachment, so also after a wake) or closing. Its frames then change nothing.
+	 */
+	#socket(ws: WebSocket): Socket | null {
+		const known = this.#sockets.get(ws);
+		if (known) return known;
+		const attachment = ws.deserializeAttachment() as Attachment | null;
+		if (!attachment || attachment.closed !== undefined) return null;
+		if (ws.readyState !== WebSocket.READY_STATE_OPEN) return null;
+		return this.#track(ws, attachment);
+	}
+
+	/**
+	 * The room closes a socket for a reason of its own (removal, sign-out, deletion). The mark
+	 * comes first: the client may never answer the close frame and go on sending, and the object
+	 * may hibernate and wake meanwhile.
+	 */
+	#closeByDecision(ws: WebSocket, code: number, reason: string): void {
+		const socket = this.#sockets.get(ws);
+		const attachment = socket
+			? attachmentOf(socket)
+			: (ws.deserializeAttachment() as Attachment | null);
+		try {
+			ws.serializeAttachment({ ...attachment, closed: code });
+		} catch {
+			// Closed already: the runtime delivers nothing more from it.
+		}
+		// Forgotten before it closes, so that not one more broadcast reaches it.
+		this.#forget(ws);
+		closeQuietly(ws, code, reason);
+	}
+
+	/**
+	 * A frame over the socket's rate. A `send` is named in the answer, and held: the socket's
+	 * later sends wait for it (see `Socket.held`). Only a send not stored yet is held, or a
+	 * duplicate the client has seen acknowledged would hold the socket for good.
+	 */
+	#refuseFrame(ws: WebSocket, socket: Socket, raw: string | ArrayBuffer, wait: number): void {
+		const parsed = parseClientFrame(raw);
+		if (!parsed.ok || parsed.frame.type !== 'send') {
+			return this.#error(ws, ErrorCode.RateLimited, 'Too many frames; slow down.', {
+				retryAfterMs: wait
+			});
+		}
+		const { clientId } = parsed.frame;
+		if (socket.held === null && this.#messages.seqOf(socket.userId, clientId) === null) {
+			socket.held = clientId;
+		}
+		this.#error(ws, ErrorCode.RateLimited, 'Too many frames; slow down.', {
+			clientId,
+			retryAfterMs: wait
+		});
+	}
+
+	/** When the held send could pass both limits, if it came again: at least 1 ms. */
+	#heldWait(socket: Socket): number {
+		const sends = this.#sendRates.get(socket.userId)?.wait() ?? 0;
+		return Math.max(1, socket.frames.wait(), sends);
 	}
 
 	/** A socket closed or was closed: it gets nothing more, and its user may now be offline. */
@@ -857,14 +990,42 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 }
 
+/** What a person turned away at the room's socket cap reads (the close reason, at most 123 bytes). */
+const TOO_MANY_CONNECTIONS = 'Too many open connections to this room; close some tabs.';
+
 function userTag(userId: string): string {
 	return `user:${userId}`;
 }
 
 function attachmentOf(socket: Socket): Attachment {
-	const { frames: _frames, toldLastSeen: _told, ...attachment } = socket;
+	const { frames: _frames, toldLastSeen: _told, held: _held, ...attachment } = socket;
 	return attachment;
 }
+
+/**
+ * Serializes messages in order until `limit` of them, or until the next would take the JSON past
+ * what is left of `budget` (shared by the parts of one reply). `cut` when any were left out.
+ */
+function fitted(
+	messages: Iterable<ChatMessage>,
+	limit: number,
+	budget: { bytes: number }
+): { json: string[]; cut: boolean } {
+	const json: string[] = [];
+	for (const message of messages) {
+		if (json.length >= limit) return { json, cut: true };
+		const one = JSON.stringify(message);
+		// One byte per character unless the text says otherwise; the separating comma counts too.
+		const bytes = (NON_ASCII.test(one) ? utf8.encode(one).byteLength : one.length) + 1;
+		if (bytes > budget.bytes) return { json, cut: true };
+		budget.bytes -= bytes;
+		json.push(one);
+	}
+	return { json, cut: false };
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const utf8 = new TextEncoder();
 
 /**
  * Whose read and delivery positions a welcome carries. Someone who never read nor received anything

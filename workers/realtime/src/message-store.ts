@@ -151,31 +151,35 @@ export class MessageStore {
 		return this.get(seq);
 	}
 
-	/** What a client that has everything up to `lastSeq` missed, oldest first. */
-	after(lastSeq: number, upTo: number, limit: number): ChatMessage[] {
-		return this.#sql
-			.exec<MessageRow>(
-				`${SELECT} WHERE m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`,
-				lastSeq,
-				upTo,
-				limit
-			)
-			.toArray()
-			.map(toChatMessage);
+	/**
+	 * What a client that has everything up to `lastSeq` missed, oldest first. Read as it is
+	 * iterated, so that a reader that stops at a byte budget does not convert the rest.
+	 */
+	*after(lastSeq: number, upTo: number, limit: number): Generator<ChatMessage> {
+		const rows = this.#sql.exec<MessageRow>(
+			`${SELECT} WHERE m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`,
+			lastSeq,
+			upTo,
+			limit
+		);
+		for (const row of rows) yield toChatMessage(row);
 	}
 
 	/** Messages up to `upToSeq` that changed after `sinceRev`, in the order they changed. */
-	changedSince(sinceRev: number, untilRev: number, upToSeq: number, limit: number): ChatMessage[] {
-		return this.#sql
-			.exec<MessageRow>(
-				`${SELECT} WHERE m.rev > ? AND m.rev <= ? AND m.seq <= ? ORDER BY m.rev LIMIT ?`,
-				sinceRev,
-				untilRev,
-				upToSeq,
-				limit
-			)
-			.toArray()
-			.map(toChatMessage);
+	*changedSince(
+		sinceRev: number,
+		untilRev: number,
+		upToSeq: number,
+		limit: number
+	): Generator<ChatMessage> {
+		const rows = this.#sql.exec<MessageRow>(
+			`${SELECT} WHERE m.rev > ? AND m.rev <= ? AND m.seq <= ? ORDER BY m.rev LIMIT ?`,
+			sinceRev,
+			untilRev,
+			upToSeq,
+			limit
+		);
+		for (const row of rows) yield toChatMessage(row);
 	}
 
 	/** Messages D1 may not have yet (or has an older version of), in a seq range. */

@@ -18,6 +18,11 @@ export class PresenceBook {
 		return count.away === count.sockets ? 'away' : 'online';
 	}
 
+	/** How many sockets the member holds here now: what the per-person cap counts. */
+	sockets(userId: string): number {
+		return this.#counts.get(userId)?.sockets ?? 0;
+	}
+
 	/** Members with at least one socket. */
 	get connected(): number {
 		return this.#counts.size;

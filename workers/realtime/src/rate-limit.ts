@@ -17,15 +17,19 @@ export class TokenBucket {
 
 	/** Takes a token: 0 when allowed, otherwise how many ms until one will be there. */
 	take(now = Date.now()): number {
+		const wait = this.wait(now);
+		if (wait === 0) this.#tokens -= 1;
+		return wait;
+	}
+
+	/** How many ms until a token will be there (0: there is one now), without taking it. */
+	wait(now = Date.now()): number {
 		this.#tokens = Math.min(
 			this.#burst,
 			this.#tokens + (Math.max(0, now - this.#at) / 1000) * this.#perSecond
 		);
 		this.#at = now;
-		if (this.#tokens >= 1) {
-			this.#tokens -= 1;
-			return 0;
-		}
+		if (this.#tokens >= 1) return 0;
 		return Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000);
 	}
 }
