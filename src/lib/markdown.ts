@@ -3,13 +3,20 @@
 // its HTML constructs off, so `<b>` stays text) and link targets outside http(s), mailto, irc and
 // xmpp (so `javascript:` and `data:`) are emptied. It needs no DOM, so the same module renders in
 // the Workers runtime during SSR and in the browser.
-import { micromark } from 'micromark';
+import { compile, parse, postprocess, preprocess } from 'micromark';
 import {
 	gfmAutolinkLiteral,
 	gfmAutolinkLiteralHtml
 } from 'micromark-extension-gfm-autolink-literal';
 import { gfmStrikethrough, gfmStrikethroughHtml } from 'micromark-extension-gfm-strikethrough';
-import type { CompileContext, Extension, HtmlExtension, Token } from 'micromark-util-types';
+import type {
+	CompileContext,
+	Event,
+	Extension,
+	HtmlExtension,
+	Token,
+	TokenType
+} from 'micromark-util-types';
 import { replaceShortcodes } from './emoji';
 
 export type MarkdownOptions = {
@@ -51,7 +58,6 @@ function escapeHtml(text: string): string {
 }
 
 function renderText(text: string, options: MarkdownOptions): string {
-	text = text.replaceAll(MENTION_UNDERSCORE, '_');
 	const known = options.mentionable?.map((name) => name.toLowerCase());
 	const self = options.self?.toLowerCase();
 	let html = '';
@@ -69,36 +75,79 @@ function renderText(text: string, options: MarkdownOptions): string {
 	return html + escapeHtml(replaceShortcodes(text.slice(last)));
 }
 
-/** Plain text runs (never code, link targets or autolinks) get mentions and emoji shortcodes. */
-function textRuns(options: MarkdownOptions): HtmlExtension {
+/**
+ * The tokens whose text runs are read as prose: a paragraph, a link's text, emphasis, strike.
+ * Text anywhere else (a link's title or target, a code fence's language) ends up inside an HTML
+ * attribute, where markup written by a mention would break out of the quotes; code is never
+ * prose. A construct added later stays plain text until it is listed here.
+ */
+const PROSE: ReadonlySet<TokenType> = new Set<TokenType>([
+	'paragraph',
+	'labelText',
+	'emphasisText',
+	'strongText',
+	'strikethroughText'
+]);
+
+/**
+ * The `data` tokens that are prose, each joined with the prose right after it. micromark cuts
+ * text at every character that could start a construct (`_`, `*`, `[`…) and leaves the pieces as
+ * separate tokens when nothing came of it, so `@ann_lee` or `:heart_eyes:` would arrive in
+ * pieces that no longer match.
+ */
+function proseRuns(events: Event[]): WeakSet<Token> {
+	const prose = new WeakSet<Token>();
+	const open: Token[] = [];
+	for (let i = 0; i < events.length; i++) {
+		const [kind, token, context] = events[i]!;
+		if (kind === 'exit') {
+			open.pop();
+			continue;
+		}
+		const parent = open.at(-1);
+		open.push(token);
+		if (token.type !== 'data' || !parent || !PROSE.has(parent.type)) continue;
+		prose.add(token);
+		// [enter data, exit data, enter data, exit data] of one run become [enter data, exit data].
+		while (
+			events[i + 2]?.[0] === 'enter' &&
+			events[i + 2]![1].type === 'data' &&
+			events[i + 2]![2] === context &&
+			events[i + 2]![1].start.offset === token.end.offset
+		) {
+			token.end = events[i + 2]![1].end;
+			events.splice(i + 1, 3, ['exit', token, context]);
+		}
+	}
+	return prose;
+}
+
+/** Prose runs get mentions and emoji shortcodes; every other text run is written as text. */
+function textRuns(prose: WeakSet<Token>, options: MarkdownOptions): HtmlExtension {
 	return {
 		exit: {
 			data(this: CompileContext, token: Token) {
-				this.raw(renderText(this.sliceSerialize(token), options));
+				const text = this.sliceSerialize(token);
+				this.raw(prose.has(token) ? renderText(text, options) : this.encode(text));
 			}
 		}
 	};
 }
 
-// micromark cuts text at every `_` (a possible emphasis marker), which would split `@ann_lee` into
-// runs that no longer match a mention. Underscores inside mentions are swapped for a private-use
-// character before parsing and put back in the output.
-const MENTION_UNDERSCORE = '\uE000';
-
-function protectMentions(source: string): string {
-	return source.replace(MENTION, (mention) => mention.replaceAll('_', MENTION_UNDERSCORE));
-}
-
 /** The HTML for one message body. Safe to insert: it contains only the tags micromark emits. */
 export function renderMarkdown(source: string, options: MarkdownOptions = {}): string {
-	const html = micromark(protectMentions(source.replaceAll(MENTION_UNDERSCORE, '')), {
-		extensions: syntax,
-		htmlExtensions: [gfmStrikethroughHtml(), gfmAutolinkLiteralHtml(), textRuns(options)]
-	});
+	const events = postprocess(
+		parse({ extensions: syntax })
+			.document()
+			.write(preprocess()(source, undefined, true))
+	);
+	const prose = proseRuns(events);
+	const html = compile({
+		htmlExtensions: [gfmStrikethroughHtml(), gfmAutolinkLiteralHtml(), textRuns(prose, options)]
+	})(events);
 	// Text and attribute values come out escaped, so `<a href="` can only be a tag micromark wrote.
 	// A link whose target was refused keeps its text but stops being a link.
 	return html
-		.replaceAll(MENTION_UNDERSCORE, '_')
 		.replaceAll('<a href="">', '<a>')
 		.replaceAll('<a href="', '<a target="_blank" rel="noopener noreferrer" href="');
 }

@@ -86,4 +86,56 @@ describe('renderMarkdown', () => {
 			'<p>nice 🎉 👍 :not_an_emoji: <code>:smile:</code></p>'
 		);
 	});
+
+	it('keeps a mention in a link title as text inside the attribute', () => {
+		expect(renderMarkdown('[x](http://a "@bob")')).toBe(
+			'<p><a target="_blank" rel="noopener noreferrer" href="http://a" title="@bob">x</a></p>'
+		);
+		expect(renderMarkdown('[x](http://a "say @bob_lee \\" onmouseover=alert(1)")')).toBe(
+			'<p><a target="_blank" rel="noopener noreferrer" href="http://a" title="say @bob_lee &quot; onmouseover=alert(1)">x</a></p>'
+		);
+	});
+
+	it("keeps a mention in a code fence's language as text inside the class", () => {
+		expect(renderMarkdown('```@bob\n@bob\n```')).toBe(
+			'<pre><code class="language-@bob">@bob\n</code></pre>'
+		);
+		expect(renderMarkdown('```js @bob" onclick="x\nx\n```')).toBe(
+			'<pre><code class="language-js">x\n</code></pre>'
+		);
+	});
+
+	it('keeps a mention in a link target or an autolink as part of the address', () => {
+		expect(renderMarkdown('[x](https://a.test/@bob)')).toBe(
+			'<p><a target="_blank" rel="noopener noreferrer" href="https://a.test/@bob">x</a></p>'
+		);
+		expect(renderMarkdown('<https://a.test/@bob>')).toBe(
+			'<p><a target="_blank" rel="noopener noreferrer" href="https://a.test/@bob">https://a.test/@bob</a></p>'
+		);
+		expect(renderMarkdown('<@bob>')).toBe(
+			'<p>&lt;<span class="mention" data-username="bob">@bob</span>&gt;</p>'
+		);
+	});
+
+	it('keeps an underscore in a link to a profile, as typed', () => {
+		expect(renderMarkdown('[ann](https://social.test/@ann_lee)')).toContain(
+			'href="https://social.test/@ann_lee"'
+		);
+		expect(renderMarkdown('https://social.test/@ann_lee')).toContain(
+			'href="https://social.test/@ann_lee">https://social.test/@ann_lee</a>'
+		);
+	});
+
+	it('keeps mentions out of inline code, and in link text and emphasis', () => {
+		expect(renderMarkdown('`@bob` ``a @bob` b``')).toBe(
+			'<p><code>@bob</code> <code>a @bob` b</code></p>'
+		);
+		expect(renderMarkdown('[hi @bob](https://a.test) _@ann_lee_')).toBe(
+			'<p><a target="_blank" rel="noopener noreferrer" href="https://a.test">hi <span class="mention" data-username="bob">@bob</span></a> <em><span class="mention" data-username="ann_lee">@ann_lee</span></em></p>'
+		);
+	});
+
+	it('reads shortcodes with underscores whole', () => {
+		expect(renderMarkdown(':heart_eyes: :not_an_emoji:')).toBe('<p>😍 :not_an_emoji:</p>');
+	});
 });
