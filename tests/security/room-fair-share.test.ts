@@ -2,7 +2,7 @@
 // backlog per connection and a byte budget for it, a cap on each person's sockets, and unread
 // signals that page only the members a message really mentions.
 import { describe, expect, it } from 'vitest';
-import { runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import {
 	CloseCode,
@@ -125,6 +125,28 @@ describe('hello: one backlog per connection, within a byte budget', () => {
 			if (!page.hasMore) break;
 		}
 		expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+	}, 30_000);
+
+	it('the changes to older messages a backlog replays share the same byte budget', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		await fill(room, 300, (i) => `${i} short`);
+		// Every one of them changed later, each now 4,000 characters long.
+		await runInDurableObject(roomStub(room), (_room: ChatRoom, state) => {
+			state.storage.sql.exec(
+				`UPDATE messages SET body = substr(body || ' ' || printf('%.3990c', 'x'), 1, 4000),
+				   rev = rev + 300`
+			);
+		});
+		await evictDurableObject(roomStub(room));
+
+		const b = await connect(room, bob, 300, { lastRev: 300 });
+		const backlog = b.of('backlog')[0]!;
+		const bytes = new TextEncoder().encode(JSON.stringify(backlog.updates)).byteLength;
+		expect(backlog.more).toBe(true);
+		expect(backlog.updates!.length).toBeGreaterThan(0);
+		expect(bytes).toBeLessThanOrEqual(BACKLOG_BYTES);
 	}, 30_000);
 });
 
