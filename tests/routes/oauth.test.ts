@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { oauthAccounts, users } from '$lib/server/db/schema';
 import { GET as startSignIn } from '../../src/routes/auth/[provider]/+server';
 import { GET as callback } from '../../src/routes/auth/[provider]/callback/+server';
+import { GET as reauthenticate } from '../../src/routes/auth/[provider]/reauthenticate/+server';
 import { actions as accountActions } from '../../src/routes/settings/account/+page.server';
 import {
 	actions as welcomeActions,
@@ -275,7 +276,13 @@ describe('linking providers from settings', () => {
 		);
 		expect(await linked()).toEqual([{ provider: 'google' }]);
 
-		// With a password set, the last provider can go too.
+		// With a password set, the last provider can go too. Setting a first password takes a
+		// fresh sign-in with a linked provider.
+		const again = await browser.call(reauthenticate, {
+			path: '/auth/google/reauthenticate',
+			params: { provider: 'google' }
+		});
+		await returnTo(browser, await provider.consent(location(again)), 'google');
 		await browser.call(accountActions.setPassword!, {
 			path: '/settings/account?/setPassword',
 			form: { newPassword: 'yuki finally set a passphrase' }

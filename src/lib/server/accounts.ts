@@ -2,12 +2,18 @@ import { and, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from './db';
 import { knownDevices, oauthAccounts, users } from './db/schema';
 import { consumeEmailToken, revokeEmailTokens } from './email-tokens';
-import { hashPassword, verifyPassword } from './password';
+import { hashPassword } from './password';
 import { invalidateAllSessions, invalidateOtherSessions } from './session';
 import { normalizeEmail } from './users';
 
 export type Account = typeof users.$inferSelect;
 export type Outcome = { ok: true } | { ok: false; field: string; message: string };
+
+/**
+ * How recent a provider sign-in must be for an account without a password to change its email or
+ * set one: that proof is all such an account has instead of a current password.
+ */
+export const PROVIDER_REAUTH_WINDOW_MS = 10 * 60 * 1000;
 
 export const MAX_BIO_LENGTH = 500;
 export const MAX_STATUS_LENGTH = 80;
@@ -30,32 +36,36 @@ export async function updateProfile(
 }
 
 /**
- * Needs the current password, so a borrowed unlocked browser can't lock the owner out. Other
- * sessions end: whoever knew the old password is signed out. Answers which sessions ended, so
- * their open sockets can be closed too.
+ * For the holder of the current password, which the caller has checked through
+ * `attemptPassword` (so a borrowed unlocked browser can neither lock the owner out nor guess
+ * without limit). Other sessions end: whoever knew the old password is signed out. Answers which
+ * sessions ended, so their open sockets can be closed too.
  */
 export async function changePassword(
 	db: Db,
 	userId: string,
 	sessionId: string,
-	input: { currentPassword: string; newPassword: string }
-): Promise<Outcome & { endedSessions?: string[] }> {
-	const user = await getAccount(db, userId);
-	if (!user?.passwordHash) {
-		return { ok: false, field: 'currentPassword', message: 'This account has no password yet.' };
-	}
-	if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-		return { ok: false, field: 'currentPassword', message: 'That is not your current password.' };
-	}
+	newPassword: string
+): Promise<string[]> {
 	await db
 		.update(users)
-		.set({ passwordHash: await hashPassword(input.newPassword) })
+		.set({ passwordHash: await hashPassword(newPassword) })
 		.where(eq(users.id, userId));
 	const [endedSessions] = await Promise.all([
 		invalidateOtherSessions(db, userId, sessionId),
 		revokeEmailTokens(db, userId, 'reset_password')
 	]);
-	return { ok: true, endedSessions };
+	return endedSessions;
+}
+
+/** Whether the session proved its user at a linked provider recently enough. */
+export function hasRecentProviderAuth(
+	session: { providerAuthAt: number | null },
+	now = Date.now()
+): boolean {
+	return (
+		session.providerAuthAt !== null && now - session.providerAuthAt < PROVIDER_REAUTH_WINDOW_MS
+	);
 }
 
 /** For accounts made through GitHub or Google: a first password, so a provider can be unlinked. */

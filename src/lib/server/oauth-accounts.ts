@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { oauthAccounts, users } from './db/schema';
+import { oauthAccounts, sessions, users } from './db/schema';
 import { generateId } from './ids';
 import { PROVIDER_LABELS, isProviderName, type ProviderName, type ProviderProfile } from './oauth';
 import { normalizeEmail, usernameKey, type RegisterResult } from './users';
@@ -15,7 +15,9 @@ export type OAuthNotice =
 	| 'failed'
 	| 'cancelled'
 	| 'linked'
-	| 'unlinked';
+	| 'unlinked'
+	| 'reauthenticated'
+	| 'reauth-mismatch';
 
 export function describeOAuthNotice(notice: string | null, provider: string | null): string | null {
 	const label = provider && isProviderName(provider) ? PROVIDER_LABELS[provider] : 'the provider';
@@ -38,6 +40,10 @@ export function describeOAuthNotice(notice: string | null, provider: string | nu
 			return `${label} is now linked: you can sign in with it.`;
 		case 'unlinked':
 			return `${label} is unlinked.`;
+		case 'reauthenticated':
+			return `Thanks: ${label} confirmed it's you. You can make the change now.`;
+		case 'reauth-mismatch':
+			return `That ${label} account is not the one linked to this Parley account.`;
 		default:
 			return null;
 	}
@@ -127,6 +133,34 @@ export async function linkProvider(
 		return { ok: false, notice: 'linked-elsewhere' };
 	}
 	return { ok: true };
+}
+
+/**
+ * A signed-in session proved its user again at a provider: only a provider account linked to that
+ * user counts. Stamps the session, which is what `hasRecentProviderAuth` reads.
+ */
+export async function confirmProviderIdentity(
+	db: Db,
+	session: { id: string; userId: string },
+	profile: ProviderProfile
+): Promise<boolean> {
+	const [linked] = await db
+		.select({ userId: oauthAccounts.userId })
+		.from(oauthAccounts)
+		.where(
+			and(
+				eq(oauthAccounts.provider, profile.provider),
+				eq(oauthAccounts.providerUserId, profile.providerUserId),
+				eq(oauthAccounts.userId, session.userId)
+			)
+		)
+		.limit(1);
+	if (!linked) return false;
+	await db
+		.update(sessions)
+		.set({ providerAuthAt: Date.now() })
+		.where(and(eq(sessions.id, session.id), eq(sessions.userId, session.userId)));
+	return true;
 }
 
 /**

@@ -177,7 +177,8 @@ const VERIFIER_COOKIE = 'parley_oauth_verifier';
 const INTENT_COOKIE = 'parley_oauth_intent';
 const ROUND_TRIP_SECONDS = 10 * 60;
 
-export type OAuthIntent = 'sign-in' | 'link';
+export type OAuthIntent = 'sign-in' | 'link' | 'reauthenticate';
+const INTENTS: readonly OAuthIntent[] = ['sign-in', 'link', 'reauthenticate'];
 export type OAuthRoundTrip = { codeVerifier: string; intent: OAuthIntent };
 
 /** Starts a sign-in or link: remembers state and PKCE verifier, returns where to send the browser. */
@@ -204,7 +205,7 @@ export function beginOAuth(cookies: Cookies, provider: OAuthProvider, intent: OA
 export function finishOAuth(cookies: Cookies, returnedState: string | null): OAuthRoundTrip | null {
 	const state = cookies.get(STATE_COOKIE);
 	const codeVerifier = cookies.get(VERIFIER_COOKIE);
-	const intent = cookies.get(INTENT_COOKIE) === 'link' ? 'link' : 'sign-in';
+	const intent = INTENTS.find((known) => known === cookies.get(INTENT_COOKIE)) ?? 'sign-in';
 	for (const name of [STATE_COOKIE, VERIFIER_COOKIE, INTENT_COOKIE]) {
 		cookies.delete(name, { path: '/auth' });
 	}

@@ -2,17 +2,30 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { deleteAccount } from '$lib/server/account-deletion';
 import { sendEmailChangeEmails, sendVerificationEmail } from '$lib/server/account-mail';
-import { changePassword, getAccount, isEmailTaken, setFirstPassword } from '$lib/server/accounts';
-import { getDb, platformEnv } from '$lib/server/db';
+import {
+	changePassword,
+	getAccount,
+	hasRecentProviderAuth,
+	isEmailTaken,
+	setFirstPassword,
+	type Account
+} from '$lib/server/accounts';
+import { getDb, platformEnv, type Db } from '$lib/server/db';
 import { Email, NewPassword, parseForm, type FieldErrors } from '$lib/server/forms';
 import { getMailer } from '$lib/server/mailer';
-import { PROVIDERS, beginOAuth, configuredProviders, getOAuthProvider } from '$lib/server/oauth';
+import {
+	PROVIDERS,
+	PROVIDER_LABELS,
+	beginOAuth,
+	configuredProviders,
+	getOAuthProvider
+} from '$lib/server/oauth';
 import {
 	describeOAuthNotice,
 	listLinkedProviders,
 	unlinkProvider
 } from '$lib/server/oauth-accounts';
-import { verifyPassword } from '$lib/server/password';
+import { attemptPassword } from '$lib/server/password-attempts';
 import { RateLimits, consumeRateLimits, describeWait } from '$lib/server/rate-limit';
 import { realtimeOf } from '$lib/server/realtime-effects';
 import { deleteSessionTokenCookie } from '$lib/server/session';
@@ -37,6 +50,60 @@ function reject(
 	status = 400
 ) {
 	return fail(status, { section, values, errors });
+}
+
+/**
+ * Checks a typed current password through the login's limiter (same policy, same key): a
+ * borrowed unlocked browser gets no more guesses here than anywhere else. Answers the failure to
+ * return, or null when the password is right.
+ */
+async function checkCurrentPassword(
+	event: RequestEvent,
+	db: Db,
+	account: Account,
+	section: Section,
+	field: string,
+	password: string,
+	values: Record<string, string> = {}
+) {
+	const attempt = await attemptPassword(db, event.request, event.cookies, account, { password });
+	if (attempt.ok) return null;
+	if (attempt.status === 429) {
+		event.setHeaders({ 'retry-after': String(attempt.retryAfterSeconds) });
+		const wait = describeWait(attempt.retryAfterSeconds);
+		return reject(section, values, { form: `Too many attempts. Try again in ${wait}.` }, 429);
+	}
+	const message =
+		field === 'confirm' ? 'That is not your password.' : 'That is not your current password.';
+	return reject(section, values, { [field]: message });
+}
+
+/**
+ * An account without a password has no current password to ask for: instead, its session must
+ * have signed in through a linked provider within the last few minutes. Otherwise the answer
+ * offers a way to do that, which returns here.
+ */
+async function requireRecentProviderAuth(
+	db: Db,
+	account: Account,
+	session: { providerAuthAt: number | null },
+	section: Section,
+	values: Record<string, string> = {}
+) {
+	if (hasRecentProviderAuth(session)) return null;
+	const linked = await listLinkedProviders(db, account.id);
+	return fail(403, {
+		section,
+		values,
+		errors: {
+			form: `For your security, confirm it's you with ${linked.map((l) => PROVIDER_LABELS[l.provider]).join(' or ') || 'your provider'} first, then try again.`
+		},
+		reauthenticate: linked.map(({ provider }) => ({
+			provider,
+			label: PROVIDER_LABELS[provider],
+			href: `/auth/${provider}/reauthenticate`
+		}))
+	});
 }
 
 async function signedIn({ locals, platform }: RequestEvent) {
@@ -78,7 +145,7 @@ export const actions: Actions = {
 	},
 
 	changeEmail: async (event) => {
-		const { env, db, account } = await signedIn(event);
+		const { env, db, account, session } = await signedIn(event);
 		const form = parseForm(EmailChange, await event.request.formData());
 		if (!form.ok) return reject('email', form.values, form.errors);
 		const newEmail = normalizeEmail(form.data.newEmail);
@@ -86,11 +153,18 @@ export const actions: Actions = {
 		if (newEmail === account.email) {
 			return reject('email', values, { newEmail: 'That is already your address.' });
 		}
-		if (account.passwordHash) {
-			if (!(await verifyPassword(account.passwordHash, form.data.currentPassword))) {
-				return reject('email', values, { currentPassword: 'That is not your current password.' });
-			}
-		}
+		const refused = account.passwordHash
+			? await checkCurrentPassword(
+					event,
+					db,
+					account,
+					'email',
+					'currentPassword',
+					form.data.currentPassword,
+					values
+				)
+			: await requireRecentProviderAuth(db, account, session, 'email', values);
+		if (refused) return refused;
 		if (await isEmailTaken(db, newEmail)) {
 			return reject('email', values, { newEmail: 'Another account uses that address.' });
 		}
@@ -108,10 +182,21 @@ export const actions: Actions = {
 		const { db, account, session } = await signedIn(event);
 		const form = parseForm(PasswordChange, await event.request.formData());
 		if (!form.ok) return reject('password', {}, form.errors);
-		const result = await changePassword(db, account.id, session.id, form.data);
-		if (!result.ok) return reject('password', {}, { [result.field]: result.message });
+		if (!account.passwordHash) {
+			return reject('password', {}, { currentPassword: 'This account has no password yet.' });
+		}
+		const refused = await checkCurrentPassword(
+			event,
+			db,
+			account,
+			'password',
+			'currentPassword',
+			form.data.currentPassword
+		);
+		if (refused) return refused;
+		const ended = await changePassword(db, account.id, session.id, form.data.newPassword);
 		const env = platformEnv(event.platform);
-		await closeSessionSockets(db, realtimeOf(env), account.id, result.endedSessions ?? []);
+		await closeSessionSockets(db, realtimeOf(env), account.id, ended);
 		return {
 			section: 'password',
 			message: 'Password changed. Your other sessions are signed out.'
@@ -119,9 +204,13 @@ export const actions: Actions = {
 	},
 
 	setPassword: async (event) => {
-		const { db, account } = await signedIn(event);
+		const { db, account, session } = await signedIn(event);
 		const form = parseForm(FirstPassword, await event.request.formData());
 		if (!form.ok) return reject('password', {}, form.errors);
+		if (!account.passwordHash) {
+			const refused = await requireRecentProviderAuth(db, account, session, 'password');
+			if (refused) return refused;
+		}
 		const result = await setFirstPassword(db, account.id, form.data.newPassword);
 		if (!result.ok) return reject('password', {}, { [result.field]: result.message });
 		return { section: 'password', message: 'Password set. You can now log in with it.' };
@@ -152,14 +241,18 @@ export const actions: Actions = {
 		const { env, db, account } = await signedIn(event);
 		const form = parseForm(Deletion, await event.request.formData(), ['confirm']);
 		if (!form.ok) return reject('delete', {}, form.errors);
-		const confirmed = account.passwordHash
-			? await verifyPassword(account.passwordHash, form.data.confirm)
-			: form.data.confirm.trim().toLowerCase() === account.usernameKey;
-		if (!confirmed) {
-			const message = account.passwordHash
-				? 'That is not your password.'
-				: 'Type your username exactly to confirm.';
-			return reject('delete', {}, { confirm: message });
+		if (account.passwordHash) {
+			const refused = await checkCurrentPassword(
+				event,
+				db,
+				account,
+				'delete',
+				'confirm',
+				form.data.confirm
+			);
+			if (refused) return refused;
+		} else if (form.data.confirm.trim().toLowerCase() !== account.usernameKey) {
+			return reject('delete', {}, { confirm: 'Type your username exactly to confirm.' });
 		}
 		await deleteAccount(db, account.id, realtimeOf(env));
 		deleteSessionTokenCookie(event.cookies);

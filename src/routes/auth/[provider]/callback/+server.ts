@@ -7,7 +7,11 @@ import {
 	rememberSignup,
 	type ProviderProfile
 } from '$lib/server/oauth';
-import { linkProvider, resolveProviderSignIn } from '$lib/server/oauth-accounts';
+import {
+	confirmProviderIdentity,
+	linkProvider,
+	resolveProviderSignIn
+} from '$lib/server/oauth-accounts';
 import { invalidateSession, sessionMeta, startSession } from '$lib/server/session';
 import type { RequestHandler } from './$types';
 
@@ -26,7 +30,7 @@ export const GET: RequestHandler = async ({ params, platform, url, cookies, loca
 			'This sign-in attempt expired or was started in another browser. Please start again.'
 		);
 	}
-	const back = roundTrip.intent === 'link' ? '/settings/account' : '/login';
+	const back = roundTrip.intent === 'sign-in' ? '/login' : '/settings/account';
 	const code = url.searchParams.get('code');
 	if (!code) redirect(303, `${back}?notice=cancelled&provider=${name}`);
 
@@ -50,6 +54,15 @@ export const GET: RequestHandler = async ({ params, platform, url, cookies, loca
 		);
 	}
 
+	if (roundTrip.intent === 'reauthenticate') {
+		if (!locals.session) redirect(303, '/login?next=/settings/account');
+		const confirmed = await confirmProviderIdentity(db, locals.session, profile);
+		redirect(
+			303,
+			`/settings/account?notice=${confirmed ? 'reauthenticated' : 'reauth-mismatch'}&provider=${name}`
+		);
+	}
+
 	const outcome = await resolveProviderSignIn(db, profile);
 	if (outcome.kind === 'refused') redirect(303, `/login?notice=${outcome.notice}&provider=${name}`);
 	if (outcome.kind === 'choose-username') {
@@ -57,6 +70,9 @@ export const GET: RequestHandler = async ({ params, platform, url, cookies, loca
 		redirect(303, '/welcome');
 	}
 	if (locals.session) await invalidateSession(db, locals.session.id);
-	await startSession(db, cookies, outcome.userId, sessionMeta(request, platform?.cf));
+	await startSession(db, cookies, outcome.userId, {
+		...sessionMeta(request, platform?.cf),
+		providerAuth: true
+	});
 	redirect(303, '/');
 };
