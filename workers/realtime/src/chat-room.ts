@@ -711,7 +711,7 @@ export class ChatRoom extends DurableObject<Env> {
 		if (known) return known;
 		const attachment = ws.deserializeAttachment() as Attachment | null;
 		if (!attachment || attachment.closed !== undefined) return null;
-		if (ws.readyState !== WebSocket.READY_STATE_OPEN) return null;
+		if (ws.readyState !== WebSocket.OPEN) return null;
 		return this.#track(ws, attachment);
 	}
 

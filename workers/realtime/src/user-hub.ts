@@ -71,9 +71,7 @@ export class UserHub extends DurableObject<Env> {
 		// each friend's presence change and each room signal cost thousands of sends. Sockets closing
 		// (signed out, turned away) do not count. Counted and accepted with no await in between, so
 		// that upgrades arriving together cannot all pass.
-		const open = this.ctx
-			.getWebSockets()
-			.filter((ws) => ws.readyState === WebSocket.READY_STATE_OPEN);
+		const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
 		if (open.length >= MAX_HUB_SOCKETS_PER_USER) {
 			// Accepted only to be closed: a browser cannot read the status of a refused upgrade.
 			this.ctx.acceptWebSocket(server);
