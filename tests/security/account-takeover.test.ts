@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { count, eq } from 'drizzle-orm';
-import { oauthAccounts, sessions, users } from '$lib/server/db/schema';
+import { knownDevices, oauthAccounts, sessions, users } from '$lib/server/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';
 import { actions as resetActions } from '../../src/routes/reset-password/+page.server';
@@ -237,5 +237,9 @@ describe('the whole takeover story', () => {
 		await signInWith(provider, viaGitHub, 'github');
 		expect(await linksOf(account!.id)).toEqual([]);
 		expect(await sessionCount(account!.id)).toBe(0);
+		// Nor is her browser still one the account knows, to slip past a lockout with.
+		expect(
+			await db().select().from(knownDevices).where(eq(knownDevices.userId, account!.id))
+		).toEqual([]);
 	});
 });

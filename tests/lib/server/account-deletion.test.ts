@@ -4,6 +4,7 @@ import { CloseCode } from '$lib/protocol';
 import {
 	blocks,
 	friendships,
+	knownDevices,
 	memberships,
 	oauthAccounts,
 	rooms,
@@ -46,6 +47,9 @@ async function aliceWithAHistory() {
 			userId: alice.id,
 			createdAt: now
 		});
+	await db()
+		.insert(knownDevices)
+		.values({ tokenHash: `laptop-${alice.id}`, userId: alice.id, createdAt: now, lastUsedAt: now });
 	await issueEmailToken(db(), { userId: alice.id, purpose: 'reset_password', email: alice.email });
 	const browser = await signedInBrowser(alice);
 	await signedInBrowser(alice);
@@ -99,6 +103,7 @@ describe('deleting an account', () => {
 			[sessions, sessions.userId],
 			[userTokens, userTokens.userId],
 			[oauthAccounts, oauthAccounts.userId],
+			[knownDevices, knownDevices.userId],
 			[memberships, memberships.userId]
 		] as const) {
 			expect(await db().select().from(table).where(eq(column, alice.id))).toEqual([]);
