@@ -2,6 +2,7 @@ import { error, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getDb } from '$lib/server/db';
 import { openRealtimeSocket } from '$lib/server/realtime-door';
+import { handleSecurityHeaders } from '$lib/server/security-headers';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -42,4 +43,5 @@ const handleSession: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(handleRealtime, handleSession);
+// The security headers come after the realtime door, so a socket's 101 never reaches them.
+export const handle = sequence(handleRealtime, handleSecurityHeaders, handleSession);
