@@ -26,7 +26,8 @@ export async function sendVerificationEmail(
 			'Confirm that this is your email address by opening this link within 24 hours:',
 			`${origin}/verify-email#token=${token}`,
 			'',
-			"If you didn't create a Parley account, you can ignore this email."
+			"If you didn't create a Parley account, don't open the link: someone else typed your",
+			'address, and confirming it would vouch for their account. Ignore this email instead.'
 		].join('\n')
 	});
 }
