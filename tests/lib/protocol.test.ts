@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isReactionEmoji, mentionedUsernames, parseServerPayload } from '$lib/protocol';
+import {
+	isReactionEmoji,
+	mentionedUsernames,
+	parseClientFrame,
+	parseServerPayload
+} from '$lib/protocol';
 
 describe('mentions', () => {
 	it('finds each @username once, lower-cased, ignoring e-mail addresses and sentence dots', () => {
@@ -43,5 +48,25 @@ describe('parseServerPayload', () => {
 	it('refuses a known frame with the wrong shape', () => {
 		expect(parseServerPayload('{"type":"ack","clientId":"c1","seq":"one"}').ok).toBe(false);
 		expect(parseServerPayload('not json').ok).toBe(false);
+	});
+});
+
+describe('parseClientFrame', () => {
+	it("refuses a malformed frame by naming what was expected, without echoing mallory's input", () => {
+		const input = 'x'.repeat(15_000);
+		const parsed = parseClientFrame(JSON.stringify({ type: 'hello', lastSeq: input }));
+		expect(parsed.ok).toBe(false);
+		if (parsed.ok) return;
+		expect(parsed.error.code).toBe('bad_frame');
+		expect(parsed.error.message).toBe('Invalid "lastSeq": expected number.');
+	});
+
+	it('keeps the sentences of its own checks', () => {
+		const parsed = parseClientFrame(
+			JSON.stringify({ type: 'react', seq: 1, emoji: 'not an emoji', on: true })
+		);
+		expect(parsed.ok).toBe(false);
+		if (!parsed.ok)
+			expect(parsed.error.message).toBe('Invalid "emoji": Reactions are a single emoji.');
 	});
 });

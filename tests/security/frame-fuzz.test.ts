@@ -49,6 +49,9 @@ const PARSER_TIMEOUT_MS = 120_000;
 /** How often each kind of shaped frame was accepted and refused: the fuzz must see both. */
 const shapedTally = new Map<string, { accepted: number; refused: number }>();
 
+/** Longer than any sentence the parser writes: a longer one would carry input back. */
+const MAX_ERROR_MESSAGE = 200;
+
 /** Parses `raw` and checks the answer against the model; returns whether it was accepted. */
 function checkParse(raw: string | ArrayBuffer): boolean {
 	const parsed = parseClientFrame(raw);
@@ -64,6 +67,8 @@ function checkParse(raw: string | ArrayBuffer): boolean {
 	expect(Object.keys(parsed.error).sort()).toEqual(['code', 'message']);
 	expect(ERROR_CODES).toContain(parsed.error.code);
 	expect(parsed.error.message).toMatch(/\S/);
+	// An error names what was expected, never echoes the sender's input back.
+	expect(parsed.error.message.length).toBeLessThan(MAX_ERROR_MESSAGE);
 	expect(expected).toEqual({ ok: false, code: parsed.error.code });
 	return false;
 }

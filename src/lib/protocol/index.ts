@@ -376,11 +376,25 @@ function fail(code: ErrorCode, message: string): { ok: false; error: ProtocolErr
 	return { ok: false, error: { code, message } };
 }
 
+/**
+ * Says what was wrong in the validator's terms of what was expected, never what was received: the
+ * received value is the sender's own input, up to a whole frame of it, and an error must not echo
+ * it back (nor carry the validator's wording into the page that shows it).
+ */
 function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
 	if (!issue) return 'The frame is not valid.';
-	const path = issue.path?.map((p) => String(p.key)).join('.');
+	const path = issue.path
+		?.map((p) => String(p.key))
+		.join('.')
+		.slice(0, MAX_ISSUE_PATH);
 	if (issue.kind === 'schema' && issue.type === 'variant' && !path) {
 		return 'Unknown frame type.';
 	}
-	return path ? `Invalid "${path}": ${issue.message}` : issue.message;
+	// Checks of our own (`v.check`) carry a sentence written here, not the input.
+	const what =
+		issue.type === 'check' ? issue.message : `expected ${issue.expected ?? 'a valid value'}.`;
+	return path ? `Invalid "${path}": ${what}` : `Invalid frame: ${what}`;
 }
+
+/** A field path is the schema's own keys; cut anyway, so that no error grows with the input. */
+const MAX_ISSUE_PATH = 64;
