@@ -6,12 +6,14 @@ import { env } from 'cloudflare:workers';
 import { count, eq } from 'drizzle-orm';
 import { knownDevices, oauthAccounts, sessions, users } from '$lib/server/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
+import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';
 import { actions as resetActions } from '../../src/routes/reset-password/+page.server';
 import { load as loadSessions } from '../../src/routes/settings/sessions/+page.server';
 import { actions as verifyActions } from '../../src/routes/verify-email/+page.server';
 import { actions as welcomeActions } from '../../src/routes/welcome/+page.server';
 import {
+	PASSWORD,
 	db,
 	lastMailTo,
 	registerPerson,
@@ -202,7 +204,7 @@ describe('the first proof of an address', () => {
 });
 
 describe('the whole takeover story', () => {
-	it('mallory registers alice’s address and tries to link her GitHub; after alice resets, mallory has no way in', async () => {
+	it('mallory registers alice’s address: no account is made, and only alice’s inbox can make one', async () => {
 		const email = `alice.${Date.now()}@example.test`;
 		const malloryBrowser = browser();
 		const registered = await malloryBrowser.call(registerActions.default!, {
@@ -214,7 +216,28 @@ describe('the whole takeover story', () => {
 				password: 'mallory knows this passphrase'
 			}
 		});
-		expect(location(registered)).toBe('/');
+		expect(registered).toEqual({ kind: 'data', data: { sentTo: email } });
+		expect(malloryBrowser.jar.cookies.size).toBe(0);
+		expect(await db().select().from(users).where(eq(users.email, email))).toEqual([]);
+		expect((await lastMailTo(email))?.subject).toBe('Finish creating your Parley account');
+	});
+
+	it('mallory holds an unproven account made before sign-ups needed the link, and links her GitHub; after alice resets, mallory has no way in', async () => {
+		const squatted = await registerPerson('alice');
+		const email = squatted.email;
+		// She signs in through the form, so her browser becomes one the account knows.
+		const malloryBrowser = browser();
+		expect(
+			location(
+				await malloryBrowser.call(loginActions.default!, {
+					path: '/login',
+					form: { login: email, password: PASSWORD }
+				})
+			)
+		).toBe('/');
+		expect(
+			await db().select().from(knownDevices).where(eq(knownDevices.userId, squatted.id))
+		).toHaveLength(1);
 		const [account] = await db().select().from(users).where(eq(users.email, email));
 
 		provider.signedIn.github = gitHubUser('mallory', {

@@ -32,6 +32,48 @@ export async function sendVerificationEmail(
 	});
 }
 
+/** The link that turns a pending sign-up into an account (see `startRegistration`). */
+export async function sendFinishRegistrationEmail(
+	{ mailer, origin }: Pick<MailDeps, 'mailer' | 'origin'>,
+	signup: { email: string; displayName: string; token: string }
+): Promise<void> {
+	await mailer.send({
+		to: signup.email,
+		subject: 'Finish creating your Parley account',
+		text: [
+			`Hi ${signup.displayName},`,
+			'',
+			'Open this link within 24 hours to finish creating your Parley account:',
+			`${origin}/register/finish#token=${signup.token}`,
+			'',
+			"If you didn't ask for a Parley account, ignore this email: no account is made unless the",
+			'link is opened.'
+		].join('\n')
+	});
+}
+
+/**
+ * What the owner of an address hears when someone registers it again. It carries no link that
+ * makes an account: whoever typed the address learns nothing, and the owner learns what to do.
+ */
+export async function sendRegistrationAttemptEmail(
+	{ mailer, origin }: Pick<MailDeps, 'mailer' | 'origin'>,
+	owner: { email: string; displayName: string }
+): Promise<void> {
+	await mailer.send({
+		to: owner.email,
+		subject: 'Someone tried to create a Parley account with your address',
+		text: [
+			`Hi ${owner.displayName},`,
+			'',
+			'Someone tried to create a Parley account with this address. If it was you, log in or',
+			`reset your password: ${origin}/forgot-password`,
+			'',
+			'If it was not you, there is nothing to do: your account is unchanged.'
+		].join('\n')
+	});
+}
+
 export async function sendPasswordResetEmail(
 	{ db, mailer, origin }: MailDeps,
 	user: { id: string; email: string; displayName: string }

@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import type { Db } from './db';
-import { userTokens } from './db/schema';
+import { pendingRegistrations, userTokens } from './db/schema';
 import { generateSecretToken, hashSecret } from './ids';
 
 export type TokenPurpose = (typeof userTokens.$inferSelect)['purpose'];
@@ -81,4 +81,64 @@ export async function revokeEmailTokens(
 	await db
 		.delete(userTokens)
 		.where(and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose)));
+}
+
+/** A sign-up link works as long as an address confirmation link does. */
+export const REGISTRATION_LIFETIME_MS = 24 * HOUR;
+
+export type PendingRegistration = {
+	email: string;
+	username: string;
+	displayName: string;
+	passwordHash: string;
+};
+
+/**
+ * Keeps a sign-up until its emailed link is opened, and returns that link's secret (stored only
+ * as its hash). An earlier pending sign-up for the same address stops working, as earlier links
+ * do above; and abandoned ones are cleared, so no password hash outlives its link for long.
+ */
+export async function issuePendingRegistration(
+	db: Db,
+	input: PendingRegistration,
+	now = Date.now()
+): Promise<string> {
+	const token = generateSecretToken();
+	await db.batch([
+		db.delete(pendingRegistrations).where(lte(pendingRegistrations.expiresAt, now)),
+		db.delete(pendingRegistrations).where(eq(pendingRegistrations.email, input.email)),
+		db.insert(pendingRegistrations).values({
+			tokenHash: hashSecret(token),
+			...input,
+			createdAt: now,
+			expiresAt: now + REGISTRATION_LIFETIME_MS
+		})
+	]);
+	return token;
+}
+
+/**
+ * Takes the pending sign-up a link stands for, or null if it is unknown, expired or already
+ * taken. One DELETE … RETURNING, so two concurrent uses of a link cannot both get it.
+ */
+export async function consumePendingRegistration(
+	db: Db,
+	token: string,
+	now = Date.now()
+): Promise<PendingRegistration | null> {
+	const [row] = await db
+		.delete(pendingRegistrations)
+		.where(
+			and(
+				eq(pendingRegistrations.tokenHash, hashSecret(token)),
+				gt(pendingRegistrations.expiresAt, now)
+			)
+		)
+		.returning({
+			email: pendingRegistrations.email,
+			username: pendingRegistrations.username,
+			displayName: pendingRegistrations.displayName,
+			passwordHash: pendingRegistrations.passwordHash
+		});
+	return row ?? null;
 }

@@ -1,6 +1,9 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { sendVerificationEmail } from '$lib/server/account-mail';
+import {
+	sendFinishRegistrationEmail,
+	sendRegistrationAttemptEmail
+} from '$lib/server/account-mail';
 import { getDb, platformEnv } from '$lib/server/db';
 import {
 	DisplayName,
@@ -13,8 +16,7 @@ import {
 import { getMailer } from '$lib/server/mailer';
 import { configuredProviders } from '$lib/server/oauth';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { sessionMeta, startSession } from '$lib/server/session';
-import { normalizeEmail, registerUser } from '$lib/server/users';
+import { startRegistration } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
 const Registration = v.object({
@@ -30,7 +32,7 @@ export const load: PageServerLoad = ({ locals, platform }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, platform, cookies, url, setHeaders }) => {
+	default: async ({ request, platform, url, setHeaders }) => {
 		const form = parseForm(Registration, await request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const { password: _, ...values } = form.data;
@@ -42,14 +44,22 @@ export const actions: Actions = {
 		]);
 		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, values);
 
-		const result = await registerUser(db, form.data);
+		const result = await startRegistration(db, form.data);
 		if (!result.ok) return rejectForm(values, { [result.field]: result.message });
-		await startSession(db, cookies, result.userId, sessionMeta(request, platform?.cf));
-		// The account works before the address is confirmed; Settings offers to resend the link.
-		await sendVerificationEmail(
-			{ db, mailer: getMailer(env, db), origin: url.origin },
-			{ id: result.userId, email: normalizeEmail(values.email), displayName: values.displayName }
-		).catch((e: unknown) => console.error('The verification email could not be sent:', e));
-		redirect(303, '/');
+		// Whether the address has an account decides only which email goes out, after the answer,
+		// so neither the answer nor its timing says which it was.
+		const deps = { mailer: getMailer(env, db), origin: url.origin };
+		const sending = (
+			result.kind === 'pending'
+				? sendFinishRegistrationEmail(deps, {
+						email: result.email,
+						displayName: values.displayName,
+						token: result.token
+					})
+				: sendRegistrationAttemptEmail(deps, result.owner)
+		).catch((e: unknown) => console.error('The registration email could not be sent:', e));
+		if (platform?.ctx) platform.ctx.waitUntil(sending);
+		else await sending;
+		return { sentTo: values.email };
 	}
 };

@@ -17,8 +17,17 @@ import { grantMembership } from '$lib/server/rooms';
 import { findUserByLogin } from '$lib/server/users';
 import { actions as accountActions } from '../../../src/routes/settings/account/+page.server';
 import { actions as registerActions } from '../../../src/routes/register/+page.server';
+import { actions as finishActions } from '../../../src/routes/register/finish/+page.server';
 import { connect, roomStub, seedRoom } from '../../helpers';
-import { PASSWORD, db, registerPerson, signedInBrowser, userRow } from '../../support/accounts';
+import {
+	PASSWORD,
+	db,
+	lastMailTo,
+	registerPerson,
+	signedInBrowser,
+	tokenIn,
+	userRow
+} from '../../support/accounts';
 import { TestBrowser } from '../../support/request-event';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -184,7 +193,13 @@ describe('deleting an account', () => {
 				password: 'alice starts over with a new passphrase'
 			}
 		});
-		expect(again).toMatchObject({ kind: 'redirect', location: '/' });
+		expect(again).toMatchObject({ kind: 'data', data: { sentTo: alice.email } });
+		const finished = await new TestBrowser().call(finishActions.finish!, {
+			path: '/register/finish?/finish',
+			form: { token: tokenIn((await lastMailTo(alice.email))!.bodyText) }
+		});
+		expect(finished).toMatchObject({ kind: 'redirect', location: '/' });
+		expect(await findUserByLogin(db(), alice.username)).toMatchObject({ email: alice.email });
 		socket.close();
 	});
 

@@ -109,6 +109,29 @@ export const userTokens = sqliteTable(
 	(t) => [index('user_tokens_user_idx').on(t.userId, t.purpose)]
 );
 
+/**
+ * A sign-up waiting for its address to be proven: the account is made only when the emailed link
+ * is opened, so registering never says whether an address already has one. The row is keyed by
+ * the hash of the link's secret; the password is already hashed.
+ */
+export const pendingRegistrations = sqliteTable(
+	'pending_registrations',
+	{
+		tokenHash: text('token_hash').primaryKey(),
+		/** Stored lower-cased, as `users.email`. */
+		email: text('email').notNull(),
+		username: text('username').notNull(),
+		displayName: text('display_name').notNull(),
+		passwordHash: text('password_hash').notNull(),
+		createdAt: integer('created_at').notNull(),
+		expiresAt: integer('expires_at').notNull()
+	},
+	(t) => [
+		index('pending_registrations_email_idx').on(t.email),
+		index('pending_registrations_expires_idx').on(t.expiresAt)
+	]
+);
+
 export const oauthAccounts = sqliteTable(
 	'oauth_accounts',
 	{
