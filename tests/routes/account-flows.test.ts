@@ -1,9 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { env } from 'cloudflare:workers';
 import { count, eq } from 'drizzle-orm';
-import { mailOutbox, sessions } from '$lib/server/db/schema';
+import { mailOutbox, sessions, users } from '$lib/server/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';
+import { actions as finishActions } from '../../src/routes/register/finish/+page.server';
 import { actions as resetActions } from '../../src/routes/reset-password/+page.server';
 import { actions as accountActions } from '../../src/routes/settings/account/+page.server';
 import {
@@ -20,6 +22,10 @@ import {
 	tokenIn,
 	userRow
 } from '../support/accounts';
+import { createUserFromProvider } from '$lib/server/oauth-accounts';
+import { actions as welcomeActions } from '../../src/routes/welcome/+page.server';
+import { gitHubUser, signInWith } from '../support/oauth-flows';
+import { ProviderStandIn } from '../support/oauth-provider';
 import { TestBrowser } from '../support/request-event';
 
 // Password hashing is deliberately slow, and these tests check passwords many times.
@@ -39,7 +45,7 @@ async function sessionCount(userId: string) {
 }
 
 describe('registration and email verification', () => {
-	it('a new account is signed in and sent a link that confirms its address, once', async () => {
+	it('a new account is made only from the mailed link, which proves its address and signs in', async () => {
 		const browser = new TestBrowser();
 		const email = `dora_${Date.now()}@Example.test`;
 		const registered = await browser.call(registerActions.default!, {
@@ -51,25 +57,29 @@ describe('registration and email verification', () => {
 				password: 'dora explores with a long passphrase'
 			}
 		});
-		expect(registered).toEqual({ kind: 'redirect', status: 303, location: '/' });
-		expect(browser.jar.get('parley_session')).toBeTruthy();
+		expect(registered).toEqual({ kind: 'data', data: { sentTo: email } });
+		expect(browser.jar.get('parley_session')).toBeUndefined();
 
 		const mail = await lastMailTo(email);
-		expect(mail?.subject).toBe('Confirm your email address for Parley');
-		expect(mail?.bodyText).toContain('https://parley.test/verify-email#token=');
+		expect(mail?.subject).toBe('Finish creating your Parley account');
+		expect(mail?.bodyText).toContain('https://parley.test/register/finish#token=');
 		const token = tokenIn(mail!.bodyText);
 
-		const confirmed = await browser.call(verifyActions.confirm!, {
-			path: '/verify-email?/confirm',
+		const finished = await browser.call(finishActions.finish!, {
+			path: '/register/finish?/finish',
 			form: { token }
 		});
-		expect(confirmed).toEqual({
-			kind: 'data',
-			data: { confirmed: { purpose: 'verify_email', email: email.toLowerCase() } }
+		expect(finished).toEqual({ kind: 'redirect', status: 303, location: '/' });
+		expect(browser.jar.get('parley_session')).toBeTruthy();
+		const [account] = await db().select().from(users).where(eq(users.email, email.toLowerCase()));
+		expect(account!.emailVerifiedAt).not.toBeNull();
+		expect((await logIn(email, 'dora explores with a long passphrase')).outcome).toMatchObject({
+			kind: 'redirect',
+			location: '/'
 		});
 		// A stranger who later finds the link can do nothing with it.
-		const again = await new TestBrowser().call(verifyActions.confirm!, {
-			path: '/verify-email?/confirm',
+		const again = await new TestBrowser().call(finishActions.finish!, {
+			path: '/register/finish?/finish',
 			form: { token }
 		});
 		expect(again).toMatchObject({ kind: 'failure', status: 400 });
@@ -147,6 +157,10 @@ describe('changing the email address', () => {
 				displayName: 'Quick',
 				password: 'quick hands typed a long one'
 			}
+		});
+		await new TestBrowser().call(finishActions.finish!, {
+			path: '/register/finish?/finish',
+			form: { token: tokenIn((await lastMailTo(wanted))!.bodyText) }
 		});
 		const outcome = await browser.call(verifyActions.confirm!, {
 			path: '/verify-email?/confirm',
@@ -339,5 +353,60 @@ describe('sessions', () => {
 		});
 		expect(outcome).toMatchObject({ kind: 'failure', status: 400 });
 		expect(await sessionCount(nia.id)).toBe(1);
+	});
+});
+
+describe('signing up through a provider', () => {
+	let provider: ProviderStandIn;
+	let providerEnv: Record<string, unknown>;
+	beforeEach(() => {
+		provider = new ProviderStandIn();
+		vi.stubGlobal('fetch', provider.fetch);
+		providerEnv = { ...env, APP_ENV: 'development', ...provider.env };
+	});
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('lets the new account set its first password without going back to the provider', async () => {
+		const email = `olga.${Date.now()}@example.test`;
+		provider.signedIn.github = gitHubUser('olga', { email, verified: true });
+		const browser = new TestBrowser(providerEnv);
+		await signInWith(provider, browser, 'github');
+		const created = await browser.call(welcomeActions.create!, {
+			path: '/welcome?/create',
+			form: { username: `olga_${Date.now()}`, displayName: 'Olga' }
+		});
+		expect(created).toEqual({ kind: 'redirect', status: 303, location: '/' });
+
+		const set = await browser.call(accountActions.setPassword!, {
+			path: '/settings/account?/setPassword',
+			form: { newPassword: 'olga picks her first passphrase' }
+		});
+		expect(set).toMatchObject({ kind: 'data', data: { section: 'password' } });
+		expect((await logIn(email, 'olga picks her first passphrase')).outcome).toMatchObject({
+			kind: 'redirect'
+		});
+	});
+
+	it('tells the proven owner of an address that they already have an account, as a next step', async () => {
+		const pia = await registerPerson('pia', { verified: true });
+		const created = await createUserFromProvider(
+			db(),
+			{
+				provider: 'github',
+				providerUserId: String(Date.now()),
+				email: pia.email,
+				username: 'pia',
+				displayName: 'Pia'
+			},
+			{ username: `pia_gh_${Date.now()}`, displayName: 'Pia' }
+		);
+		expect(created).toEqual({
+			ok: false,
+			field: 'email',
+			message:
+				'You already have an account with this address: log in with your password, then link GitHub in Settings.'
+		});
 	});
 });

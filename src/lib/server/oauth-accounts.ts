@@ -200,7 +200,10 @@ export async function listLinkedProviders(
 		.where(eq(oauthAccounts.userId, userId));
 }
 
-/** The account of a first provider sign-in, once its username is chosen. */
+/**
+ * The account of a first provider sign-in, once its username is chosen. `profile.email` is one the
+ * provider verified (see `ProviderProfile`): profiles without one are refused before this.
+ */
 export async function createUserFromProvider(
 	db: Db,
 	profile: ProviderProfile & { email: string },
@@ -217,7 +220,14 @@ export async function createUserFromProvider(
 		return { ok: false, field: 'username', message: 'That username is taken.' };
 	}
 	if (taken) {
-		return { ok: false, field: 'email', message: 'An account with that email already exists.' };
+		// The provider verified this address (no profile without one gets here), so the person at
+		// the keyboard owns it: telling them their own account exists is a next step, not a leak.
+		const label = PROVIDER_LABELS[profile.provider];
+		return {
+			ok: false,
+			field: 'email',
+			message: `You already have an account with this address: log in with your password, then link ${label} in Settings.`
+		};
 	}
 	const id = generateId();
 	const now = Date.now();

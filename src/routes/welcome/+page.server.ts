@@ -80,7 +80,11 @@ export const actions: Actions = {
 			userId = created.userId;
 		}
 		forgetSignup(cookies);
-		await startSession(db, cookies, userId, sessionMeta(request, platform?.cf));
+		// The provider just proved who this is: setting a first password needs no second trip there.
+		await startSession(db, cookies, userId, {
+			...sessionMeta(request, platform?.cf),
+			providerAuth: true
+		});
 		redirect(303, '/');
 	}
 };
