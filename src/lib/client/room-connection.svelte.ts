@@ -16,8 +16,10 @@ import {
 	type TypingUser
 } from '$lib/protocol';
 import { plainPreview } from '$lib/preview';
+import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { Outbox, type OutboxEntry } from './outbox';
+import { SendWindow } from './send-window';
 import type { RoomLatest } from './user-hub.svelte';
 
 export type ConnectionState = LiveSocketState;
@@ -36,7 +38,7 @@ export type PendingMessage = {
 	error?: string;
 };
 
-export type HistoryWindow = { messages: ChatMessage[]; hasOlder: boolean; hasNewer: boolean };
+export type { HistoryWindow } from './history';
 
 export type RoomConnectionInit = {
 	roomId: string;
@@ -61,17 +63,17 @@ export type RoomConnectionInit = {
 	onMembersStale?: () => void;
 };
 
-type Page = { messages: ChatMessage[]; hasMore: boolean };
-
 const READ_DEBOUNCE_MS = 300;
 /** Messages and changes kept for parts of the timeline that are not loaded yet. */
 const KEEP_OUTSIDE_WINDOW = 1000;
+const TOO_MANY_CONNECTIONS = 'Too many open connections to this room; close some tabs.';
 
 /**
  * The browser's side of one room: owns the socket, reconnects with jittered exponential backoff,
  * resumes from the last `seq` (and `rev`, for edits) it has without a gap, and keeps unsent
  * messages in an IndexedDB outbox, each sent with its `clientId` until the room acknowledges it
- * (the room answers a resend with the original `seq`, so nothing doubles).
+ * (the room answers a resend with the original `seq`, so nothing doubles). They go out through a
+ * send window (`send-window.ts`), so that they take their `seq`s in the order they were written.
  *
  * The timeline is a contiguous window of the room's messages. Usually it reaches the newest
  * ("live"); after a jump to an old message it may not (`hasNewer`), and the socket's messages wait
@@ -144,6 +146,14 @@ export class RoomConnection {
 	/** Every change up to this room revision has reached this tab. */
 	#lastRev = 0;
 	#welcomed = false;
+	/** My pending messages that the room has not acknowledged, in the order they go out. */
+	#sendWindow = new SendWindow<OutboxEntry>();
+	/**
+	 * Nothing is transmitted before the outbox has been read: what an earlier visit left unsent
+	 * was written first, and goes first.
+	 */
+	#outboxRestored = false;
+	/** The one wait the room asked for after refusing sends over its rate limit. */
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#readTimer: ReturnType<typeof setTimeout> | undefined;
 	#readSent = 0;
@@ -237,7 +247,8 @@ export class RoomConnection {
 		this.#typingSentAt = 0;
 		// My message goes at the end: show the end.
 		if (this.hasNewer) void this.jumpToLatest();
-		this.#transmitEntry(entry);
+		this.#sendWindow.add(entry);
+		this.#pump();
 		return null;
 	}
 
@@ -248,11 +259,13 @@ export class RoomConnection {
 		message.error = undefined;
 		const entry = this.#entryOf(message);
 		this.#save(entry);
-		this.#transmitEntry(entry);
+		this.#sendWindow.add(entry);
+		this.#pump();
 	}
 
 	discard(clientId: string): void {
 		this.pending = this.pending.filter((m) => m.clientId !== clientId);
+		if (this.#sendWindow.remove(clientId)) this.#pump();
 		void this.#forgetEntry(clientId);
 	}
 
@@ -374,12 +387,17 @@ export class RoomConnection {
 		}
 	}
 
-	/** Makes sure `seq` is in the timeline, loading the history around it if needed. */
+	/**
+	 * Makes sure `seq` is in the timeline, loading the history around it if needed. False when it
+	 * could not be: the room has no such message, or the history could not be read (offline).
+	 */
 	async jumpTo(seq: number): Promise<boolean> {
 		if (this.#indexOf(seq) !== -1) return true;
-		const response = await fetch(`/api/rooms/${this.#roomId}/messages?around=${seq}`);
-		if (!response.ok) return false;
-		const window = (await response.json()) as HistoryWindow;
+		const window = await fetchHistory(
+			`/api/rooms/${this.#roomId}/messages?around=${seq}`,
+			HistoryWindow
+		);
+		if (!window) return false;
 		this.#replaceWindow(window);
 		return this.#indexOf(seq) !== -1;
 	}
@@ -401,9 +419,9 @@ export class RoomConnection {
 			lastRev: this.#lastRev,
 			away: this.#away
 		});
-		for (const message of this.pending) {
-			if (message.status === 'pending') this.#transmitEntry(this.#entryOf(message));
-		}
+		clearTimeout(this.#retryTimer);
+		this.#sendWindow.reset();
+		this.#pump();
 		if (this.readSeq > this.#readSent) this.#sendRead();
 	}
 
@@ -418,6 +436,11 @@ export class RoomConnection {
 			this.notice = 'You no longer have access to this room.';
 			return false;
 		}
+		if (close.code === CloseCode.TooManyConnections) {
+			// Trying again would be turned away as well, and would cost the room a socket each time.
+			this.notice = close.reason || TOO_MANY_CONNECTIONS;
+			return false;
+		}
 		return true;
 	}
 
@@ -429,13 +452,18 @@ export class RoomConnection {
 		return this.#frame(frame) ? null : 'You are offline; try again when connected.';
 	}
 
-	#transmitEntry(entry: OutboxEntry): void {
-		this.#frame({
-			type: 'send',
-			clientId: entry.clientId,
-			body: entry.body,
-			replyTo: entry.replyTo
-		});
+	/** Transmits what the send window lets go now, in its order. */
+	#pump(): void {
+		// What `next` hands out counts as on the wire: take it only when the socket can carry it.
+		if (!this.#outboxRestored || this.#live.state !== 'open') return;
+		for (const entry of this.#sendWindow.next()) {
+			this.#frame({
+				type: 'send',
+				clientId: entry.clientId,
+				body: entry.body,
+				replyTo: entry.replyTo
+			});
+		}
 	}
 
 	#sendRead(): void {
@@ -533,6 +561,7 @@ export class RoomConnection {
 	#onAck(clientId: string, seq: number): void {
 		// The room has it durably: the outbox may let go, whatever happens to this tab now.
 		void this.#forgetEntry(clientId);
+		if (this.#sendWindow.acked(clientId)) this.#pump();
 		const message = this.pending.find((m) => m.clientId === clientId);
 		if (!message) return;
 		if (this.#indexOf(seq) !== -1) this.discard(clientId);
@@ -540,26 +569,40 @@ export class RoomConnection {
 	}
 
 	#onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+		if (this.#sendAgainLater(frame)) return;
 		const message = frame.clientId
-			? this.pending.find((m) => m.clientId === frame.clientId)
+			? this.pending.find((m) => m.clientId === frame.clientId && m.status === 'pending')
 			: undefined;
-		if (!message) {
+		if (!message || frame.code === ErrorCode.RateLimited) {
 			this.notice = frame.message;
 			return;
 		}
-		if (frame.code === ErrorCode.RateLimited) {
-			// Not the message's fault: it goes as soon as the room allows.
-			clearTimeout(this.#retryTimer);
-			this.#retryTimer = setTimeout(() => {
-				for (const m of this.pending) {
-					if (m.status === 'pending') this.#transmitEntry(this.#entryOf(m));
-				}
-			}, frame.retryAfterMs ?? 1000);
-			return;
-		}
+		// Refused for what it is: it waits for the person, and the messages after it go on.
 		message.status = 'failed';
 		message.error = frame.message;
 		this.#save({ ...this.#entryOf(message), failed: frame.message });
+		if (this.#sendWindow.remove(message.clientId)) this.#pump();
+	}
+
+	/**
+	 * A refusal that is not the message's fault: it, and everything sent after it, goes again in
+	 * order once the room allows. Answers whether the error was that.
+	 */
+	#sendAgainLater(frame: Extract<ServerFrame, { type: 'error' }>): boolean {
+		// An internal error names no message, but may have been a send on the wire: sends are
+		// idempotent, and a send left unanswered would hold up every message behind it.
+		const transient =
+			frame.code === ErrorCode.RateLimited ||
+			(frame.code === ErrorCode.Internal && frame.clientId === undefined);
+		if (!transient) return false;
+		const wait = this.#sendWindow.refused(frame.clientId, frame.retryAfterMs, Date.now());
+		if (wait === null) return false;
+		clearTimeout(this.#retryTimer);
+		this.#retryTimer = setTimeout(() => {
+			this.#sendWindow.resume();
+			this.#pump();
+		}, wait);
+		return true;
 	}
 
 	// ---- the timeline window ----
@@ -712,7 +755,12 @@ export class RoomConnection {
 		const settled = this.pending.filter((p) => mine.has(p.clientId));
 		if (settled.length === 0) return;
 		this.pending = this.pending.filter((p) => !mine.has(p.clientId));
-		for (const p of settled) void this.#forgetEntry(p.clientId);
+		let freed = false;
+		for (const p of settled) {
+			void this.#forgetEntry(p.clientId);
+			freed = this.#sendWindow.settled(p.clientId) || freed;
+		}
+		if (freed) this.#pump();
 	}
 
 	#ownClientIds(): ReadonlySet<string> {
@@ -721,14 +769,8 @@ export class RoomConnection {
 		return new Set(this.messages.filter((m) => m.senderId === this.#userId).map((m) => m.clientId));
 	}
 
-	async #fetchPage(query: string): Promise<Page | null> {
-		try {
-			const response = await fetch(`/api/rooms/${this.#roomId}/messages?${query}`);
-			if (!response.ok) return null;
-			return (await response.json()) as Page;
-		} catch {
-			return null;
-		}
+	#fetchPage(query: string): Promise<HistoryPage | null> {
+		return fetchHistory(`/api/rooms/${this.#roomId}/messages?${query}`, HistoryPage);
 	}
 
 	#noteRev(rev: number | undefined): void {
@@ -764,27 +806,38 @@ export class RoomConnection {
 		await this.#outbox?.delete(clientId).catch(() => undefined);
 	}
 
-	/** Messages left unsent by an earlier visit (a reload, a crash, another tab) go out now. */
+	/**
+	 * Messages left unsent by an earlier visit (a reload, a crash, another tab) go out now, merged
+	 * with what was written since by when each was written.
+	 */
 	async #restoreOutbox(): Promise<void> {
-		const entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
-		const inTimeline = this.#ownClientIds();
-		for (const entry of entries) {
-			if (this.pending.some((p) => p.clientId === entry.clientId)) continue;
-			if (inTimeline.has(entry.clientId)) {
-				void this.#outbox?.delete(entry.clientId);
-				continue;
+		try {
+			const entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
+			const inTimeline = this.#ownClientIds();
+			for (const entry of entries) {
+				if (this.pending.some((p) => p.clientId === entry.clientId)) continue;
+				if (inTimeline.has(entry.clientId)) {
+					void this.#outbox?.delete(entry.clientId);
+					continue;
+				}
+				this.pending.push({
+					clientId: entry.clientId,
+					body: entry.body,
+					replyTo: entry.replyPreview,
+					createdAt: entry.createdAt,
+					status: entry.failed ? 'failed' : 'pending',
+					error: entry.failed
+				});
+				if (!entry.failed) this.#sendWindow.add(entry);
 			}
-			this.pending.push({
-				clientId: entry.clientId,
-				body: entry.body,
-				replyTo: entry.replyPreview,
-				createdAt: entry.createdAt,
-				status: entry.failed ? 'failed' : 'pending',
-				error: entry.failed
-			});
-			if (!entry.failed) this.#transmitEntry(entry);
+			this.pending.sort((a, b) => a.createdAt - b.createdAt);
+		} catch (err) {
+			// Whatever the outbox holds waits for the next visit; this one's messages go now.
+			console.warn('outbox: could not read unsent messages', err);
+		} finally {
+			this.#outboxRestored = true;
+			this.#pump();
 		}
-		this.pending.sort((a, b) => a.createdAt - b.createdAt);
 	}
 
 	// ---- presence: here or away ----
