@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 
 // End-to-end tests run real Chromium against the real app under `wrangler dev` (both workers, local
-// D1, R2 and Durable Objects), with a state folder of their own that starts empty on every run.
+// D1, R2 and Durable Objects), with a state folder of their own that starts empty on every run, as
+// a development deployment (wrangler.toml ships production): mail lands in the local outbox.
 const port = Number(process.env.PARLEY_E2E_PORT ?? 8788);
 const state = `.wrangler/e2e-${port}`;
 
@@ -39,7 +40,7 @@ export default defineConfig({
 	},
 	projects: [{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } }],
 	webServer: {
-		command: `rm -rf ${state} && npm run build && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state}`,
+		command: `rm -rf ${state} && npm run build && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state} --var APP_ENV:development`,
 		url: `http://localhost:${port}/`,
 		timeout: 180_000,
 		reuseExistingServer: false,

@@ -142,6 +142,9 @@ export class DevServer {
 				String(inspectorPort),
 				'--persist-to',
 				stateDir,
+				// wrangler.toml ships production; a local server is development.
+				'--var',
+				'APP_ENV:development',
 				'--show-interactive-dev-session=false',
 				// Per-request log lines cost the server CPU the bench is trying to measure.
 				'--log-level',

@@ -65,7 +65,10 @@ export async function startApp(
 			'--port',
 			String(port),
 			'--persist-to',
-			state
+			state,
+			// wrangler.toml ships production; a local server is development (mail in the outbox).
+			'--var',
+			'APP_ENV:development'
 		],
 		{ stdio: ['ignore', 'ignore', 'inherit'], env: childEnv(), detached: true }
 	);

@@ -1,9 +1,12 @@
 /**
  * `npm run dev` serves a production build under `wrangler dev`, so `$app/environment`'s `dev` is
- * false there: the deployment is told apart by the APP_ENV variable instead ("production" when
- * deployed, "development" from wrangler.toml otherwise).
+ * false there: the deployment is told apart by the APP_ENV variable instead. wrangler.toml ships
+ * "production"; every local server (`npm run dev`, the e2e suite, the bench, the screenshots)
+ * passes `--var APP_ENV:development` itself. Anything but that exact word is production, so a
+ * deployment that lost or misspelt the variable still sends real mail (or refuses to, loudly)
+ * instead of writing sign-in links into a table, and never serves the development outbox.
  */
 export function isProduction(env: Env): boolean {
-	const appEnv: string = env.APP_ENV;
-	return appEnv === 'production';
+	const appEnv: unknown = env.APP_ENV;
+	return appEnv !== 'development';
 }

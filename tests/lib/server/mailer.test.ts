@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { getMailer } from '$lib/server/mailer';
 import { load as loadOutbox } from '../../../src/routes/dev/mail/+page.server';
-import { db, lastMailTo } from '../../support/accounts';
+import { actions as forgotPassword } from '../../../src/routes/forgot-password/+page.server';
+import appConfig from '../../../wrangler.toml?raw';
+import { db, lastMailTo, registerPerson } from '../../support/accounts';
 import { TestBrowser } from '../../support/request-event';
 
 afterEach(() => {
@@ -60,6 +62,35 @@ describe('the mailer', () => {
 			'HTTP 401'
 		);
 		expect(() => getMailer(withEnv({ APP_ENV: 'production' }), db())).toThrow('RESEND_API_KEY');
+	});
+});
+
+/** APP_ENV as the app's wrangler.toml deploys it, with no local override. */
+const shippedAppEnv = /^APP_ENV\s*=\s*"([^"]*)"/m.exec(appConfig)?.[1];
+
+describe('a deployment that was not told it is development', () => {
+	it("refuses bob's password reset loudly without mail settings, and writes his link nowhere", async () => {
+		const bob = await registerPerson('bob');
+		const deployed = new TestBrowser({ ...env, APP_ENV: shippedAppEnv });
+		await expect(
+			deployed.call(forgotPassword.request!, {
+				path: '/forgot-password?/request',
+				form: { email: bob.email }
+			})
+		).rejects.toThrow('Production mail needs the RESEND_API_KEY secret');
+		expect(await lastMailTo(bob.email)).toBeNull();
+	});
+
+	it('is production when APP_ENV is missing or misspelt', () => {
+		const { APP_ENV: _, ...unset } = env;
+		for (const deployed of [
+			unset as unknown as Env,
+			withEnv({ APP_ENV: 'prod' }),
+			withEnv({ APP_ENV: 'Development' }),
+			withEnv({ APP_ENV: '' })
+		]) {
+			expect(() => getMailer(deployed, db()), String(deployed.APP_ENV)).toThrow('RESEND_API_KEY');
+		}
 	});
 });
 
