@@ -1,4 +1,5 @@
 import { expect, type Browser, type Page } from '@playwright/test';
+import { linkFromOutbox } from './accounts-support';
 
 let counter = 0;
 
@@ -14,23 +15,6 @@ export function persona(name: string) {
 	};
 }
 export type Persona = ReturnType<typeof persona>;
-
-/** The newest link mailed to `to` with `subject`, read from the development outbox. */
-export async function linkFromOutbox(page: Page, to: string, subject: string): Promise<string> {
-	let href: string | null = null;
-	// Some mail is sent after the response (so its timing reveals nothing): wait for it to land.
-	await expect(async () => {
-		await page.goto('/dev/mail');
-		const mail = page
-			.getByRole('article')
-			.filter({ has: page.getByRole('heading', { name: subject }) })
-			.filter({ hasText: to.toLowerCase() })
-			.first();
-		href = await mail.getByRole('link').first().getAttribute('href', { timeout: 1000 });
-	}).toPass({ timeout: 15_000 });
-	expect(href).toMatch(/#token=[a-z2-7]{32}$/);
-	return href!;
-}
 
 /** Fills in the registration form; the account exists only once the mailed link is opened. */
 export async function submitRegistration(page: Page, who: Persona): Promise<void> {
