@@ -22,13 +22,15 @@ export const actions: Actions = {
 		if (!limit.ok) {
 			return rejectRateLimited(setHeaders, limit.retryAfterSeconds, { email: form.data.email });
 		}
+		// Before the lookup: a deployment without mail settings refuses every address alike, rather
+		// than failing only for those that have an account.
+		const mailer = getMailer(env, db);
 		const user = await findUserByLogin(db, form.data.email);
 		if (user) {
 			// Sent after the answer so that its timing doesn't tell whether the account exists.
-			const sending = sendPasswordResetEmail(
-				{ db, mailer: getMailer(env, db), origin: url.origin },
-				user
-			).catch((e: unknown) => console.error('The password reset email could not be sent:', e));
+			const sending = sendPasswordResetEmail({ db, mailer, origin: url.origin }, user).catch(
+				(e: unknown) => console.error('The password reset email could not be sent:', e)
+			);
 			if (platform?.ctx) platform.ctx.waitUntil(sending);
 			else await sending;
 		}

@@ -81,6 +81,16 @@ describe('a deployment that was not told it is development', () => {
 		expect(await lastMailTo(bob.email)).toBeNull();
 	});
 
+	it('refuses an address of nobody just as loudly, so the failure tells mallory nothing', async () => {
+		const deployed = new TestBrowser({ ...env, APP_ENV: shippedAppEnv });
+		await expect(
+			deployed.call(forgotPassword.request!, {
+				path: '/forgot-password?/request',
+				form: { email: `nobody${Date.now()}@example.test` }
+			})
+		).rejects.toThrow('Production mail needs the RESEND_API_KEY secret');
+	});
+
 	it('is production when APP_ENV is missing or misspelt', () => {
 		const { APP_ENV: _, ...unset } = env;
 		for (const deployed of [
