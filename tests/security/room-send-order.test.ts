@@ -3,7 +3,9 @@
 // whatever the rates. The room refuses anything new behind a refused send until it comes again.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, SEND_RATE } from '$lib/protocol';
-import { connect, seedRoom, seedUser, sleep, type TestSocket } from '../helpers';
+import { runInDurableObject } from 'cloudflare:test';
+import type { ChatRoom } from '../../workers/realtime/src/chat-room';
+import { connect, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../helpers';
 
 type Answer = { clientId: string; seq?: number; code?: string; retryAfterMs?: number };
 
@@ -107,5 +109,20 @@ describe("one sender's order under the rate limits", () => {
 		await sleep(1000 / SEND_RATE.perSecond + 50);
 		a.send({ type: 'send', clientId: 'y', body: 'next' });
 		expect((await a.next('ack', (f) => f.clientId === 'y')).seq).toBe(SEND_RATE.burst + 1);
+	});
+
+	it('a send the room fails on is named in the error, so the ones after it are not held up', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const a = await connect(room, alice, 0);
+		// The room's own storage fails under this send (after the message is stored and acked).
+		await runInDurableObject(roomStub(room), (_room: ChatRoom, state) => {
+			state.storage.setAlarm = () => Promise.reject(new Error('injected storage failure'));
+			state.storage.getAlarm = () => Promise.reject(new Error('injected storage failure'));
+		});
+		a.send({ type: 'send', clientId: 'unlucky', body: 'hello' });
+		await a.until(() => a.of('error').length > 0, 5000);
+		expect(a.of('error')[0]).toMatchObject({ code: ErrorCode.Internal, clientId: 'unlucky' });
 	});
 });

@@ -227,7 +227,10 @@ export class ChatRoom extends DurableObject<Env> {
 		} catch (err) {
 			// Never let one bad moment take the room down, and never send internals to a client.
 			console.error('room frame failed', err);
-			this.#error(ws, ErrorCode.Internal, 'Something went wrong; try again.');
+			// A send is named, so that its client can mark that message failed and send the rest:
+			// an unnamed error would leave it resending the same message behind all the others.
+			const about = parsed.frame.type === 'send' ? { clientId: parsed.frame.clientId } : {};
+			this.#error(ws, ErrorCode.Internal, 'Something went wrong; try again.', about);
 		}
 	}
 
@@ -1024,7 +1027,7 @@ function fitted(
 	return { json, cut: false };
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const utf8 = new TextEncoder();
 
 /**
