@@ -100,6 +100,26 @@ describe('registering an address', () => {
 		).toEqual([]);
 	});
 
+	it('sends alice at most a handful of those notes an hour, however mallory spells her address', async () => {
+		const alice = await registerPerson('alice', { verified: true });
+		const spellings = [alice.email, alice.email.toUpperCase(), ` ${alice.email}`];
+		const outcomes = [];
+		for (let i = 0; i < 6; i++) {
+			const email = spellings[i % spellings.length]!;
+			// From a different address each time, as a botnet would.
+			const browser = new TestBrowser();
+			outcomes.push(
+				await browser.call(registerActions.default!, {
+					path: '/register',
+					form: { ...fresh('mallory'), email },
+					headers: { 'cf-connecting-ip': `203.0.113.${i + 1}` }
+				})
+			);
+		}
+		expect(outcomes.at(-1)).toMatchObject({ kind: 'failure', status: 429 });
+		expect(await mailCount(alice.email)).toBe(5);
+	});
+
 	it('still says at once that a username is taken: usernames are public', async () => {
 		const bob = await registerPerson('bob');
 		const { outcome } = await register({ ...fresh('mallory'), username: bob.username });
