@@ -44,11 +44,13 @@ export const actions: Actions = {
 		]);
 		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, values);
 
+		// Before anything is written: a deployment without mail settings refuses every sign-up alike
+		// and keeps no pending one that could never be finished.
+		const deps = { mailer: getMailer(env, db), origin: url.origin };
 		const result = await startRegistration(db, form.data);
 		if (!result.ok) return rejectForm(values, { [result.field]: result.message });
 		// Whether the address has an account decides only which email goes out, after the answer,
 		// so neither the answer nor its timing says which it was.
-		const deps = { mailer: getMailer(env, db), origin: url.origin };
 		const sending = (
 			result.kind === 'pending'
 				? sendFinishRegistrationEmail(deps, {

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { pendingRegistrations } from '$lib/server/db/schema';
 import { getMailer } from '$lib/server/mailer';
 import { load as loadOutbox } from '../../../src/routes/dev/mail/+page.server';
 import { actions as forgotPassword } from '../../../src/routes/forgot-password/+page.server';
+import { actions as registration } from '../../../src/routes/register/+page.server';
 import appConfig from '../../../wrangler.toml?raw';
 import { db, lastMailTo, registerPerson } from '../../support/accounts';
 import { TestBrowser } from '../../support/request-event';
@@ -79,6 +82,27 @@ describe('a deployment that was not told it is development', () => {
 			})
 		).rejects.toThrow('Production mail needs the RESEND_API_KEY secret');
 		expect(await lastMailTo(bob.email)).toBeNull();
+	});
+
+	it("refuses carol's sign-up loudly without mail settings, and keeps nothing of it", async () => {
+		const email = `carol${Date.now()}@example.test`;
+		const deployed = new TestBrowser({ ...env, APP_ENV: shippedAppEnv });
+		await expect(
+			deployed.call(registration.default!, {
+				path: '/register',
+				form: {
+					email,
+					username: `carol${Date.now().toString(36)}`,
+					displayName: 'Carol',
+					password: 'carol has a long password'
+				}
+			})
+		).rejects.toThrow('Production mail needs the RESEND_API_KEY secret');
+		const kept = await db()
+			.select()
+			.from(pendingRegistrations)
+			.where(eq(pendingRegistrations.email, email));
+		expect(kept).toEqual([]);
 	});
 
 	it('refuses an address of nobody just as loudly, so the failure tells mallory nothing', async () => {
