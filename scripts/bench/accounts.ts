@@ -4,11 +4,10 @@
 // membership checks. Against a server whose state the bench cannot reach, the form is used instead.
 import { generateId, generateSecretToken, hashSecret } from '../../src/lib/server/ids.ts';
 import {
-	SESSION_COOKIE,
 	accountWithToken,
 	createRoom,
 	joinRoom,
-	postForm,
+	register,
 	type Account
 } from '../lib/parley-client.ts';
 import { log } from './log.ts';
@@ -106,11 +105,7 @@ async function inParallel<T>(
 	await Promise.all(workers);
 }
 
-/**
- * The slow way, for a server whose D1 the bench cannot write: the real forms, every time. An account
- * exists only once the link mailed at registration is opened, so this reads the link from the
- * server's development outbox (a development server on this machine, as the bench runs against).
- */
+/** The slow way, for a server whose D1 the bench cannot write: the real forms, every time. */
 export async function populateThroughForms(
 	base: string,
 	count: number,
@@ -119,56 +114,13 @@ export async function populateThroughForms(
 ): Promise<Population> {
 	const tag = generateId().slice(0, 5);
 	const accounts: Account[] = new Array<Account>(count);
-	const finishToken = async (email: string): Promise<string> => {
-		for (let attempt = 0; attempt < 50; attempt++) {
-			signal.throwIfAborted();
-			const outbox = await fetch(new URL('/dev/mail', base));
-			if (outbox.status === 404) {
-				throw new Error(
-					'The server has no development outbox (/dev/mail) to read sign-up links from: run it in development, or give the bench its --state.'
-				);
-			}
-			const html = await outbox.text();
-			const mail = html
-				.split('<article')
-				.find(
-					(part) => part.includes(email) && part.includes('Finish creating your Parley account')
-				);
-			const match = mail && /\/register\/finish#token=([a-z2-7]{32})/.exec(mail);
-			if (match) return match[1]!;
-			// The mail is sent after the form's answer.
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-		throw new Error(`no sign-up link arrived for ${email}`);
-	};
-	const signUp = async (username: string): Promise<Account> => {
-		const email = `${username}@example.test`;
-		const submitted = await postForm(base, '/register', {
-			email,
-			username,
-			displayName: username,
-			password: 'correct horse battery staple'
-		});
-		if (submitted.status !== 200) throw new Error(`register ${username}: ${submitted.status}`);
-		const finished = await postForm(base, '/register/finish?/finish', {
-			token: await finishToken(email)
-		});
-		const cookie = finished.headers
-			.getSetCookie()
-			.map((header) => header.split(';')[0]!)
-			.find((pair) => pair.startsWith(`${SESSION_COOKIE}=`));
-		if (finished.status !== 303 || !cookie) {
-			throw new Error(`finish registering ${username}: ${finished.status}`);
-		}
-		return { username, cookie };
-	};
 	log(`registering ${count} accounts through the form (one password hash each)…`);
 	await inParallel(
 		Array.from({ length: count }, (_, i) => i),
 		4,
 		async (i) => {
 			signal.throwIfAborted();
-			accounts[i] = await signUp(`bench_${tag}_${i}`);
+			accounts[i] = await register(base, `bench_${tag}_${i}`, signal);
 		}
 	);
 	const rooms: Record<string, string> = {};

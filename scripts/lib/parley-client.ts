@@ -40,15 +40,52 @@ function sessionCookie(response: Response): string {
 	throw new Error(`no session cookie (status ${response.status})`);
 }
 
-export async function register(base: string, username: string): Promise<Account> {
-	const response = await postForm(base, '/register', {
-		email: `${username}@example.test`,
+/**
+ * Signs up through the real forms, as a person would: the form answers "check your inbox" whoever
+ * the address belongs to, and the account exists once the mailed link is opened. The link is read
+ * from the server's development outbox (`/dev/mail`), so this needs a development server.
+ */
+export async function register(
+	base: string,
+	username: string,
+	signal?: AbortSignal
+): Promise<Account> {
+	const email = `${username}@example.test`;
+	const submitted = await postForm(base, '/register', {
+		email,
 		username,
 		displayName: username,
 		password: 'correct horse battery staple'
 	});
-	if (response.status !== 303) throw new Error(`register ${username}: ${response.status}`);
-	return { username, cookie: sessionCookie(response) };
+	if (submitted.status !== 200) throw new Error(`register ${username}: ${submitted.status}`);
+	const finished = await postForm(base, '/register/finish?/finish', {
+		token: await signUpToken(base, email, signal)
+	});
+	if (finished.status !== 303) {
+		throw new Error(`finish registering ${username}: ${finished.status}`);
+	}
+	return { username, cookie: sessionCookie(finished) };
+}
+
+/** The token of the sign-up link mailed to `email`, from the development outbox. */
+async function signUpToken(base: string, email: string, signal?: AbortSignal): Promise<string> {
+	for (let attempt = 0; attempt < 50; attempt++) {
+		signal?.throwIfAborted();
+		const outbox = await fetch(new URL('/dev/mail', base));
+		if (outbox.status === 404) {
+			throw new Error(
+				'The server has no development outbox (/dev/mail) to read sign-up links from: run it in development.'
+			);
+		}
+		const mail = (await outbox.text())
+			.split('<article')
+			.find((part) => part.includes(email) && part.includes('Finish creating your Parley account'));
+		const match = mail && /\/register\/finish#token=([a-z2-7]{32})/.exec(mail);
+		if (match) return match[1]!;
+		// The mail is sent after the form's answer.
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	throw new Error(`no sign-up link arrived for ${email}`);
 }
 
 export async function createRoom(base: string, owner: Account, name: string): Promise<string> {
