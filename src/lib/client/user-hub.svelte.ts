@@ -56,6 +56,8 @@ export class UserHubConnection {
 	news = new SvelteMap<string, RoomNews>();
 	/** Rooms with a mention I have not opened since. */
 	mentions = new SvelteSet<string>();
+	/** Why this tab's hub socket stopped for good (other than a sign-out), for the person to read. */
+	notice = $state<string | null>(null);
 
 	#users = 0;
 	#tabs: BroadcastChannel | null = null;
@@ -194,6 +196,11 @@ export class UserHubConnection {
 
 	/** Answers whether to reconnect. */
 	#onClose(close: SocketClose): boolean {
+		if (close.code === CloseCode.TooManyConnections) {
+			// Another try would be turned away too: say why and stay closed until a reload.
+			this.notice = close.reason || 'Too many open tabs; close some tabs.';
+			return false;
+		}
 		if (close.code !== CloseCode.SignedOut) return true;
 		// This tab's session was signed out (here or from another device): whatever the page
 		// shows is no longer the person's to see.
