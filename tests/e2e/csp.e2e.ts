@@ -137,3 +137,14 @@ test("mallory's injected inline script does not run, and the browser reports it"
 	expect(await page.evaluate(() => 'malloryRan' in window)).toBe(false);
 	await context.close();
 });
+
+test('static files and the built scripts are not sniffed either', async ({ page }) => {
+	const response = await page.goto('/favicon.svg');
+	expect(response?.headers()['x-content-type-options']).toBe('nosniff');
+	// A script the app loads: served from the build's assets, before the worker runs.
+	await page.goto('/login');
+	const src = await page.locator('link[rel="modulepreload"]').first().getAttribute('href');
+	const script = await page.request.get(new URL(src!, page.url()).href);
+	expect(script.headers()['x-content-type-options']).toBe('nosniff');
+	expect(script.headers()['referrer-policy']).toBe('strict-origin-when-cross-origin');
+});
