@@ -6,7 +6,6 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { ROOM_STATE_INTERVAL_MS, type ClientFrame, type PresenceEntry } from '$lib/protocol';
 import { ChatRoom } from '../../workers/realtime/src/chat-room';
-import { IdentityHeader } from '../../workers/realtime/src/identity';
 import { TestSocket, connect, roomStub, seedRoom, seedUser, sleep, type Person } from '../helpers';
 
 /** Everything a member's tab can say, as mallory's would after she lost her place. */
@@ -20,28 +19,6 @@ const MALLORY_FRAMES: ClientFrame[] = [
 	{ type: 'activity', away: false },
 	{ type: 'send', clientId: 'late-2', body: 'hello??' }
 ];
-
-/** A socket into the room as the door opens it, with the session that opened it. */
-async function open(roomId: string, person: Person, sessionId: string): Promise<TestSocket> {
-	const response = await roomStub(roomId).fetch('https://room.internal/ws', {
-		headers: {
-			Upgrade: 'websocket',
-			[IdentityHeader.RoomId]: roomId,
-			[IdentityHeader.UserId]: person.id,
-			[IdentityHeader.UserName]: encodeURIComponent(person.name),
-			[IdentityHeader.Username]: person.username,
-			[IdentityHeader.Role]: 'member',
-			[IdentityHeader.ReadReceipts]: '1',
-			[IdentityHeader.SessionId]: sessionId
-		}
-	});
-	if (!response.webSocket) throw new Error(`upgrade failed: ${response.status}`);
-	response.webSocket.accept();
-	const socket = new TestSocket(response.webSocket);
-	socket.send({ type: 'hello', lastSeq: 0 });
-	await socket.next('backlog');
-	return socket;
-}
 
 function presenceIn(entries: PresenceEntry[], userId: string): string {
 	return entries.find((p) => p.userId === userId)?.state ?? 'offline';
@@ -79,7 +56,7 @@ async function setUp() {
 	const room = await seedRoom(alice, bob, mallory);
 	const a = await connect(room, alice, 0);
 	const b = await connect(room, bob, 0);
-	const m = await open(room, mallory, 'mallory-session');
+	const m = await connect(room, mallory, 0, { sessionId: 'mallory-session' });
 	a.send({ type: 'send', clientId: 'first', body: 'first' });
 	await b.next('message');
 	return { alice, bob, mallory, room, a, b, m };

@@ -17,7 +17,16 @@ import { BACKLOG_BYTES, ChatRoom } from '../../workers/realtime/src/chat-room';
 import { IdentityHeader } from '../../workers/realtime/src/identity';
 import { SIGNAL_WINDOW_MS, UnreadSignals } from '../../workers/realtime/src/unread-signals';
 import { connectHub, hubStub, seedPerson } from '../lib/server/people-fixtures';
-import { connect, db, roomStub, seedRoom, seedUser, sleep, type Person } from '../helpers';
+import {
+	addMembers,
+	connect,
+	db,
+	roomStub,
+	roomUpgrade,
+	seedRoom,
+	seedUser,
+	sleep
+} from '../helpers';
 
 /** Fills a room with `count` messages of `body(i)`, as the room's own timeline entries. */
 async function fill(roomId: string, count: number, body: (i: number) => string): Promise<void> {
@@ -26,44 +35,11 @@ async function fill(roomId: string, count: number, body: (i: number) => string):
 	});
 }
 
-/** The upgrade request the door would send for `person`. */
-function upgrade(roomId: string, person: Person): Request {
-	return new Request('https://room.internal/ws', {
-		headers: {
-			Upgrade: 'websocket',
-			[IdentityHeader.RoomId]: roomId,
-			[IdentityHeader.UserId]: person.id,
-			[IdentityHeader.UserName]: encodeURIComponent(person.name),
-			[IdentityHeader.Username]: person.username,
-			[IdentityHeader.Role]: 'member',
-			[IdentityHeader.ReadReceipts]: '1'
-		}
-	});
-}
-
 /** The close a socket gets, code and reason. */
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
 	return new Promise((resolve) => {
 		ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }));
 	});
-}
-
-/** Adds `count` members to a room straight into D1, with short usernames to mention. */
-async function addMembers(roomId: string, count: number): Promise<string[]> {
-	const tag = `u${Math.random().toString(36).slice(2, 6)}`;
-	const now = Date.now();
-	await env.DB.batch([
-		env.DB.prepare(
-			`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-			 INSERT INTO users (id, email, username, username_key, display_name, created_at)
-			 SELECT ?2 || i, ?2 || i || '@example.test', ?2 || i, ?2 || i, 'Member', ?3 FROM n`
-		).bind(count, tag, now),
-		env.DB.prepare(
-			`INSERT INTO memberships (room_id, user_id, role, joined_at)
-			 SELECT ?1, id, 'member', ?3 FROM users WHERE id LIKE ?2 || '%'`
-		).bind(roomId, tag, now)
-	]);
-	return Array.from({ length: count }, (_, i) => `${tag}${i + 1}`);
 }
 
 describe('hello: one backlog per connection, within a byte budget', () => {
@@ -159,7 +135,7 @@ describe('sockets per person', () => {
 		for (let n = 0; n < MAX_ROOM_SOCKETS_PER_USER; n++) mine.push(await connect(room, alice, 0));
 		const bobs = [await connect(room, bob, 0), await connect(room, bob, 0)];
 
-		const response = await roomStub(room).fetch(upgrade(room, alice));
+		const response = await roomStub(room).fetch(roomUpgrade(room, alice));
 		const extra = response.webSocket!;
 		const closed = closeOf(extra);
 		extra.accept();
@@ -189,7 +165,7 @@ describe('sockets per person', () => {
 		const lastSeq = await runInDurableObject(roomStub(room), async (instance: ChatRoom, state) => {
 			const before = new Set(state.getWebSockets());
 			// Its client end is never read, so the close is never answered: the socket stays.
-			await instance.fetch(upgrade(room, alice));
+			await instance.fetch(roomUpgrade(room, alice));
 			const turnedAway = state.getWebSockets().filter((ws) => !before.has(ws));
 			expect(turnedAway).toHaveLength(1);
 			const ws = turnedAway[0]!;
@@ -254,7 +230,7 @@ describe('mentions in unread signals', () => {
 	it('a message naming 300 members pages at most 20 of them as mentioned', async () => {
 		const alice = await seedUser('alice');
 		const room = await seedRoom(alice);
-		const names = await addMembers(room, 300);
+		const names = (await addMembers(room, 300)).map((m) => m.username);
 		const a = await connect(room, alice, 0);
 		// The room learns the members' usernames from D1 in the background.
 		for (let tries = 0; ; tries++) {

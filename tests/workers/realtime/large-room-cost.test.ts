@@ -2,7 +2,6 @@
 // offline: the storage statements per message and the bytes of a welcome must not grow with the
 // number of members.
 import { describe, expect, it } from 'vitest';
-import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import type { PresenceEntry } from '$lib/protocol';
 import {
@@ -10,32 +9,18 @@ import {
 	WELCOME_LAST_SEEN,
 	type ChatRoom
 } from '../../../workers/realtime/src/chat-room';
-import { connect, roomStub, seedRoom, seedUser, sleep, type Person } from '../../helpers';
+import {
+	addMembers,
+	connect,
+	roomStub,
+	seedRoom,
+	seedUser,
+	sleep,
+	type Person
+} from '../../helpers';
 
 const MEMBERS = 1000;
 const MESSAGES = 20;
-
-/** Adds `count` offline members to a room straight into D1, two statements in all. */
-async function addMembers(roomId: string, count: number): Promise<Person[]> {
-	const tag = `m${Math.random().toString(36).slice(2, 8)}`;
-	const now = Date.now();
-	await env.DB.batch([
-		env.DB.prepare(
-			`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-			 INSERT INTO users (id, email, username, username_key, display_name, created_at)
-			 SELECT ?2 || i, ?2 || i || '@example.test', ?2 || i, ?2 || i, 'Member', ?3 FROM n`
-		).bind(count, tag, now),
-		env.DB.prepare(
-			`INSERT INTO memberships (room_id, user_id, role, joined_at)
-			 SELECT ?1, id, 'member', ?3 FROM users WHERE id LIKE ?2 || '%'`
-		).bind(roomId, tag, now)
-	]);
-	return Array.from({ length: count }, (_, i) => ({
-		id: `${tag}${i + 1}`,
-		name: 'Member',
-		username: `${tag}${i + 1}`
-	}));
-}
 
 /**
  * Makes the room remember each of `people` as having been here: the first a minute ago, each next
