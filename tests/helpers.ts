@@ -1,12 +1,13 @@
 // Shared test fixtures: people, rooms and sockets, against the real bindings of the test worker.
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type { ServerFrame } from '$lib/protocol';
+import type { ChatMessage, ServerFrame } from '$lib/protocol';
 import { getDb } from '$lib/server/db';
 import { users } from '$lib/server/db/schema';
 import { createRoom, grantMembership } from '$lib/server/rooms';
 import type { ChatRoom } from '../workers/realtime/src/chat-room';
 import { IdentityHeader } from '../workers/realtime/src/identity';
+import { SIGNAL_WINDOW_MS, UnreadSignals } from '../workers/realtime/src/unread-signals';
 
 export const db = () => getDb(env.DB);
 
@@ -231,5 +232,34 @@ export async function injectOutage(roomId: string, outage: Outage): Promise<void
 				return typeof value === 'function' ? value.bind(target) : value;
 			}
 		});
+	});
+}
+
+/**
+ * Replays the unread signals a room would send for `message`, with a HUBS binding that records each
+ * call (whose hub, and why) instead of making it. The room's own signals have run already and
+ * marked everyone as told, so the replay starts from an empty table.
+ */
+export async function replayUnreadSignals(
+	roomId: string,
+	message: ChatMessage,
+	hasTabOpen: (userId: string) => boolean
+): Promise<{ userId: string; reason: string }[]> {
+	return runInDurableObject(roomStub(roomId), async (_room: ChatRoom, state) => {
+		const calls: { userId: string; reason: string }[] = [];
+		const hubs = {
+			idFromName: (name: string) => name,
+			get: () => ({
+				notify: async (userId: string, signal: { reason: string }) => {
+					calls.push({ userId, reason: signal.reason });
+					return 0;
+				}
+			})
+		};
+		state.storage.sql.exec('DELETE FROM unread_signals');
+		const signals = new UnreadSignals(state, { ...env, HUBS: hubs } as unknown as Env, hasTabOpen);
+		signals.onMessage(roomId, message);
+		await sleep(SIGNAL_WINDOW_MS + 500);
+		return calls;
 	});
 }

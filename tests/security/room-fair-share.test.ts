@@ -15,13 +15,13 @@ import {
 import { readHistory } from '$lib/server/history';
 import { BACKLOG_BYTES, ChatRoom } from '../../workers/realtime/src/chat-room';
 import { IdentityHeader } from '../../workers/realtime/src/identity';
-import { SIGNAL_WINDOW_MS, UnreadSignals } from '../../workers/realtime/src/unread-signals';
 import { connectHub, hubStub, seedPerson } from '../lib/server/people-fixtures';
 import {
 	addMembers,
 	connect,
 	db,
 	roomStub,
+	replayUnreadSignals,
 	roomUpgrade,
 	seedRoom,
 	seedUser,
@@ -247,27 +247,8 @@ describe('mentions in unread signals', () => {
 		expect(message.mentions).toHaveLength(MAX_MENTIONS);
 
 		// The room's own signals, replayed with a HUBS binding that records what it is asked.
-		const reasons = await runInDurableObject(roomStub(room), async (_room: ChatRoom, state) => {
-			const calls: string[] = [];
-			const hubs = {
-				idFromName: (name: string) => name,
-				get: () => ({
-					notify: async (_userId: string, signal: { reason: string }) => {
-						calls.push(signal.reason);
-						return 0;
-					}
-				})
-			};
-			state.storage.sql.exec('DELETE FROM unread_signals');
-			const signals = new UnreadSignals(
-				state,
-				{ ...env, HUBS: hubs } as unknown as Env,
-				(id) => id === alice.id
-			);
-			signals.onMessage(room, message);
-			await sleep(SIGNAL_WINDOW_MS + 500);
-			return calls;
-		});
+		const calls = await replayUnreadSignals(room, message, (id) => id === alice.id);
+		const reasons = calls.map((call) => call.reason);
 		expect(reasons.filter((r) => r === 'mention').length).toBeLessThanOrEqual(MAX_MENTIONS);
 		a.close();
 	}, 20_000);

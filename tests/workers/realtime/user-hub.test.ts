@@ -7,8 +7,7 @@ import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
 import { openRealtimeSocket } from '$lib/server/realtime-door';
 import { memberships, rooms } from '$lib/server/db/schema';
 import { and, eq } from 'drizzle-orm';
-import { connect, db, roomStub, seedRoom } from '../../helpers';
-import { SIGNAL_WINDOW_MS, UnreadSignals } from '../../../workers/realtime/src/unread-signals';
+import { connect, db, replayUnreadSignals, roomStub, seedRoom } from '../../helpers';
 import type { UserHub } from '../../../workers/realtime/src/user-hub';
 import {
 	befriend,
@@ -352,28 +351,8 @@ describe('UserHub: conversation signals', () => {
 		const { message } = await aliceRoom.next('message');
 
 		// The room's own signals, replayed with a HUBS binding that records whom it calls.
-		const called = await runInDurableObject(roomStub(room), async (_room, state) => {
-			const calls: string[] = [];
-			const hubs = {
-				idFromName: (name: string) => name,
-				get: (id: string) => ({
-					notify: async () => {
-						calls.push(id);
-						return 0;
-					}
-				})
-			};
-			// A fresh table: the room's real signals already marked everyone as told.
-			state.storage.sql.exec('DELETE FROM unread_signals');
-			const signals = new UnreadSignals(
-				state,
-				{ ...env, HUBS: hubs } as unknown as Env,
-				(id) => id === alice.id
-			);
-			signals.onMessage(room, message);
-			await new Promise((r) => setTimeout(r, SIGNAL_WINDOW_MS + 500));
-			return calls;
-		});
+		const calls = await replayUnreadSignals(room, message, (id) => id === alice.id);
+		const called = calls.map((call) => call.userId);
 		expect(called).toEqual([bob.id]);
 		// Bob's tab got the real room's signal all the same.
 		await bobHub.next('room', (f) => f.seq === message.seq);
