@@ -48,6 +48,9 @@ const config = {
 	compilerOptions: { runes: true },
 	kit: {
 		adapter: adapter(),
+		// What the app and the realtime worker both use (protocol, D1 schema, identity codec, preview)
+		// lives outside both; the realtime worker imports it by relative path.
+		alias: { $shared: 'shared' },
 		// SvelteKit's origin check on form posts stays on: it is our CSRF defence.
 		csrf: { trustedOrigins: [] },
 		csp: { mode: 'auto', directives: contentSecurityPolicy }

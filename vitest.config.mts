@@ -18,7 +18,10 @@ export default defineConfig(async () => {
 			})
 		],
 		resolve: {
-			alias: { $lib: path.join(import.meta.dirname, 'src/lib') }
+			alias: {
+				$lib: path.join(import.meta.dirname, 'src/lib'),
+				$shared: path.join(import.meta.dirname, 'shared')
+			}
 		},
 		test: {
 			include: ['tests/**/*.test.ts'],

@@ -1,4 +1,4 @@
-import type { Session, SessionUser } from '$lib/server/session';
+import type { Session, SessionUser } from '$lib/server/auth/session';
 
 declare global {
 	namespace App {

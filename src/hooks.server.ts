@@ -1,14 +1,14 @@
 import { error, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getDb } from '$lib/server/db';
-import { openRealtimeSocket } from '$lib/server/realtime-door';
+import { openRealtimeSocket } from '$lib/server/realtime/door';
 import { handleSecurityHeaders } from '$lib/server/security-headers';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
 	setSessionTokenCookie,
 	validateSessionToken
-} from '$lib/server/session';
+} from '$lib/server/auth/session';
 
 /**
  * WebSocket upgrades are answered here, before `resolve`: SvelteKit rewrites the responses that

@@ -1,12 +1,12 @@
 // Shared test fixtures: people, rooms and sockets, against the real bindings of the test worker.
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type { ChatMessage, ServerFrame } from '$lib/protocol';
+import type { ChatMessage, ServerFrame } from '$shared/protocol';
 import { getDb } from '$lib/server/db';
-import { users } from '$lib/server/db/schema';
-import { createRoom, grantMembership } from '$lib/server/rooms';
+import { users } from '$shared/db/schema';
+import { createRoom, grantMembership } from '$lib/server/rooms/rooms';
 import type { ChatRoom } from '../workers/realtime/src/chat-room';
-import { IdentityHeader } from '../workers/realtime/src/identity';
+import { IdentityHeader } from '$shared/identity';
 import { SIGNAL_WINDOW_MS, UnreadSignals } from '../workers/realtime/src/unread-signals';
 
 export const db = () => getDb(env.DB);

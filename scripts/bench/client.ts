@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { reconnectDelay } from '../../src/lib/client/backoff.ts';
-import { PING } from '../../src/lib/protocol/heartbeat.ts';
+import { PING } from '../../shared/protocol/heartbeat.ts';
 import { openRoomSocket, UpgradeError, type Account } from '../lib/parley-client.ts';
 import type { Frame, Hub, Json } from './hub.ts';
 import type { Recorder } from './recorder.ts';

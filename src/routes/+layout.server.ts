@@ -1,6 +1,6 @@
 import { CONVERSATIONS_DEPENDENCY } from '$lib/conversations';
 import { getDb, platformEnv } from '$lib/server/db';
-import { listConversations } from '$lib/server/rooms';
+import { listConversations } from '$lib/server/rooms/rooms';
 import type { LayoutServerLoad } from './$types';
 
 /** Only what the pages need of the user reaches the browser. */

@@ -2,7 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms';
+import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms/rooms';
 import type { Actions } from './$types';
 
 const NewRoom = v.object({

@@ -4,7 +4,7 @@ import { availableFilters, filterConversations } from '$lib/ui/conversation-filt
 import { avatarColour, initials } from '$lib/ui/avatar';
 import { parsePreferences, DEFAULT_PREFERENCES } from '$lib/ui/preferences';
 import { shortcutFor, stepThrough } from '$lib/ui/shortcuts';
-import { replaceShortcodes, searchEmoji } from '$lib/emoji';
+import { replaceShortcodes, searchEmoji } from '$shared/emoji';
 
 const convo = (id: string, extra: Partial<ConversationSummary> = {}): ConversationSummary => ({
 	id,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { count, eq } from 'drizzle-orm';
-import { mailOutbox, sessions, users } from '$lib/server/db/schema';
+import { mailOutbox, sessions, users } from '$shared/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';
@@ -22,7 +22,7 @@ import {
 	tokenIn,
 	userRow
 } from '../support/accounts';
-import { createUserFromProvider } from '$lib/server/oauth-accounts';
+import { createUserFromProvider } from '$lib/server/auth/oauth-accounts';
 import { actions as welcomeActions } from '../../src/routes/welcome/+page.server';
 import { gitHubUser, signInWith } from '../support/oauth-flows';
 import { ProviderStandIn } from '../support/oauth-provider';

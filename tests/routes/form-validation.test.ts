@@ -2,7 +2,7 @@
 // values kept (never passwords or tokens), and nothing changed.
 import { describe, expect, it, vi } from 'vitest';
 import { count } from 'drizzle-orm';
-import { mailOutbox, users } from '$lib/server/db/schema';
+import { mailOutbox, users } from '$shared/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';

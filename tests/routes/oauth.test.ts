@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
-import { oauthAccounts, users } from '$lib/server/db/schema';
+import { oauthAccounts, users } from '$shared/db/schema';
 import { GET as startSignIn } from '../../src/routes/auth/[provider]/+server';
 import { GET as callback } from '../../src/routes/auth/[provider]/callback/+server';
 import { GET as reauthenticate } from '../../src/routes/auth/[provider]/reauthenticate/+server';

@@ -3,7 +3,7 @@
 // the address's owner (through their inbox) learns which case it was.
 import { describe, expect, it, vi } from 'vitest';
 import { count, eq } from 'drizzle-orm';
-import { mailOutbox, pendingRegistrations, sessions, users } from '$lib/server/db/schema';
+import { mailOutbox, pendingRegistrations, sessions, users } from '$shared/db/schema';
 import { hashSecret } from '$lib/server/ids';
 import { actions as registerActions } from '../../src/routes/register/+page.server';
 import { lastMailTo, db, registerPerson, tokenIn, userRow } from '../support/accounts';

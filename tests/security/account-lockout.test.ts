@@ -3,9 +3,9 @@
 // must not keep alice out of her own account on a browser alice signed in with before.
 import { describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { rateLimits } from '$lib/server/db/schema';
-import { DEVICE_COOKIE } from '$lib/server/known-devices';
-import { accountSubject } from '$lib/server/password-attempts';
+import { rateLimits } from '$shared/db/schema';
+import { DEVICE_COOKIE } from '$lib/server/auth/known-devices';
+import { accountSubject } from '$lib/server/auth/password-attempts';
 import { RateLimits, rateLimitKey } from '$lib/server/rate-limit';
 import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as logoutActions } from '../../src/routes/logout/+page.server';

@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { oauthAccounts, sessions } from '$lib/server/db/schema';
-import { PROVIDER_REAUTH_WINDOW_MS } from '$lib/server/accounts';
+import { oauthAccounts, sessions } from '$shared/db/schema';
+import { PROVIDER_REAUTH_WINDOW_MS } from '$lib/server/accounts/accounts';
 import { hashSecret } from '$lib/server/ids';
 import { RateLimits } from '$lib/server/rate-limit';
 import { GET as reauthenticate } from '../../src/routes/auth/[provider]/reauthenticate/+server';

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { count, eq } from 'drizzle-orm';
-import { knownDevices, oauthAccounts, sessions, users } from '$lib/server/db/schema';
+import { knownDevices, oauthAccounts, sessions, users } from '$shared/db/schema';
 import { actions as forgotActions } from '../../src/routes/forgot-password/+page.server';
 import { actions as loginActions } from '../../src/routes/login/+page.server';
 import { actions as registerActions } from '../../src/routes/register/+page.server';

@@ -10,7 +10,7 @@ import {
 	MAX_MESSAGE_LENGTH,
 	isReactionEmoji,
 	type ClientFrame
-} from '$lib/protocol';
+} from '$shared/protocol';
 
 type FieldRule = 'seq' | 'messageSeq' | 'clientId' | 'string' | 'emoji' | 'boolean';
 type Field = { rule: FieldRule; optional?: boolean };

@@ -16,8 +16,8 @@ import {
 	ROOM_STATE_INTERVAL_MS,
 	parseClientFrame,
 	type ServerFrame
-} from '$lib/protocol';
-import { readHistory } from '$lib/server/history';
+} from '$shared/protocol';
+import { readHistory } from '$lib/server/rooms/history';
 import {
 	connect,
 	db,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { ROOM_STATE_INTERVAL_MS, type ClientFrame, type PresenceEntry } from '$lib/protocol';
+import { ROOM_STATE_INTERVAL_MS, type ClientFrame, type PresenceEntry } from '$shared/protocol';
 import { ChatRoom } from '../../workers/realtime/src/chat-room';
 import { TestSocket, connect, roomStub, seedRoom, seedUser, sleep, type Person } from '../helpers';
 

@@ -11,11 +11,11 @@ import {
 	MAX_MENTIONS,
 	MAX_ROOM_SOCKETS_PER_USER,
 	type ChatMessage
-} from '$lib/protocol';
-import { readHistory } from '$lib/server/history';
+} from '$shared/protocol';
+import { readHistory } from '$lib/server/rooms/history';
 import { BACKLOG_BYTES, ChatRoom } from '../../workers/realtime/src/chat-room';
-import { IdentityHeader } from '../../workers/realtime/src/identity';
-import { connectHub, hubStub, seedPerson } from '../lib/server/people-fixtures';
+import { IdentityHeader } from '$shared/identity';
+import { connectHub, hubStub, seedPerson } from '../support/people';
 import {
 	addMembers,
 	connect,

@@ -2,7 +2,7 @@
 // resends from the first unacknowledged one, gets its messages stored in the order it wrote them,
 // whatever the rates. The room refuses anything new behind a refused send until it comes again.
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, SEND_RATE } from '$lib/protocol';
+import { ErrorCode, SEND_RATE } from '$shared/protocol';
 import { runInDurableObject } from 'cloudflare:test';
 import type { ChatRoom } from '../../workers/realtime/src/chat-room';
 import { connect, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../helpers';

@@ -2,7 +2,7 @@
 // goes in, what comes out may contain only the renderer's own tags and attributes, and no link that
 // runs script or carries a document of its own.
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '$lib/markdown';
+import { renderMarkdown } from '$shared/markdown';
 
 const CORPUS = [
 	// Raw HTML, which must stay text.

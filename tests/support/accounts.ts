@@ -2,11 +2,11 @@
 import { env } from 'cloudflare:workers';
 import { desc, eq } from 'drizzle-orm';
 import { getDb } from '$lib/server/db';
-import { mailOutbox, users } from '$lib/server/db/schema';
+import { mailOutbox, users } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
-import { hashPassword } from '$lib/server/password';
-import { SESSION_COOKIE, createSession, generateSessionToken } from '$lib/server/session';
-import { usernameKey } from '$lib/server/users';
+import { hashPassword } from '$lib/server/auth/password';
+import { SESSION_COOKIE, createSession, generateSessionToken } from '$lib/server/auth/session';
+import { usernameKey } from '$lib/server/accounts/users';
 import { TestBrowser } from './request-event';
 
 export const db = () => getDb(env.DB);

@@ -10,7 +10,7 @@ import {
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env as workerEnv } from 'cloudflare:workers';
 import { getDb } from '$lib/server/db';
-import { SESSION_COOKIE, validateSessionToken } from '$lib/server/session';
+import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session';
 
 const ORIGIN = 'https://parley.test';
 

@@ -2,7 +2,7 @@
 // frame does, and is parsed as strictly: a proxy's error page, a half-deployed server or a
 // truncated body must not become messages without seqs in the timeline.
 import * as v from 'valibot';
-import { ChatMessage } from '$lib/protocol';
+import { ChatMessage } from '$shared/protocol';
 
 /** `?before=`, `?after=` or neither: one page of a room's messages in seq order. */
 export const HistoryPage = v.object({ messages: v.array(ChatMessage), hasMore: v.boolean() });

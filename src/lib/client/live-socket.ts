@@ -1,4 +1,4 @@
-import { PING, PONG } from '$lib/protocol';
+import { PING, PONG } from '$shared/protocol';
 import { reconnectDelay } from './backoff';
 
 export type LiveSocketState = 'connecting' | 'open' | 'offline' | 'closed';

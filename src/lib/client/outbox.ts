@@ -3,7 +3,7 @@
 // (from this tab, after a reload, from a second tab), the room stores it once.
 
 import * as v from 'valibot';
-import { MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$lib/protocol';
+import { MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$shared/protocol';
 
 /**
  * What IndexedDB hands back is whatever was stored there: by an older version of the app, by

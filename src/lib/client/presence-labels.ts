@@ -1,5 +1,5 @@
 // Words for who is here and who is typing, shared by the room's header, member list and timeline.
-import type { PresenceState } from '$lib/protocol';
+import type { PresenceState } from '$shared/protocol';
 
 /** "Alice is typing…", "Alice and Bob are typing…", "Several people are typing…". */
 export function describeTyping(names: string[]): string | null {

@@ -14,8 +14,8 @@ import {
 	type ReplyPreview,
 	type ServerFrame,
 	type TypingUser
-} from '$lib/protocol';
-import { plainPreview } from '$lib/preview';
+} from '$shared/protocol';
+import { plainPreview } from '$shared/preview';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { Outbox, type OutboxEntry } from './outbox';

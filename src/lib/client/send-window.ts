@@ -6,7 +6,7 @@
 // in that same order, starting with the first. A send the room already stored is answered with
 // its original seq, so going again never doubles a message.
 
-import { SEND_RATE } from '$lib/protocol';
+import { SEND_RATE } from '$shared/protocol';
 
 /**
  * How many sends may be on the wire unacknowledged. Within the room's burst, so that a window sent

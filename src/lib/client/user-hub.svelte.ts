@@ -1,8 +1,8 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
 import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
-import { CloseCode } from '$lib/protocol';
-import { parseHubPayload, type HubFrame } from '$lib/protocol/hub';
+import { CloseCode } from '$shared/protocol';
+import { parseHubPayload, type HubFrame } from '$shared/protocol/hub';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 
 export type HubState = LiveSocketState;

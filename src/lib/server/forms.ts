@@ -1,7 +1,7 @@
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { isCommonPassword } from './common-passwords';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password';
+import { isCommonPassword } from './auth/common-passwords';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './auth/password';
 
 export type FieldErrors = Record<string, string>;
 export type FormResult<T> =

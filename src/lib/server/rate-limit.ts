@@ -1,7 +1,7 @@
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { rateLimits } from './db/schema';
+import { rateLimits } from '$shared/db/schema';
 import type { RejectedForm } from './forms';
 import { hashSecret } from './ids';
 

@@ -1,9 +1,9 @@
 // What a signed-in page or action of the people-and-conversations routes starts from.
 import { fail, redirect, type ActionFailure } from '@sveltejs/kit';
-import type { Denial } from './authz';
+import type { Denial } from './rooms/authz';
 import { getDb, platformEnv, type Db } from './db';
-import { realtimeOf, type Realtime } from './realtime-effects';
-import type { SessionUser } from './session';
+import { realtimeOf, type Realtime } from './realtime/effects';
+import type { SessionUser } from './auth/session';
 
 export type Signed = { user: SessionUser; db: Db; rt: Realtime };
 

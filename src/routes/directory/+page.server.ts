@@ -1,9 +1,9 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { listPublicRooms } from '$lib/server/directory';
+import { listPublicRooms } from '$lib/server/rooms/directory';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import { requireSignedIn } from '$lib/server/request-context';
-import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms';
+import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms/rooms';
 import type { Actions, PageServerLoad } from './$types';
 
 const NewPublicRoom = v.object({

@@ -1,10 +1,10 @@
 import * as v from 'valibot';
-import { sendPasswordResetEmail } from '$lib/server/account-mail';
+import { sendPasswordResetEmail } from '$lib/server/accounts/mail';
 import { getDb, platformEnv } from '$lib/server/db';
 import { Email, parseForm, rejectForm } from '$lib/server/forms';
-import { getMailer } from '$lib/server/mailer';
+import { getMailer } from '$lib/server/accounts/mailer';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { findUserByLogin } from '$lib/server/users';
+import { findUserByLogin } from '$lib/server/accounts/users';
 import type { Actions } from './$types';
 
 const ResetRequest = v.object({ email: Email });

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
-import type { Denial } from '$lib/server/authz';
-import { listBlocked, unblockUser } from '$lib/server/blocks';
-import * as friends from '$lib/server/friends';
+import type { Denial } from '$lib/server/rooms/authz';
+import { listBlocked, unblockUser } from '$lib/server/people/blocks';
+import * as friends from '$lib/server/people/friends';
 import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 

@@ -2,12 +2,12 @@ import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { configuredProviders } from '$lib/server/oauth';
-import { describeOAuthNotice } from '$lib/server/oauth-accounts';
-import { attemptPassword } from '$lib/server/password-attempts';
+import { configuredProviders } from '$lib/server/auth/oauth';
+import { describeOAuthNotice } from '$lib/server/auth/oauth-accounts';
+import { attemptPassword } from '$lib/server/auth/password-attempts';
 import { rejectRateLimited } from '$lib/server/rate-limit';
-import { sessionMeta, startSession } from '$lib/server/session';
-import { findUserByLogin } from '$lib/server/users';
+import { sessionMeta, startSession } from '$lib/server/auth/session';
+import { findUserByLogin } from '$lib/server/accounts/users';
 import type { Actions, PageServerLoad } from './$types';
 
 const Login = v.object({

@@ -1,8 +1,8 @@
 import { redirect } from '@sveltejs/kit';
 import { getDb, platformEnv } from '$lib/server/db';
-import { realtimeOf } from '$lib/server/realtime-effects';
-import { deleteSessionTokenCookie, invalidateSession } from '$lib/server/session';
-import { closeSessionSockets } from '$lib/server/session-sockets';
+import { realtimeOf } from '$lib/server/realtime/effects';
+import { deleteSessionTokenCookie, invalidateSession } from '$lib/server/auth/session';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = () => redirect(303, '/');

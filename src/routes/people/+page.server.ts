@@ -1,4 +1,4 @@
-import { searchPeople } from '$lib/server/people';
+import { searchPeople } from '$lib/server/people/people';
 import { requireSignedIn } from '$lib/server/request-context';
 import type { PageServerLoad } from './$types';
 

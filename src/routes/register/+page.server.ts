@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import {
 	sendFinishRegistrationEmail,
 	sendRegistrationAttemptEmail
-} from '$lib/server/account-mail';
+} from '$lib/server/accounts/mail';
 import { getDb, platformEnv } from '$lib/server/db';
 import {
 	DisplayName,
@@ -13,10 +13,10 @@ import {
 	parseForm,
 	rejectForm
 } from '$lib/server/forms';
-import { getMailer } from '$lib/server/mailer';
-import { configuredProviders } from '$lib/server/oauth';
+import { getMailer } from '$lib/server/accounts/mailer';
+import { configuredProviders } from '$lib/server/auth/oauth';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { startRegistration } from '$lib/server/users';
+import { startRegistration } from '$lib/server/accounts/users';
 import type { Actions, PageServerLoad } from './$types';
 
 const Registration = v.object({

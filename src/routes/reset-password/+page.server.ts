@@ -1,10 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { resetPasswordWithToken } from '$lib/server/accounts';
+import { resetPasswordWithToken } from '$lib/server/accounts/accounts';
 import { getDb, platformEnv } from '$lib/server/db';
 import { LinkToken, NewPassword, parseForm, rejectForm } from '$lib/server/forms';
-import { realtimeOf } from '$lib/server/realtime-effects';
-import { closeSessionSockets } from '$lib/server/session-sockets';
+import { realtimeOf } from '$lib/server/realtime/effects';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
 import type { Actions } from './$types';
 

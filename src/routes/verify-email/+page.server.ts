@@ -1,13 +1,13 @@
 import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { sendVerificationEmail } from '$lib/server/account-mail';
-import { confirmEmailToken } from '$lib/server/accounts';
+import { sendVerificationEmail } from '$lib/server/accounts/mail';
+import { confirmEmailToken } from '$lib/server/accounts/accounts';
 import { getDb, platformEnv } from '$lib/server/db';
 import { LinkToken, parseForm } from '$lib/server/forms';
-import { getMailer } from '$lib/server/mailer';
+import { getMailer } from '$lib/server/accounts/mailer';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { realtimeOf } from '$lib/server/realtime-effects';
-import { closeSessionSockets } from '$lib/server/session-sockets';
+import { realtimeOf } from '$lib/server/realtime/effects';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import type { Actions, PageServerLoad } from './$types';
 
 const Confirmation = v.object({ token: LinkToken });

@@ -8,14 +8,14 @@ import {
 	getOAuthProvider,
 	recallSignup,
 	type ProviderProfile
-} from '$lib/server/oauth';
+} from '$lib/server/auth/oauth';
 import {
 	createUserFromProvider,
 	resolveProviderSignIn,
 	suggestUsername
-} from '$lib/server/oauth-accounts';
+} from '$lib/server/auth/oauth-accounts';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { sessionMeta, startSession } from '$lib/server/session';
+import { sessionMeta, startSession } from '$lib/server/auth/session';
 import type { Actions, PageServerLoad } from './$types';
 
 const Welcome = v.object({ username: Username, displayName: DisplayName });

@@ -9,7 +9,7 @@ import {
 	type SocketClose,
 	type SocketLike
 } from '$lib/client/live-socket';
-import { PING, PONG } from '$lib/protocol';
+import { PING, PONG } from '$shared/protocol';
 
 const CONNECTING = 0;
 const OPEN = 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_AFTER_MS, SEND_WINDOW, SendWindow } from '$lib/client/send-window';
-import { SEND_RATE } from '$lib/protocol';
+import { SEND_RATE } from '$shared/protocol';
 
 type Item = { clientId: string; createdAt: number };
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { CloseCode, MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH, SEND_RATE } from '$lib/protocol';
-import { messages } from '$lib/server/db/schema';
-import { readHistory } from '$lib/server/history';
+import { CloseCode, MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH, SEND_RATE } from '$shared/protocol';
+import { messages } from '$shared/db/schema';
+import { readHistory } from '$lib/server/rooms/history';
 import { connect, db, roomStub, seedRoom, seedUser } from '../../helpers';
 
 async function storedSeqs(roomId: string) {

@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { getDb } from '$lib/server/db';
-import { sessions } from '$lib/server/db/schema';
+import { sessions } from '$shared/db/schema';
 import { hashSecret } from '$lib/server/ids';
-import { openRoomSocket, openUserSocket } from '$lib/server/realtime-door';
-import { SESSION_ABSOLUTE_LIFETIME_MS, validateSessionToken } from '$lib/server/session';
+import { openRoomSocket, openUserSocket } from '$lib/server/realtime/door';
+import { SESSION_ABSOLUTE_LIFETIME_MS, validateSessionToken } from '$lib/server/auth/session';
 import { db, seedRoom } from '../../helpers';
-import { befriend, block, rt, seedPerson, sessionFor } from '../../lib/server/people-fixtures';
-import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
-import { banMember } from '$lib/server/room-members';
+import { befriend, block, rt, seedPerson, sessionFor } from '../../support/people';
+import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
+import { banMember } from '$lib/server/rooms/members';
 
 /** A D1 that counts the round trips made through it: each query on its own, each batch once. */
 function countingD1(real: D1Database) {

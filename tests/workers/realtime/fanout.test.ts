@@ -2,7 +2,7 @@
 // costs each socket, which is what limits a large room under load.
 import { describe, expect, it } from 'vitest';
 import { Fanout, spacingFor } from '../../../workers/realtime/src/fanout';
-import type { ServerFrame } from '$lib/protocol';
+import type { ServerFrame } from '$shared/protocol';
 
 class FakeSocket {
 	payloads: string[] = [];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
-import { memberships, messages, rooms } from '$lib/server/db/schema';
-import { readHistory } from '$lib/server/history';
+import { memberships, messages, rooms } from '$shared/db/schema';
+import { readHistory } from '$lib/server/rooms/history';
 import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
 import { MessageStore } from '../../../workers/realtime/src/message-store';
 import {

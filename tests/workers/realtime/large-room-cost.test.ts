@@ -3,7 +3,7 @@
 // number of members.
 import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import type { PresenceEntry } from '$lib/protocol';
+import type { PresenceEntry } from '$shared/protocol';
 import {
 	RECEIPTS_LIVE_LIMIT,
 	WELCOME_LAST_SEEN,

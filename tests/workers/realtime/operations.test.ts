@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
-import { messages } from '$lib/server/db/schema';
-import { readHistory } from '$lib/server/history';
-import { grantMembership } from '$lib/server/rooms';
+import { messages } from '$shared/db/schema';
+import { readHistory } from '$lib/server/rooms/history';
+import { grantMembership } from '$lib/server/rooms/rooms';
 import { connect, db, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
 
 async function sendAndAck(socket: TestSocket, clientId: string, body: string, replyTo?: number) {

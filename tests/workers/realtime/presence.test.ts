@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evictDurableObject } from 'cloudflare:test';
-import { ROOM_STATE_INTERVAL_MS, TYPING_TTL_MS, type PresenceEntry } from '$lib/protocol';
+import { ROOM_STATE_INTERVAL_MS, TYPING_TTL_MS, type PresenceEntry } from '$shared/protocol';
 import { connect, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
 
 /** The latest presence `observer` was told for a user, from its welcome and presence frames. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
-import type { ReceiptEntry } from '$lib/protocol';
-import { memberships } from '$lib/server/db/schema';
-import { listConversations } from '$lib/server/rooms';
+import type { ReceiptEntry } from '$shared/protocol';
+import { memberships } from '$shared/db/schema';
+import { listConversations } from '$lib/server/rooms/rooms';
 import { connect, db, roomStub, seedRoom, seedUser, type TestSocket } from '../../helpers';
 
 /** The latest receipt `observer` was told for a user, from its welcome and receipt frames. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
-import { CloseCode } from '$lib/protocol';
-import { messages, rooms } from '$lib/server/db/schema';
-import { deleteRoom } from '$lib/server/room-admin';
+import { CloseCode } from '$shared/protocol';
+import { messages, rooms } from '$shared/db/schema';
+import { deleteRoom } from '$lib/server/rooms/admin';
 import { connect, db, injectOutage, roomStub, seedRoom, type Outage } from '../../helpers';
-import { rt, seedPerson } from '../../lib/server/people-fixtures';
+import { rt, seedPerson } from '../../support/people';
 
 describe('deleting a group', () => {
 	it('empties the room object: sockets closed, unflushed messages and the flush alarm dropped', async () => {

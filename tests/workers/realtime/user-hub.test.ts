@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { acceptFriendRequest, removeFriend, sendFriendRequest } from '$lib/server/friends';
-import { blockUser } from '$lib/server/blocks';
-import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
-import { openRealtimeSocket } from '$lib/server/realtime-door';
-import { memberships, rooms } from '$lib/server/db/schema';
+import { acceptFriendRequest, removeFriend, sendFriendRequest } from '$lib/server/people/friends';
+import { blockUser } from '$lib/server/people/blocks';
+import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
+import { openRealtimeSocket } from '$lib/server/realtime/door';
+import { memberships, rooms } from '$shared/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { connect, db, replayUnreadSignals, roomStub, seedRoom } from '../../helpers';
 import type { UserHub } from '../../../workers/realtime/src/user-hub';
-import {
-	befriend,
-	connectHub,
-	hubStub,
-	rt,
-	seedPerson,
-	sessionFor
-} from '../../lib/server/people-fixtures';
+import { befriend, connectHub, hubStub, rt, seedPerson, sessionFor } from '../../support/people';
 
 /** The online flag rooms read before calling a member's hub. */
 async function hubOnlineInD1(userId: string): Promise<number | undefined> {

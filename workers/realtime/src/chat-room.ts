@@ -18,11 +18,11 @@ import {
 	type PresenceEntry,
 	type ReceiptEntry,
 	type ServerFrame
-} from '../../../src/lib/protocol';
+} from '../../../shared/protocol';
 import { loadMemberDirectory } from './directory';
 import { Fanout, sendNow } from './fanout';
 import { flushToD1 } from './flush';
-import { readIdentity, sessionTag, sessionTags, type MemberRole } from './identity';
+import { readIdentity, sessionTag, sessionTags, type MemberRole } from '../../../shared/identity';
 import { MemberStore, type Member } from './members';
 import { MessageStore } from './message-store';
 import { PresenceBook } from './presence';

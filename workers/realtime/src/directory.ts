@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { eq } from 'drizzle-orm';
-import { memberships, users } from '../../../src/lib/server/db/schema';
+import { memberships, users } from '../../../shared/db/schema';
 
 export type DirectoryEntry = { userId: string; username: string; name: string };
 

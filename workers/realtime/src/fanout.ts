@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../../../src/lib/protocol';
+import type { ServerFrame } from '../../../shared/protocol';
 
 /**
  * Sends frames to the room's sockets, coalesced: frames queued while the object is busy go out

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { and, eq, lte, sql } from 'drizzle-orm';
-import { plainPreview } from '../../../src/lib/preview';
-import { memberships, messages, rooms } from '../../../src/lib/server/db/schema';
+import { plainPreview } from '../../../shared/preview';
+import { memberships, messages, rooms } from '../../../shared/db/schema';
 
 export type FlushRow = {
 	seq: number;

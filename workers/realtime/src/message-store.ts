@@ -1,7 +1,7 @@
 // The room's messages in its own SQLite: the acknowledgement point, the source of catch-up
 // backlogs and of the not-yet-flushed tail that history pages merge over D1.
-import { REPLY_SNIPPET_LENGTH, type ChatMessage, type Reactions } from '../../../src/lib/protocol';
-import { parseMentionList, parseReactionMap } from '../../../src/lib/protocol/stored';
+import { REPLY_SNIPPET_LENGTH, type ChatMessage, type Reactions } from '../../../shared/protocol';
+import { parseMentionList, parseReactionMap } from '../../../shared/protocol/stored';
 import type { FlushRow } from './flush';
 
 type MessageRow = {

@@ -1,4 +1,4 @@
-import type { PresenceState } from '../../../src/lib/protocol';
+import type { PresenceState } from '../../../shared/protocol';
 
 type Count = { sockets: number; away: number };
 

@@ -1,4 +1,4 @@
-import { TYPING_TTL_MS, type TypingUser } from '../../../src/lib/protocol';
+import { TYPING_TTL_MS, type TypingUser } from '../../../shared/protocol';
 
 /**
  * Who is typing now. Ephemeral: in memory only. A `typing` frame from someone already typing only

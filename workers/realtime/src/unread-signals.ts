@@ -1,6 +1,6 @@
-import type { ChatMessage } from '../../../src/lib/protocol';
-import type { HubEvent, RoomSignalReason } from '../../../src/lib/protocol/hub';
-import { plainPreview } from '../../../src/lib/preview';
+import type { ChatMessage } from '../../../shared/protocol';
+import type { HubEvent, RoomSignalReason } from '../../../shared/protocol/hub';
+import { plainPreview } from '../../../shared/preview';
 
 /** How long the room trusts its copy of the member list before reading D1 again. */
 const MEMBERS_TTL_MS = 30_000;

@@ -1,8 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import { CloseCode, MAX_HUB_SOCKETS_PER_USER, PING, PONG } from '../../../src/lib/protocol';
-import type { HubEvent, HubFrame } from '../../../src/lib/protocol/hub';
-import { sessionTag, sessionTags } from './identity';
-import { readUserIdentity } from './user-identity';
+import { CloseCode, MAX_HUB_SOCKETS_PER_USER, PING, PONG } from '../../../shared/protocol';
+import type { HubEvent, HubFrame } from '../../../shared/protocol/hub';
+import { readUserIdentity, sessionTag, sessionTags } from '../../../shared/identity';
 import { readMeta, writeMeta } from './meta';
 
 /**

@@ -1,6 +1,11 @@
 import { error, redirect } from '@sveltejs/kit';
 import { platformEnv } from '$lib/server/db';
-import { PROVIDER_LABELS, beginOAuth, getOAuthProvider, isProviderName } from '$lib/server/oauth';
+import {
+	PROVIDER_LABELS,
+	beginOAuth,
+	getOAuthProvider,
+	isProviderName
+} from '$lib/server/auth/oauth';
 import type { RequestHandler } from './$types';
 
 /** "Continue with GitHub/Google": off to the provider, with a state cookie to come back with. */

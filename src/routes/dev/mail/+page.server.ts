@@ -2,7 +2,7 @@ import { error } from '@sveltejs/kit';
 import { desc } from 'drizzle-orm';
 import { isProduction } from '$lib/server/app-env';
 import { getDb, platformEnv } from '$lib/server/db';
-import { mailOutbox } from '$lib/server/db/schema';
+import { mailOutbox } from '$shared/db/schema';
 import type { PageServerLoad } from './$types';
 
 const SHOWN = 50;

@@ -1,11 +1,11 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { listFriends } from '$lib/server/friends';
+import { listFriends } from '$lib/server/people/friends';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { createGroup } from '$lib/server/groups';
+import { createGroup } from '$lib/server/rooms/groups';
 import { refuse, requireSignedIn } from '$lib/server/request-context';
-import { MAX_DESCRIPTION_LENGTH } from '$lib/server/room-admin';
-import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms';
+import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
+import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms/rooms';
 import type { Actions, PageServerLoad } from './$types';
 
 const NewGroup = v.object({

@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
-import { loadRoomAccess } from '$lib/server/authz';
-import { inspectInvite, redeemInvite } from '$lib/server/invites';
+import { loadRoomAccess } from '$lib/server/rooms/authz';
+import { inspectInvite, redeemInvite } from '$lib/server/rooms/invites';
 import { refuse, requireSignedIn } from '$lib/server/request-context';
 import type { Actions, PageServerLoad } from './$types';
 

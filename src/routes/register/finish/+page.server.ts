@@ -3,8 +3,8 @@ import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { LinkToken, parseForm } from '$lib/server/forms';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
-import { sessionMeta, startSession } from '$lib/server/session';
-import { finishRegistration } from '$lib/server/users';
+import { sessionMeta, startSession } from '$lib/server/auth/session';
+import { finishRegistration } from '$lib/server/accounts/users';
 import type { Actions } from './$types';
 
 const Finish = v.object({ token: LinkToken });

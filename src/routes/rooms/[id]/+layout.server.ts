@@ -1,4 +1,4 @@
-import { decideRoom, loadRoomAccess } from '$lib/server/authz';
+import { decideRoom, loadRoomAccess } from '$lib/server/rooms/authz';
 import { getDb, platformEnv } from '$lib/server/db';
 import { toRoomTheme } from '$lib/ui/room-theme';
 import type { LayoutServerLoad } from './$types';

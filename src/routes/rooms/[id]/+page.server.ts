@@ -1,10 +1,10 @@
 import { error, redirect } from '@sveltejs/kit';
-import { decideRoom, loadRoomAccess } from '$lib/server/authz';
+import { decideRoom, loadRoomAccess } from '$lib/server/rooms/authz';
 import { getDb, platformEnv } from '$lib/server/db';
-import { peerNameOf } from '$lib/server/direct-rooms';
-import { readHistory, readHistoryAround } from '$lib/server/history';
-import { roomStub } from '$lib/server/realtime-door';
-import { joinPublicRoom, listMembers } from '$lib/server/room-members';
+import { peerNameOf } from '$lib/server/rooms/direct-rooms';
+import { readHistory, readHistoryAround } from '$lib/server/rooms/history';
+import { roomStub } from '$lib/server/realtime/door';
+import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import type { Actions, PageServerLoad } from './$types';
 

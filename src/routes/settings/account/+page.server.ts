@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { deleteAccount } from '$lib/server/account-deletion';
-import { sendEmailChangeEmails, sendVerificationEmail } from '$lib/server/account-mail';
+import { deleteAccount } from '$lib/server/accounts/deletion';
+import { sendEmailChangeEmails, sendVerificationEmail } from '$lib/server/accounts/mail';
 import {
 	changePassword,
 	getAccount,
@@ -9,28 +9,28 @@ import {
 	isEmailTaken,
 	setFirstPassword,
 	type Account
-} from '$lib/server/accounts';
+} from '$lib/server/accounts/accounts';
 import { getDb, platformEnv, type Db } from '$lib/server/db';
 import { Email, NewPassword, parseForm, type FieldErrors } from '$lib/server/forms';
-import { getMailer } from '$lib/server/mailer';
+import { getMailer } from '$lib/server/accounts/mailer';
 import {
 	PROVIDERS,
 	PROVIDER_LABELS,
 	beginOAuth,
 	configuredProviders,
 	getOAuthProvider
-} from '$lib/server/oauth';
+} from '$lib/server/auth/oauth';
 import {
 	describeOAuthNotice,
 	listLinkedProviders,
 	unlinkProvider
-} from '$lib/server/oauth-accounts';
-import { attemptPassword } from '$lib/server/password-attempts';
+} from '$lib/server/auth/oauth-accounts';
+import { attemptPassword } from '$lib/server/auth/password-attempts';
 import { RateLimits, consumeRateLimits, describeWait } from '$lib/server/rate-limit';
-import { realtimeOf } from '$lib/server/realtime-effects';
-import { deleteSessionTokenCookie } from '$lib/server/session';
-import { closeSessionSockets } from '$lib/server/session-sockets';
-import { normalizeEmail } from '$lib/server/users';
+import { realtimeOf } from '$lib/server/realtime/effects';
+import { deleteSessionTokenCookie } from '$lib/server/auth/session';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
+import { normalizeEmail } from '$lib/server/accounts/users';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 const Password = v.pipe(v.string(), v.nonEmpty('Enter your current password.'));

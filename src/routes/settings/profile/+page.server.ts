@@ -1,6 +1,11 @@
 import { error } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { MAX_BIO_LENGTH, MAX_STATUS_LENGTH, getAccount, updateProfile } from '$lib/server/accounts';
+import {
+	MAX_BIO_LENGTH,
+	MAX_STATUS_LENGTH,
+	getAccount,
+	updateProfile
+} from '$lib/server/accounts/accounts';
 import { getDb, platformEnv } from '$lib/server/db';
 import { DisplayName, parseForm, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';

@@ -2,16 +2,16 @@ import { error, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { realtimeOf } from '$lib/server/realtime-effects';
-import { closeSessionSockets } from '$lib/server/session-sockets';
+import { realtimeOf } from '$lib/server/realtime/effects';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import {
 	deleteSessionTokenCookie,
 	invalidateAllSessions,
 	invalidateOtherSessions,
 	listSessions,
 	revokeSession
-} from '$lib/server/session';
-import { describeUserAgent } from '$lib/server/user-agent';
+} from '$lib/server/auth/session';
+import { describeUserAgent } from '$lib/server/auth/user-agent';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 const Revocation = v.object({

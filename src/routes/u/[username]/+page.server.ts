@@ -1,9 +1,9 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import type { Denial } from '$lib/server/authz';
-import { blockUser, unblockUser } from '$lib/server/blocks';
-import { findOrCreateDirectRoom } from '$lib/server/direct-rooms';
-import * as friends from '$lib/server/friends';
-import { findPersonId, getProfile, setDmPolicy } from '$lib/server/people';
+import type { Denial } from '$lib/server/rooms/authz';
+import { blockUser, unblockUser } from '$lib/server/people/blocks';
+import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
+import * as friends from '$lib/server/people/friends';
+import { findPersonId, getProfile, setDmPolicy } from '$lib/server/people/people';
 import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 

@@ -6,13 +6,13 @@ import {
 	isProviderName,
 	rememberSignup,
 	type ProviderProfile
-} from '$lib/server/oauth';
+} from '$lib/server/auth/oauth';
 import {
 	confirmProviderIdentity,
 	linkProvider,
 	resolveProviderSignIn
-} from '$lib/server/oauth-accounts';
-import { invalidateSession, sessionMeta, startSession } from '$lib/server/session';
+} from '$lib/server/auth/oauth-accounts';
+import { invalidateSession, sessionMeta, startSession } from '$lib/server/auth/session';
 import type { RequestHandler } from './$types';
 
 /** Where the provider sends the browser back, with a code (or an error) and our state. */

@@ -1,13 +1,18 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { deny, requireRoom, type Denial } from '$lib/server/authz';
-import { peerNameOf } from '$lib/server/direct-rooms';
+import { deny, requireRoom, type Denial } from '$lib/server/rooms/authz';
+import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { INVITE_LIFETIMES, createInvite, listInvites, revokeInvite } from '$lib/server/invites';
+import {
+	INVITE_LIFETIMES,
+	createInvite,
+	listInvites,
+	revokeInvite
+} from '$lib/server/rooms/invites';
 import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
-import { deleteRoom, updateRoomDetails } from '$lib/server/room-admin';
-import * as members from '$lib/server/room-members';
-import { updateMemberSettings } from '$lib/server/room-settings';
+import { deleteRoom, updateRoomDetails } from '$lib/server/rooms/admin';
+import * as members from '$lib/server/rooms/members';
+import { updateMemberSettings } from '$lib/server/rooms/settings';
 import { Details, InviteOptions, Settings } from './forms';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 

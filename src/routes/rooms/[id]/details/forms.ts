@@ -1,8 +1,8 @@
 // The schemas of the room details forms.
 import * as v from 'valibot';
-import { INVITE_LIFETIMES, MAX_INVITE_USES, type InviteLifetime } from '$lib/server/invites';
-import { MAX_DESCRIPTION_LENGTH } from '$lib/server/room-admin';
-import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms';
+import { INVITE_LIFETIMES, MAX_INVITE_USES, type InviteLifetime } from '$lib/server/rooms/invites';
+import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
+import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms/rooms';
 
 const checkbox = v.pipe(
 	v.optional(v.string(), ''),

@@ -2,8 +2,8 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { setRoomTheme } from '$lib/server/room-theme';
-import { authorizeRoom, requireRoom } from '$lib/server/authz';
+import { setRoomTheme } from '$lib/server/rooms/theme';
+import { authorizeRoom, requireRoom } from '$lib/server/rooms/authz';
 import { ROOM_ACCENTS, ROOM_BACKGROUNDS, type RoomTheme } from '$lib/ui/room-theme';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,9 +1,9 @@
 import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { getDb, platformEnv } from '$lib/server/db';
-import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/history';
-import { roomStub } from '$lib/server/realtime-door';
-import { requireRoom } from '$lib/server/authz';
+import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/rooms/history';
+import { roomStub } from '$lib/server/realtime/door';
+import { requireRoom } from '$lib/server/rooms/authz';
 import type { RequestHandler } from './$types';
 
 const SeqParam = v.optional(

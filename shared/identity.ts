@@ -1,0 +1,95 @@
+// The app worker is the only door to the room objects: it authenticates the session, checks
+// membership in D1, and then forwards the request with the trusted identity in these headers.
+// The realtime worker has no public route, so nothing else can set them.
+export const IdentityHeader = {
+	RoomId: 'x-parley-room-id',
+	UserId: 'x-parley-user-id',
+	UserName: 'x-parley-user-name',
+	Username: 'x-parley-username',
+	Role: 'x-parley-role',
+	ReadReceipts: 'x-parley-read-receipts',
+	/** The session that opened the socket, so that signing it out closes exactly its sockets. */
+	SessionId: 'x-parley-session-id'
+} as const;
+
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+export type Identity = {
+	roomId: string;
+	userId: string;
+	/** Display name. */
+	userName: string;
+	/** Lower-cased username, for `@mentions`. */
+	username: string;
+	/** The membership's role in D1 when the socket opened: who may delete others' messages. */
+	role: MemberRole;
+	/** The user's privacy setting: off means they neither send nor see read receipts. */
+	readReceipts: boolean;
+	/** The session behind the socket; null only for callers that have none (tests). */
+	sessionId: string | null;
+};
+
+export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
+	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId'>>;
+
+const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
+
+export function readIdentity(headers: Headers): Identity | null {
+	const roomId = headers.get(IdentityHeader.RoomId);
+	const userId = headers.get(IdentityHeader.UserId);
+	const userName = headers.get(IdentityHeader.UserName);
+	if (!roomId || !userId || userName === null) return null;
+	const role = headers.get(IdentityHeader.Role) ?? 'member';
+	return {
+		roomId,
+		userId,
+		userName: decodeURIComponent(userName),
+		username: (headers.get(IdentityHeader.Username) ?? '').toLowerCase(),
+		role: ROLES.includes(role) ? (role as MemberRole) : 'member',
+		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0',
+		sessionId: headers.get(IdentityHeader.SessionId)
+	};
+}
+
+/** Copies `request` with exactly the identity given, dropping any identity header it came with. */
+export function withIdentity(request: Request, identity: IdentityInput): Request {
+	const headers = new Headers(request.headers);
+	headers.set(IdentityHeader.RoomId, identity.roomId);
+	headers.set(IdentityHeader.UserId, identity.userId);
+	// Header values are ByteStrings; display names are not.
+	headers.set(IdentityHeader.UserName, encodeURIComponent(identity.userName));
+	headers.set(IdentityHeader.Username, identity.username ?? '');
+	headers.set(IdentityHeader.Role, identity.role ?? 'member');
+	headers.set(IdentityHeader.ReadReceipts, identity.readReceipts === false ? '0' : '1');
+	if (identity.sessionId) headers.set(IdentityHeader.SessionId, identity.sessionId);
+	else headers.delete(IdentityHeader.SessionId);
+	return new Request(request, { headers });
+}
+
+/** The socket tags that let an object find the sockets of one signed-in session. */
+export function sessionTags(identity: { sessionId?: string | null }): string[] {
+	return identity.sessionId ? [sessionTag(identity.sessionId)] : [];
+}
+
+export function sessionTag(sessionId: string): string {
+	return `session:${sessionId}`;
+}
+
+// The identity the app's door gives a user-hub socket: like a room's, without the room. Only the
+// app worker can reach the hubs, so these headers are trusted as set by its door.
+
+export type UserIdentity = { userId: string; sessionId?: string | null };
+
+export function readUserIdentity(headers: Headers): UserIdentity | null {
+	const userId = headers.get(IdentityHeader.UserId);
+	return userId ? { userId, sessionId: headers.get(IdentityHeader.SessionId) } : null;
+}
+
+/** Copies `request` with exactly this identity, dropping any identity header it came with. */
+export function withUserIdentity(request: Request, identity: UserIdentity): Request {
+	const headers = new Headers(request.headers);
+	for (const name of Object.values(IdentityHeader)) headers.delete(name);
+	headers.set(IdentityHeader.UserId, identity.userId);
+	if (identity.sessionId) headers.set(IdentityHeader.SessionId, identity.sessionId);
+	return new Request(request, { headers });
+}

@@ -1,0 +1,138 @@
+import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '$lib/server/db';
+import {
+	blocks,
+	friendships,
+	knownDevices,
+	memberships,
+	oauthAccounts,
+	rooms,
+	sessions,
+	userTokens,
+	users
+} from '$shared/db/schema';
+import { DELETED_USER_NAME } from '$lib/server/rooms/history';
+import {
+	applyRole,
+	disconnectFromRoom,
+	postSystemMessage,
+	unlinkContacts,
+	type Realtime
+} from '$lib/server/realtime/effects';
+
+/**
+ * Deletes an account: personal data is erased and every way in is closed, in one D1 transaction.
+ * The row itself stays, blanked, with `deleted_at` set: messages keep pointing at it, and history
+ * shows them as from "Deleted user". Memberships go (room counts follow), so does the social graph.
+ * A room the person owned passes to its longest-standing admin, or else its longest-standing
+ * member, so no group is left without anyone who can administer it.
+ */
+export async function deleteAccount(db: Db, userId: string, realtime: Realtime): Promise<void> {
+	const joined = await db
+		.select({ roomId: memberships.roomId, role: memberships.role })
+		.from(memberships)
+		.where(eq(memberships.userId, userId));
+	const roomIds = joined.map((m) => m.roomId);
+	const successors = await findSuccessors(
+		db,
+		userId,
+		joined.filter((m) => m.role === 'owner').map((m) => m.roomId)
+	);
+	const friends = await db
+		.select({ low: friendships.userLow, high: friendships.userHigh })
+		.from(friendships)
+		.where(
+			and(
+				eq(friendships.status, 'accepted'),
+				or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))
+			)
+		);
+	const friendIds = friends.map((f) => (f.low === userId ? f.high : f.low));
+
+	await db.batch([
+		db
+			.update(users)
+			.set({
+				// Unique placeholders no one can register: ids are not valid usernames or addresses.
+				email: `${userId}@deleted.invalid`,
+				emailVerifiedAt: null,
+				username: `deleted-${userId}`,
+				usernameKey: `deleted-${userId}`,
+				displayName: DELETED_USER_NAME,
+				passwordHash: null,
+				bio: '',
+				statusText: '',
+				avatarKey: null,
+				deletedAt: Date.now()
+			})
+			.where(eq(users.id, userId)),
+		db.delete(sessions).where(eq(sessions.userId, userId)),
+		db.delete(userTokens).where(eq(userTokens.userId, userId)),
+		db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
+		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
+		db
+			.delete(friendships)
+			.where(or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))),
+		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
+		db
+			.update(rooms)
+			.set({ memberCount: sql`max(${rooms.memberCount} - 1, 0)` })
+			.where(
+				inArray(
+					rooms.id,
+					db
+						.select({ roomId: memberships.roomId })
+						.from(memberships)
+						.where(eq(memberships.userId, userId))
+				)
+			),
+		db.delete(memberships).where(eq(memberships.userId, userId)),
+		...successors.map((s) =>
+			db
+				.update(memberships)
+				.set({ role: 'owner' })
+				.where(and(eq(memberships.roomId, s.roomId), eq(memberships.userId, s.userId)))
+		)
+	]);
+
+	// Open tabs lose their sockets now rather than at their next reconnect, and former friends stop
+	// seeing a presence. Best effort: D1 already says the account is gone, so whatever can't be
+	// reached now refuses the person at the door on reconnect anyway.
+	await Promise.allSettled([
+		...roomIds.map((roomId) => disconnectFromRoom(realtime, roomId, userId)),
+		...friendIds.map((friendId) => unlinkContacts(realtime, userId, friendId)),
+		...successors.map(async (s) => {
+			await applyRole(realtime, s.roomId, s.userId, 'owner');
+			await postSystemMessage(realtime, s.roomId, `${s.displayName} is now the owner`);
+		})
+	]);
+}
+
+type Successor = { roomId: string; userId: string; displayName: string };
+
+/** Who takes over each room: none if another owner remains or no one is left; else the
+ * longest-standing admin, else the longest-standing member. */
+async function findSuccessors(db: Db, ownerId: string, roomIds: string[]): Promise<Successor[]> {
+	const found = await Promise.all(
+		roomIds.map(async (roomId) => {
+			const [next] = await db
+				.select({
+					userId: memberships.userId,
+					displayName: users.displayName,
+					role: memberships.role
+				})
+				.from(memberships)
+				.innerJoin(users, eq(users.id, memberships.userId))
+				.where(and(eq(memberships.roomId, roomId), ne(memberships.userId, ownerId)))
+				.orderBy(
+					sql`CASE ${memberships.role} WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`,
+					asc(memberships.joinedAt)
+				)
+				.limit(1);
+			// Another owner already administers it: nothing to hand over.
+			if (!next || next.role === 'owner') return null;
+			return { roomId, userId: next.userId, displayName: next.displayName };
+		})
+	);
+	return found.filter((s) => s !== null);
+}

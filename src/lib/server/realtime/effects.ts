@@ -1,0 +1,119 @@
+// What the app tells the realtime worker after it has changed D1: timeline entries, closing the
+// sockets of someone who lost access, and events for users' hubs. D1 is changed first, so a socket
+// that reconnects after any of these is already judged by the new state at the door.
+import type { MemberEntry } from '$shared/protocol';
+import type { HubEvent } from '$shared/protocol/hub';
+import { generateId } from '$lib/server/ids';
+
+export type Realtime = { rooms: Env['ROOMS']; hubs: Env['HUBS'] };
+
+export function realtimeOf(env: Env): Realtime {
+	return { rooms: env.ROOMS, hubs: env.HUBS };
+}
+
+function roomObject(rt: Realtime, roomId: string) {
+	return rt.rooms.get(rt.rooms.idFromName(roomId));
+}
+
+function hubOf(rt: Realtime, userId: string) {
+	return rt.hubs.get(rt.hubs.idFromName(userId));
+}
+
+/** "Alice added Bob": a system message in the room's timeline, ordered like any other. */
+export async function postSystemMessage(rt: Realtime, roomId: string, body: string): Promise<void> {
+	try {
+		await roomObject(rt, roomId).postSystemMessage(roomId, `system:${generateId()}`, body);
+	} catch (err) {
+		// The change itself is made; a missing timeline line must not turn it into an error.
+		console.warn('system message failed', err);
+	}
+}
+
+/** Someone was added: open member lists show them now, whether or not they are online. */
+export async function announceMember(
+	rt: Realtime,
+	roomId: string,
+	member: MemberEntry
+): Promise<void> {
+	try {
+		await roomObject(rt, roomId).memberAdded(member);
+	} catch (err) {
+		// The membership is in D1; member lists show it on their next load.
+		console.warn('announcing a new member failed', err);
+	}
+}
+
+/**
+ * Closes the user's sockets in the room at once (invariant 6). Retried once: unlike a timeline
+ * line, this must not be lost, so a second failure is the caller's error.
+ */
+export async function disconnectFromRoom(
+	rt: Realtime,
+	roomId: string,
+	userId: string
+): Promise<void> {
+	try {
+		await roomObject(rt, roomId).disconnectUser(userId);
+	} catch {
+		await roomObject(rt, roomId).disconnectUser(userId);
+	}
+}
+
+/**
+ * The room is deleted in D1: its object closes every socket and drops what it stored, so no flush
+ * keeps retrying against a room that is gone. Retried once, as for a removal.
+ */
+export async function destroyRoomObject(rt: Realtime, roomId: string): Promise<void> {
+	try {
+		await roomObject(rt, roomId).destroy();
+	} catch {
+		await roomObject(rt, roomId).destroy();
+	}
+}
+
+/** A member's role changed: their open sockets in the room act with the new role at once. */
+export async function applyRole(
+	rt: Realtime,
+	roomId: string,
+	userId: string,
+	role: 'owner' | 'admin' | 'member'
+): Promise<void> {
+	try {
+		await roomObject(rt, roomId).updateMember(userId, { role });
+	} catch (err) {
+		// The role is in D1; the socket gets it on its next connection.
+		console.warn('applying a role to open sockets failed', err);
+	}
+}
+
+/** Pushes an event to the user's open tabs. Best effort: the next page load shows the truth. */
+export async function notifyUser(rt: Realtime, userId: string, event: HubEvent): Promise<void> {
+	try {
+		await hubOf(rt, userId).notify(userId, event);
+	} catch (err) {
+		console.warn('hub notification failed', err);
+	}
+}
+
+/** Two people became friends: each sees the other's presence from now on. */
+export async function linkContacts(rt: Realtime, a: string, b: string): Promise<void> {
+	try {
+		await hubOf(rt, a).linkContact(a, b);
+	} catch (err) {
+		console.warn('linking contacts failed', err);
+	}
+}
+
+/**
+ * Unfriended or blocked: neither sees the other's presence any more. Retried once; if both tries
+ * fail, the next time either comes online their hub rebuilds its contacts from D1 without the other.
+ */
+export async function unlinkContacts(rt: Realtime, a: string, b: string): Promise<void> {
+	try {
+		await hubOf(rt, a).unlinkContact(a, b);
+	} catch {
+		await hubOf(rt, a)
+			.unlinkContact(a, b)
+			.catch((err: unknown) => console.warn('unlinking contacts failed', err));
+	}
+}

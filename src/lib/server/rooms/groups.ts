@@ -1,0 +1,56 @@
+// Group chats: created by one person with some of their friends, invite-only from then on.
+import { deny, type Denial } from './authz';
+import type { Db } from '$lib/server/db';
+import { memberships } from '$shared/db/schema';
+import { createRoom, syncMemberCount } from './rooms';
+import type { Actor } from './members';
+import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
+import { listFriends } from '$lib/server/people/friends';
+
+export const MAX_GROUP_INVITEES = 50;
+
+export async function createGroup(
+	db: Db,
+	rt: Realtime,
+	creator: Actor,
+	input: { name: string; description: string; memberIds: string[] }
+): Promise<{ ok: true; roomId: string } | Denial> {
+	const wanted = [...new Set(input.memberIds)].filter((id) => id !== creator.id);
+	if (wanted.length > MAX_GROUP_INVITEES) {
+		return deny(400, 'bad_target', `Add at most ${MAX_GROUP_INVITEES} people at once.`);
+	}
+	const { friends } = await listFriends(db, creator.id);
+	const byId = new Map(friends.map((f) => [f.id, f]));
+	const invitees = wanted.map((id) => byId.get(id));
+	if (invitees.some((f) => f === undefined)) {
+		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
+	}
+	const room = await createRoom(db, {
+		kind: 'group',
+		name: input.name,
+		description: input.description,
+		createdBy: creator.id
+	});
+	if (wanted.length > 0) {
+		const joinedAt = Date.now();
+		await db.batch([
+			db
+				.insert(memberships)
+				.values(
+					wanted.map((userId) => ({ roomId: room.id, userId, role: 'member' as const, joinedAt }))
+				)
+				.onConflictDoNothing(),
+			syncMemberCount(db, room.id)
+		]);
+	}
+	await postSystemMessage(rt, room.id, `${creator.displayName} created the group`);
+	for (const friend of invitees) {
+		await postSystemMessage(rt, room.id, `${creator.displayName} added ${friend!.displayName}`);
+	}
+	await Promise.all(
+		wanted.map((userId) =>
+			notifyUser(rt, userId, { type: 'membership', roomId: room.id, change: 'added' })
+		)
+	);
+	return { ok: true, roomId: room.id };
+}

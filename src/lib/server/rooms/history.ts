@@ -1,0 +1,178 @@
+import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import { REPLY_SNIPPET_LENGTH, type ChatMessage } from '$shared/protocol';
+import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
+import type { Db } from '$lib/server/db';
+import { messages, users } from '$shared/db/schema';
+
+export const HISTORY_PAGE_SIZE = 50;
+export const DELETED_USER_NAME = 'Deleted user';
+
+export type HistoryCursor = { before?: number; after?: number };
+export type HistoryPage = { messages: ChatMessage[]; hasMore: boolean };
+/** A window of history around one message, for links to it. */
+export type HistoryWindow = { messages: ChatMessage[]; hasOlder: boolean; hasNewer: boolean };
+
+/** What the history needs of the room object: the messages D1 may not have yet. */
+export type UnflushedSource = {
+	unflushed(range: { before?: number; after?: number; limit: number }): Promise<ChatMessage[]>;
+};
+
+const replied = alias(messages, 'replied');
+const repliedSender = alias(users, 'replied_sender');
+
+/**
+ * One page of a room's history in `seq` order: D1's rows merged with the room object's
+ * not-yet-flushed tail (the object's copy wins), so a page is right even while the flush lags.
+ * `after` pages forwards from a seq; otherwise the page ends before `before` (or at the newest).
+ * Seq cursors keep pages stable while new messages arrive.
+ */
+export async function readHistory(
+	db: Db,
+	room: UnflushedSource,
+	roomId: string,
+	cursor: HistoryCursor,
+	limit = HISTORY_PAGE_SIZE
+): Promise<HistoryPage> {
+	const forward = cursor.after !== undefined;
+	const range = and(
+		eq(messages.roomId, roomId),
+		cursor.after !== undefined ? gt(messages.seq, cursor.after) : undefined,
+		cursor.before !== undefined ? lt(messages.seq, cursor.before) : undefined
+	);
+	const [stored, tail] = await Promise.all([
+		db
+			.select({
+				seq: messages.seq,
+				clientId: messages.clientId,
+				senderId: messages.senderId,
+				senderName: users.displayName,
+				senderDeletedAt: users.deletedAt,
+				kind: messages.kind,
+				body: messages.body,
+				createdAt: messages.createdAt,
+				replyToSeq: messages.replyToSeq,
+				mentions: messages.mentions,
+				reactions: messages.reactions,
+				editedAt: messages.editedAt,
+				deletedAt: messages.deletedAt,
+				repliedBody: replied.body,
+				repliedDeletedAt: replied.deletedAt,
+				repliedSenderName: repliedSender.displayName
+			})
+			.from(messages)
+			.leftJoin(users, eq(users.id, messages.senderId))
+			.leftJoin(
+				replied,
+				and(eq(replied.roomId, messages.roomId), eq(replied.seq, messages.replyToSeq))
+			)
+			.leftJoin(repliedSender, eq(repliedSender.id, replied.senderId))
+			.where(range)
+			.orderBy(forward ? asc(messages.seq) : desc(messages.seq))
+			.limit(limit + 1),
+		room.unflushed({ ...cursor, limit: limit + 1 })
+	]);
+
+	const bySeq = new Map<number, ChatMessage>();
+	for (const row of stored) bySeq.set(row.seq, toChatMessage(row));
+	for (const message of await withCurrentNames(db, tail)) bySeq.set(message.seq, message);
+
+	const merged = [...bySeq.values()].sort((a, b) => (forward ? a.seq - b.seq : b.seq - a.seq));
+	const page = merged.slice(0, limit);
+	if (!forward) page.reverse();
+	return { messages: page, hasMore: merged.length > limit };
+}
+
+/**
+ * The room object keeps each message with the sender's name as it was when sent; D1's rows show
+ * the name as it is now. Give the tail the current names too, so a renamed or deleted account reads
+ * the same on every page whether or not the flush has caught up.
+ */
+async function withCurrentNames(db: Db, tail: ChatMessage[]): Promise<ChatMessage[]> {
+	const ids = [
+		...new Set(tail.flatMap((m) => (m.kind === 'text' && m.senderId ? [m.senderId] : [])))
+	];
+	if (ids.length === 0) return tail;
+	const rows = await db
+		.select({ id: users.id, name: users.displayName, deletedAt: users.deletedAt })
+		.from(users)
+		.where(inArray(users.id, ids));
+	const names = new Map(rows.map((r) => [r.id, r.deletedAt === null ? r.name : DELETED_USER_NAME]));
+	return tail.map((m) =>
+		m.kind === 'text' && m.senderId
+			? { ...m, senderName: names.get(m.senderId) ?? DELETED_USER_NAME }
+			: m
+	);
+}
+
+/** The messages around `seq` (half before, half from it on), for a link to one message. */
+export async function readHistoryAround(
+	db: Db,
+	room: UnflushedSource,
+	roomId: string,
+	seq: number,
+	limit = HISTORY_PAGE_SIZE
+): Promise<HistoryWindow> {
+	const half = Math.floor(limit / 2);
+	const [older, newer] = await Promise.all([
+		readHistory(db, room, roomId, { before: seq }, half),
+		readHistory(db, room, roomId, { after: seq - 1 }, limit - half)
+	]);
+	return {
+		messages: [...older.messages, ...newer.messages],
+		hasOlder: older.hasMore,
+		hasNewer: newer.hasMore
+	};
+}
+
+type StoredRow = {
+	seq: number;
+	clientId: string;
+	senderId: string | null;
+	senderName: string | null;
+	senderDeletedAt: number | null;
+	kind: 'text' | 'system';
+	body: string;
+	createdAt: number;
+	replyToSeq: number | null;
+	mentions: string;
+	reactions: string;
+	editedAt: number | null;
+	deletedAt: number | null;
+	repliedBody: string | null;
+	repliedDeletedAt: number | null;
+	repliedSenderName: string | null;
+};
+
+function toChatMessage(row: StoredRow): ChatMessage {
+	const message: ChatMessage = {
+		seq: row.seq,
+		clientId: row.clientId,
+		senderId: row.senderId,
+		senderName:
+			row.kind === 'system'
+				? ''
+				: row.senderDeletedAt !== null || row.senderName === null
+					? DELETED_USER_NAME
+					: row.senderName,
+		kind: row.kind,
+		body: row.body,
+		createdAt: row.createdAt
+	};
+	if (row.replyToSeq !== null) {
+		const deleted = row.repliedDeletedAt !== null || row.repliedBody === null;
+		message.replyTo = {
+			seq: row.replyToSeq,
+			senderName: row.repliedSenderName ?? DELETED_USER_NAME,
+			snippet: deleted ? '' : row.repliedBody!.slice(0, REPLY_SNIPPET_LENGTH),
+			deleted
+		};
+	}
+	const mentions = parseMentionList(row.mentions);
+	if (mentions.length > 0) message.mentions = mentions;
+	const reactions = parseReactionMap(row.reactions);
+	if (Object.keys(reactions).length > 0) message.reactions = reactions;
+	if (row.editedAt !== null) message.editedAt = row.editedAt;
+	if (row.deletedAt !== null) message.deletedAt = row.deletedAt;
+	return message;
+}

@@ -1,0 +1,349 @@
+// Who is in a room and in what role: join, add, remove, ban, promote, demote, transfer, leave.
+// Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
+// enforced on live sockets.
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import {
+	authorizeRoom,
+	decideMemberChange,
+	deny,
+	loadPersonAccess,
+	type Denial,
+	type MemberChange
+} from './authz';
+import type { Db } from '$lib/server/db';
+import { memberships, roomBans, users } from '$shared/db/schema';
+import { grantMembership, syncMemberCount, type Membership, type Role } from './rooms';
+import {
+	announceMember,
+	applyRole,
+	disconnectFromRoom,
+	notifyUser,
+	postSystemMessage,
+	type Realtime
+} from '$lib/server/realtime/effects';
+import { usernameKey } from '$lib/server/accounts/users';
+
+export type Actor = { id: string; displayName: string };
+export type Done = { ok: true } | Denial;
+
+export type Member = {
+	id: string;
+	username: string;
+	displayName: string;
+	role: Role;
+	joinedAt: number;
+};
+
+const ROLE_ORDER = sql`CASE ${memberships.role} WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`;
+
+/** Beyond this the member list shows the first ones; presence still covers everyone online. */
+export const MEMBER_LIST_LIMIT = 500;
+
+/** Who belongs to a room: its member list, mentions and "seen by" names. */
+export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
+	return db
+		.select({
+			id: users.id,
+			username: users.username,
+			displayName: users.displayName,
+			role: memberships.role,
+			joinedAt: memberships.joinedAt
+		})
+		.from(memberships)
+		.innerJoin(users, eq(users.id, memberships.userId))
+		.where(eq(memberships.roomId, roomId))
+		.orderBy(ROLE_ORDER, asc(sql`lower(${users.displayName})`))
+		.limit(MEMBER_LIST_LIMIT);
+}
+
+export async function listBans(db: Db, roomId: string) {
+	return db
+		.select({ id: users.id, username: users.username, displayName: users.displayName })
+		.from(roomBans)
+		.innerJoin(users, eq(users.id, roomBans.userId))
+		.where(eq(roomBans.roomId, roomId))
+		.orderBy(asc(users.usernameKey));
+}
+
+/**
+ * Public rooms: anyone signed in and not banned joins freely. Joining twice changes nothing.
+ * Joins and leaves of public rooms stay out of the timeline: in a big room they would drown the
+ * conversation (a burst of joins must not become a burst of messages).
+ */
+export async function joinPublicRoom(
+	db: Db,
+	actor: Pick<Actor, 'id'>,
+	roomId: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'join');
+	if (!auth.ok) return auth;
+	if (!auth.membership) await grantMembership(db, roomId, actor.id);
+	return { ok: true };
+}
+
+/** Admins add their friends by username; anyone else gets an invite link. */
+export async function addMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	username: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'add_member');
+	if (!auth.ok) return auth;
+	const [person] = await db
+		.select({
+			id: users.id,
+			username: users.username,
+			displayName: users.displayName,
+			deletedAt: users.deletedAt
+		})
+		.from(users)
+		.where(eq(users.usernameKey, usernameKey(username.trim().replace(/^@/, ''))))
+		.limit(1);
+	if (!person || person.deletedAt !== null) {
+		return deny(404, 'bad_target', `No one is called "${username}".`);
+	}
+	const [access, banned, existing] = await Promise.all([
+		loadPersonAccess(db, actor.id, person.id),
+		isBanned(db, roomId, person.id),
+		memberOf(db, roomId, person.id)
+	]);
+	if (access.blockedByThem) return deny(404, 'bad_target', `No one is called "${username}".`);
+	if (access.blockedByMe) return deny(403, 'blocked', 'You blocked this person.');
+	if (existing) return deny(409, 'bad_target', `${person.displayName} is already a member.`);
+	if (banned) return deny(409, 'banned', `${person.displayName} is banned: unban them first.`);
+	if (access.friendship?.status !== 'accepted') {
+		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
+	}
+	await grantMembership(db, roomId, person.id);
+	await Promise.all([
+		postSystemMessage(rt, roomId, `${actor.displayName} added ${person.displayName}`),
+		announceMember(rt, roomId, {
+			userId: person.id,
+			name: person.displayName,
+			username: person.username
+		}),
+		notifyUser(rt, person.id, { type: 'membership', roomId, change: 'added' })
+	]);
+	return { ok: true };
+}
+
+export async function removeMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'remove_member', 'remove');
+	if (!checked.ok) return checked;
+	return dropMember(db, rt, roomId, targetId, {
+		change: 'removed',
+		line: `${actor.displayName} removed ${checked.target.displayName}`
+	});
+}
+
+export async function banMember(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'ban', 'ban');
+	if (!checked.ok) return checked;
+	return dropMember(db, rt, roomId, targetId, {
+		change: 'banned',
+		line: `${actor.displayName} banned ${checked.target.displayName}`,
+		also: [
+			db
+				.insert(roomBans)
+				.values({ roomId, userId: targetId, bannedBy: actor.id, createdAt: Date.now() })
+				.onConflictDoNothing()
+		]
+	});
+}
+
+export async function unbanMember(
+	db: Db,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'ban');
+	if (!auth.ok) return auth;
+	const removed = await db
+		.delete(roomBans)
+		.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, targetId)))
+		.returning({ userId: roomBans.userId });
+	if (removed.length === 0) return deny(404, 'bad_target', 'That person is not banned here.');
+	return { ok: true };
+}
+
+export async function setMemberRole(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string,
+	role: 'admin' | 'member'
+): Promise<Done> {
+	const change = role === 'admin' ? 'promote' : 'demote';
+	const checked = await checkChange(db, actor, roomId, targetId, 'set_role', change);
+	if (!checked.ok) return checked;
+	const name = checked.target.displayName;
+	return assignRoles(
+		db,
+		rt,
+		roomId,
+		[[targetId, role]],
+		role === 'admin'
+			? `${actor.displayName} made ${name} an admin`
+			: `${actor.displayName} made ${name} a member`
+	);
+}
+
+/** The owner hands the room over and stays on as an admin. */
+export async function transferOwnership(
+	db: Db,
+	rt: Realtime,
+	actor: Actor,
+	roomId: string,
+	targetId: string
+): Promise<Done> {
+	const checked = await checkChange(db, actor, roomId, targetId, 'transfer', 'transfer');
+	if (!checked.ok) return checked;
+	return assignRoles(
+		db,
+		rt,
+		roomId,
+		[
+			[targetId, 'owner'],
+			[actor.id, 'admin']
+		],
+		`${actor.displayName} made ${checked.target.displayName} the owner`
+	);
+}
+
+export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: string): Promise<Done> {
+	const auth = await authorizeRoom(db, actor.id, roomId, 'leave');
+	if (!auth.ok) return auth;
+	// The leaver's other tabs lose the room too.
+	return dropMember(db, rt, roomId, actor.id, {
+		change: 'left',
+		line: auth.room.kind === 'group' ? `${actor.displayName} left` : null
+	});
+}
+
+/**
+ * Takes someone out of the room, however they go: the membership is deleted (with `also` in the
+ * same batch) and the count kept, their open sockets close at once (invariant 6), then the
+ * timeline line, if any, and their hub hear of it.
+ */
+async function dropMember(
+	db: Db,
+	rt: Realtime,
+	roomId: string,
+	userId: string,
+	how: {
+		change: 'removed' | 'banned' | 'left';
+		line: string | null;
+		also?: BatchItem<'sqlite'>[];
+	}
+): Promise<Done> {
+	const statements: [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]] = [
+		deleteMembership(db, roomId, userId),
+		...(how.also ?? []),
+		syncMemberCount(db, roomId)
+	];
+	await db.batch(statements);
+	await disconnectFromRoom(rt, roomId, userId);
+	await Promise.all([
+		how.line === null ? null : postSystemMessage(rt, roomId, how.line),
+		notifyUser(rt, userId, { type: 'membership', roomId, change: how.change })
+	]);
+	return { ok: true };
+}
+
+/**
+ * Gives members new roles in one batch, applies them to their open sockets at once, and records
+ * the change in the timeline.
+ */
+async function assignRoles(
+	db: Db,
+	rt: Realtime,
+	roomId: string,
+	roles: [[string, Role], ...[string, Role][]],
+	line: string
+): Promise<Done> {
+	const update = ([userId, role]: [string, Role]) =>
+		db
+			.update(memberships)
+			.set({ role })
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+	const [head, ...tail] = roles;
+	await db.batch([update(head), ...tail.map(update)]);
+	await Promise.all(roles.map(([userId, role]) => applyRole(rt, roomId, userId, role)));
+	await postSystemMessage(rt, roomId, line);
+	return { ok: true };
+}
+
+type Checked = { ok: true; target: Membership & { displayName: string } } | Denial;
+
+async function checkChange(
+	db: Db,
+	actor: Actor,
+	roomId: string,
+	targetId: string,
+	action: 'remove_member' | 'ban' | 'set_role' | 'transfer',
+	change: MemberChange
+): Promise<Checked> {
+	const auth = await authorizeRoom(db, actor.id, roomId, action);
+	if (!auth.ok) return auth;
+	const [[target], [owners]] = await db.batch([
+		db
+			.select({ membership: memberships, displayName: users.displayName })
+			.from(memberships)
+			.innerJoin(users, eq(users.id, memberships.userId))
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)))
+			.limit(1),
+		db
+			.select({ n: sql<number>`count(*)` })
+			.from(memberships)
+			.where(and(eq(memberships.roomId, roomId), eq(memberships.role, 'owner')))
+	]);
+	const decision = decideMemberChange(
+		auth.membership!,
+		target?.membership ?? null,
+		change,
+		owners?.n ?? 0
+	);
+	if (!decision.ok) return decision;
+	return { ok: true, target: { ...target!.membership, displayName: target!.displayName } };
+}
+
+function deleteMembership(db: Db, roomId: string, userId: string) {
+	return db
+		.delete(memberships)
+		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+}
+
+async function isBanned(db: Db, roomId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.select({ userId: roomBans.userId })
+		.from(roomBans)
+		.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId)))
+		.limit(1);
+	return rows.length > 0;
+}
+
+async function memberOf(db: Db, roomId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.select({ userId: memberships.userId })
+		.from(memberships)
+		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
+		.limit(1);
+	return rows.length > 0;
+}
