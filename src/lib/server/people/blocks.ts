@@ -5,7 +5,7 @@ import { decidePerson, loadPersonAccess, pairOf, type Denial } from '$lib/server
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, rooms, users } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
-import { countIncomingRequests, type PersonSummary } from './friends';
+import { countIncomingRequests, personColumns, type PersonSummary } from './friends';
 import {
 	disconnectFromRoom,
 	notifyUser,
@@ -88,12 +88,7 @@ export async function unblockUser(
 /** The people I blocked, for the list where I can unblock them. */
 export async function listBlocked(db: Db, userId: string): Promise<PersonSummary[]> {
 	return db
-		.select({
-			id: users.id,
-			username: users.username,
-			displayName: users.displayName,
-			statusText: users.statusText
-		})
+		.select(personColumns)
 		.from(blocks)
 		.innerJoin(users, eq(users.id, blocks.blockedId))
 		.where(eq(blocks.blockerId, userId))

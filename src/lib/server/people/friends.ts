@@ -17,6 +17,19 @@ export type PersonSummary = {
 	statusText: string;
 };
 
+/** The person at the other end of a friendship row that `userId` is one end of. */
+export function otherInFriendship(userId: string) {
+	return sql`CASE WHEN ${friendships.userLow} = ${userId} THEN ${friendships.userHigh} ELSE ${friendships.userLow} END`;
+}
+
+/** The columns of a `PersonSummary`, for every query that lists people. */
+export const personColumns = {
+	id: users.id,
+	username: users.username,
+	displayName: users.displayName,
+	statusText: users.statusText
+};
+
 export type FriendLists = {
 	friends: PersonSummary[];
 	incoming: PersonSummary[];
@@ -153,18 +166,14 @@ async function answerRequest<A extends Answer>(
  * and both directions of the pair are served by an index (primary key and `user_high`).
  */
 export async function listFriends(db: Db, userId: string): Promise<FriendLists> {
-	const other = sql`CASE WHEN ${friendships.userLow} = ${userId} THEN ${friendships.userHigh} ELSE ${friendships.userLow} END`;
 	const rows = await db
 		.select({
-			id: users.id,
-			username: users.username,
-			displayName: users.displayName,
-			statusText: users.statusText,
+			...personColumns,
 			status: friendships.status,
 			requestedBy: friendships.requestedBy
 		})
 		.from(friendships)
-		.innerJoin(users, eq(users.id, other))
+		.innerJoin(users, eq(users.id, otherInFriendship(userId)))
 		.where(or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId)))
 		.orderBy(asc(sql`lower(${users.displayName})`), asc(users.usernameKey));
 	const lists: FriendLists = { friends: [], incoming: [], outgoing: [] };
@@ -201,15 +210,11 @@ export async function listMutualFriends(
 	personId: string
 ): Promise<PersonSummary[]> {
 	const friendsOf = (id: string) => sql`
-		SELECT CASE WHEN user_low = ${id} THEN user_high ELSE user_low END
-		  FROM friendships WHERE status = 'accepted' AND (user_low = ${id} OR user_high = ${id})`;
+		SELECT ${otherInFriendship(id)}
+		  FROM ${friendships} WHERE ${friendships.status} = 'accepted'
+		   AND (${friendships.userLow} = ${id} OR ${friendships.userHigh} = ${id})`;
 	return db
-		.select({
-			id: users.id,
-			username: users.username,
-			displayName: users.displayName,
-			statusText: users.statusText
-		})
+		.select(personColumns)
 		.from(users)
 		.where(
 			and(

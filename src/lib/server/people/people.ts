@@ -5,7 +5,7 @@ import { decidePerson, loadPersonAccess } from '$lib/server/rooms/authz';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, rooms, users } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
-import { listMutualFriends, type PersonSummary } from './friends';
+import { listMutualFriends, personColumns, type PersonSummary } from './friends';
 import { usernameKey } from '$lib/server/accounts/users';
 
 export const SEARCH_LIMIT = 20;
@@ -62,10 +62,7 @@ export async function searchPeople(
 export function searchPeopleQuery(db: Db, userId: string, q: string, limit: number) {
 	return db
 		.select({
-			id: users.id,
-			username: users.username,
-			displayName: users.displayName,
-			statusText: users.statusText,
+			...personColumns,
 			status: friendships.status,
 			requestedBy: friendships.requestedBy
 		})
