@@ -43,6 +43,18 @@ export function isSessionLive(session: { expiresAt: number; createdAt: number },
 	return now < session.expiresAt && now < session.createdAt + SESSION_ABSOLUTE_LIFETIME_MS;
 }
 
+/**
+ * Whether a stored session (read with its user) still signs them in: the user exists and the
+ * session is live. Pages ask through `validateSessionToken`; the realtime door asks it of the row
+ * its one upgrade statement read.
+ */
+export function sessionHolds(
+	row: { session: { expiresAt: number; createdAt: number }; user: { deletedAt: number | null } },
+	now: number
+): boolean {
+	return row.user.deletedAt === null && isSessionLive(row.session, now);
+}
+
 export type SessionValidation =
 	| { session: Session; user: SessionUser; renewed: boolean }
 	| { session: null; user: null; renewed: false };
@@ -87,7 +99,7 @@ async function findSession(db: Db, id: string): Promise<StoredSession | null> {
 		.innerJoin(users, eq(sessions.userId, users.id))
 		.where(eq(sessions.id, id))
 		.limit(1);
-	return row && row.user.deletedAt === null ? row : null;
+	return row ?? null;
 }
 
 function sessionOf({ session, user }: StoredSession, expiresAt: number) {
@@ -116,7 +128,7 @@ export async function validateSessionToken(db: Db, token: string): Promise<Sessi
 	if (!row) return { session: null, user: null, renewed: false };
 
 	const now = Date.now();
-	if (!isSessionLive(row.session, now)) {
+	if (!sessionHolds(row, now)) {
 		await db.delete(sessions).where(eq(sessions.id, id));
 		return { session: null, user: null, renewed: false };
 	}
@@ -142,7 +154,7 @@ export async function checkSessionToken(
 	token: string
 ): Promise<{ session: Session; user: SessionUser } | null> {
 	const row = await findSession(db, hashSecret(token));
-	if (!row || !isSessionLive(row.session, Date.now())) return null;
+	if (!row || !sessionHolds(row, Date.now())) return null;
 	return sessionOf(row, row.session.expiresAt);
 }
 

@@ -1,10 +1,16 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { withIdentity, withUserIdentity } from '$shared/identity';
-import { decideRoom, type RoomAccess } from '$lib/server/rooms/authz';
+import {
+	accessOf,
+	decideRoom,
+	membershipOf,
+	roomAccessColumns,
+	type RoomAccess
+} from '$lib/server/rooms/authz';
 import type { Db } from '$lib/server/db';
-import { blocks, memberships, roomBans, rooms, sessions, users } from '$shared/db/schema';
+import { memberships, rooms, sessions, users } from '$shared/db/schema';
 import { hashSecret } from '$lib/server/ids';
-import { checkSessionToken, isSessionLive } from '$lib/server/auth/session';
+import { checkSessionToken, sessionHolds } from '$lib/server/auth/session';
 
 export const ROOM_SOCKET_PATH = /^\/ws\/room\/([a-z0-9]{1,64})$/;
 export const USER_SOCKET_PATH = '/ws/me';
@@ -88,9 +94,10 @@ type DoorAccess = RoomAccess & {
 /**
  * Everything the door needs, in one D1 statement: the session and its user, the room, the
  * membership, a ban, and for direct rooms a block between the two people. Sockets open far more
- * often than pages load (every reconnect), so this is one round trip instead of three. The rules
- * stay in `decideRoom`; the session rule is `isSessionLive`, as for pages, without the sliding
- * renewal, which only matters where a cookie can be set (not on an upgrade).
+ * often than pages load (every reconnect), so this is one round trip where a page makes two. It
+ * is built from the pages' own pieces: the session rule `sessionHolds` (without the sliding
+ * renewal, which only matters where a cookie can be set, not on an upgrade), `roomAccessColumns`
+ * and `membershipOf`; the rules stay in `decideRoom`.
  */
 async function loadDoorAccess(
 	db: Db,
@@ -108,32 +115,16 @@ async function loadDoorAccess(
 				sendReadReceipts: users.sendReadReceipts,
 				deletedAt: users.deletedAt
 			},
-			room: rooms,
-			membership: memberships,
-			banned: sql<number>`exists (select 1 from ${roomBans} where ${roomBans.roomId} = ${roomId} and ${roomBans.userId} = ${users.id})`,
-			// A direct room's key names both people, so the block is found without the peer's id.
-			blocker: sql<string | null>`(select ${blocks.blockerId} from ${blocks}
-				where ${rooms.kind} = 'direct'
-				and (${blocks.blockerId} = ${users.id} or ${blocks.blockedId} = ${users.id})
-				and ${rooms.directKey} in (${blocks.blockerId} || ':' || ${blocks.blockedId}, ${blocks.blockedId} || ':' || ${blocks.blockerId})
-				limit 1)`
+			...roomAccessColumns(users.id)
 		})
 		.from(sessions)
 		.innerJoin(users, eq(users.id, sessions.userId))
 		.leftJoin(rooms, eq(rooms.id, roomId))
-		.leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, users.id)))
+		.leftJoin(memberships, membershipOf(users.id))
 		.where(eq(sessions.id, sessionId))
 		.limit(1);
-	if (!row || row.user.deletedAt !== null || !isSessionLive(row.session, now)) return null;
-	const userId = row.user.id;
-	return {
-		userId,
-		user: row.user,
-		room: row.room,
-		membership: row.membership,
-		banned: Boolean(row.banned),
-		block: row.blocker === null ? null : row.blocker === userId ? 'by_me' : 'by_peer'
-	};
+	if (!row || !sessionHolds(row, now)) return null;
+	return { ...accessOf(row.user.id, row), user: row.user, userId: row.user.id };
 }
 
 /** `/ws/me`: the signed-in user's own hub, whatever page the tab is on. */

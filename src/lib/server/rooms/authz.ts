@@ -8,7 +8,7 @@
 // blocks are checked on every request, not cached, so they take effect at once; the app also closes
 // the live sockets (invariant 6) so nothing already open outlives the decision.
 import { error } from '@sveltejs/kit';
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, memberships, roomBans, rooms, users } from '$shared/db/schema';
 import type { Membership, Role, Room } from './rooms';
@@ -102,6 +102,46 @@ const ADMIN_ACTIONS = new Set<RoomAction>([
 ]);
 const OWNER_ACTIONS = new Set<RoomAction>(['transfer', 'delete']);
 
+/**
+ * The columns that decide a room for one person, for a select over `rooms` left-joined to their
+ * membership (`membershipOf`): the room, the membership, a ban, and for a direct room a block
+ * between its two people. `userId` is a bound id (pages) or a column (the door, which joins the
+ * person from the session), so both build their one statement from the same rules.
+ */
+export function roomAccessColumns(userId: string | SQLWrapper) {
+	return {
+		room: rooms,
+		membership: memberships,
+		banned: sql<number>`exists (select 1 from ${roomBans} where ${roomBans.roomId} = ${rooms.id} and ${roomBans.userId} = ${userId})`,
+		// A direct room's key names both people, so a block between them is found without knowing
+		// the peer's id first.
+		blocker: sql<string | null>`(select ${blocks.blockerId} from ${blocks}
+			where ${rooms.kind} = 'direct'
+			and (${blocks.blockerId} = ${userId} or ${blocks.blockedId} = ${userId})
+			and ${rooms.directKey} in (${blocks.blockerId} || ':' || ${blocks.blockedId}, ${blocks.blockedId} || ':' || ${blocks.blockerId})
+			limit 1)`
+	};
+}
+
+/** The join condition for `roomAccessColumns`: this person's membership of the room. */
+export function membershipOf(userId: string | SQLWrapper) {
+	return and(eq(memberships.roomId, rooms.id), eq(memberships.userId, userId))!;
+}
+
+/** A row of `roomAccessColumns`, as the rules read it. */
+export function accessOf(
+	userId: string,
+	row: { room: Room | null; membership: Membership | null; banned: number; blocker: string | null }
+): RoomAccess {
+	return {
+		userId,
+		room: row.room,
+		membership: row.membership,
+		banned: Boolean(row.banned),
+		block: row.blocker === null ? null : row.blocker === userId ? 'by_me' : 'by_peer'
+	};
+}
+
 export async function loadRoomAccess(
 	db: Db,
 	roomId: string,
@@ -111,40 +151,13 @@ export async function loadRoomAccess(
 		const [room] = await db.select().from(rooms).where(eq(rooms.id, roomId)).limit(1);
 		return { userId, room: room ?? null, membership: null, banned: false, block: null };
 	}
-	const [roomRows, memberRows, banRows, blockRows] = await db.batch([
-		db.select().from(rooms).where(eq(rooms.id, roomId)).limit(1),
-		db
-			.select()
-			.from(memberships)
-			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
-			.limit(1),
-		db
-			.select({ userId: roomBans.userId })
-			.from(roomBans)
-			.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId)))
-			.limit(1),
-		// A direct room's key names both people, so a block between them is found without knowing
-		// the peer's id first.
-		db
-			.select({ blockerId: blocks.blockerId })
-			.from(blocks)
-			.innerJoin(rooms, and(eq(rooms.id, roomId), eq(rooms.kind, 'direct')))
-			.where(
-				and(
-					or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId)),
-					sql`${rooms.directKey} IN (${blocks.blockerId} || ':' || ${blocks.blockedId}, ${blocks.blockedId} || ':' || ${blocks.blockerId})`
-				)
-			)
-			.limit(1)
-	]);
-	const blocker = blockRows[0]?.blockerId;
-	return {
-		userId,
-		room: roomRows[0] ?? null,
-		membership: memberRows[0] ?? null,
-		banned: banRows.length > 0,
-		block: blocker === undefined ? null : blocker === userId ? 'by_me' : 'by_peer'
-	};
+	const [row] = await db
+		.select(roomAccessColumns(userId))
+		.from(rooms)
+		.leftJoin(memberships, membershipOf(userId))
+		.where(eq(rooms.id, roomId))
+		.limit(1);
+	return accessOf(userId, row ?? { room: null, membership: null, banned: 0, blocker: null });
 }
 
 /** The rules, as a pure function of what was loaded: the authorization matrix in code. */

@@ -14,12 +14,19 @@ import {
 	roomBans,
 	roomInvites,
 	rooms,
+	sessions,
 	users
 } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
 import { generateSecretToken, hashSecret } from '$lib/server/ids';
 import { openRealtimeSocket } from '$lib/server/realtime/door';
-import { createSession, generateSessionToken, type SessionUser } from '$lib/server/auth/session';
+import {
+	SESSION_ABSOLUTE_LIFETIME_MS,
+	createSession,
+	generateSessionToken,
+	validateSessionToken,
+	type SessionUser
+} from '$lib/server/auth/session';
 import * as roomPage from '../../../../src/routes/rooms/[id]/+page.server';
 import * as detailsPage from '../../../../src/routes/rooms/[id]/details/+page.server';
 import * as invitePage from '../../../../src/routes/invite/[code]/+page.server';
@@ -225,6 +232,11 @@ async function openSocket(w: World, role: Role): Promise<Outcome> {
 		token = generateSessionToken();
 		await createSession(db(), token, user.id);
 	}
+	return doorOutcome(roomId, token);
+}
+
+/** What the door answers a socket upgrade carrying this session cookie. */
+async function doorOutcome(roomId: string, token: string | undefined): Promise<Outcome> {
 	const response = await openRealtimeSocket(
 		new Request(`https://parley.test/ws/room/${roomId}`, { headers: { Upgrade: 'websocket' } }),
 		{ db: db(), rooms: env.ROOMS, hubs: env.HUBS },
@@ -469,4 +481,105 @@ describe('authorization matrix', () => {
 			expect(rows).toHaveLength(0);
 		}
 	);
+});
+
+// The door answers an upgrade from its own single D1 statement, the pages from theirs; both are
+// built from the same rules (`sessionHolds`, `roomAccessColumns`, `decideRoom`). This walks every
+// person the matrix knows, in every state their session can be in, into every kind of room, and
+// asks the door, the history API and the room page: they must agree on who may read the room.
+describe('the door answers as the pages do', () => {
+	it('for every person, session state and kind of room', { timeout: 120_000 }, async () => {
+		const w = await buildWorld();
+		const { alice, carol, dave, gus } = w.person;
+		const now = Date.now();
+		const open = `p${w.group}`;
+		await db().batch([
+			db().insert(rooms).values({
+				id: open,
+				kind: 'public',
+				name: 'Lobby',
+				createdBy: alice.id,
+				createdAt: now,
+				memberCount: 2
+			}),
+			db()
+				.insert(memberships)
+				.values([
+					{ roomId: open, userId: alice.id, role: 'owner', joinedAt: now },
+					{ roomId: open, userId: carol.id, role: 'member', joinedAt: now }
+				]),
+			db().insert(roomBans).values({ roomId: open, userId: dave.id, createdAt: now }),
+			// A ban that races a membership row: the ban wins on every path.
+			db()
+				.insert(memberships)
+				.values({ roomId: open, userId: dave.id, role: 'member', joinedAt: now })
+		]);
+		const roomIds = [w.group, w.direct, open, `missing${w.group}`];
+
+		/** Each caller: who the page would see (or nobody) and the cookie the door would get. */
+		const callers: {
+			name: string;
+			user: { id: string; displayName: string } | null;
+			token?: string;
+		}[] = [
+			{ name: 'no cookie', user: null },
+			{ name: 'a made-up cookie', user: null, token: 'x'.repeat(40) }
+		];
+		for (const person of Object.values(w.person)) {
+			const token = generateSessionToken();
+			await createSession(db(), token, person.id);
+			callers.push({ name: person.displayName, user: person, token });
+		}
+		const aged = async (name: string, times: { createdAt: number; expiresAt: number }) => {
+			const token = generateSessionToken();
+			await createSession(db(), token, carol.id);
+			await db()
+				.update(sessions)
+				.set(times)
+				.where(eq(sessions.id, hashSecret(token)));
+			callers.push({ name, user: carol, token });
+		};
+		await aged('Carol, session expired', { createdAt: now - 1000, expiresAt: now - 1 });
+		await aged('Carol, session past its absolute lifetime', {
+			createdAt: now - SESSION_ABSOLUTE_LIFETIME_MS - 1,
+			expiresAt: now + 60_000
+		});
+		const deleted = generateSessionToken();
+		await createSession(db(), deleted, gus.id);
+		await db().update(users).set({ deletedAt: now }).where(eq(users.id, gus.id));
+		callers.push({ name: 'Gus, account deleted', user: gus, token: deleted });
+
+		const seen = new Set<Outcome>();
+		for (const caller of callers) {
+			for (const roomId of roomIds) {
+				const door = await doorOutcome(roomId, caller.token);
+				// The page sees whom the hooks' session check signs in, with this same cookie.
+				const signedIn = caller.token ? await validateSessionToken(db(), caller.token) : null;
+				const user = signedIn?.user ? caller.user : null;
+				const params = { id: roomId };
+				const history = await outcomeOf(() =>
+					asHandler(historyApi.GET)(
+						eventFor(user, { path: `/api/rooms/${roomId}/messages`, params }) as never
+					)
+				);
+				const page = await outcomeOf(async () => {
+					const data = (await asHandler(roomPage.load)(
+						eventFor(user, { path: `/rooms/${roomId}`, params }) as never
+					)) as { member: boolean };
+					// A public room's page shows a non-member its name and a Join button: no timeline.
+					if (!data.member) throw Object.assign(new Error('preview'), { preview: true });
+					return data;
+				}).catch((thrown: { preview?: boolean }) => {
+					if (thrown.preview) return 403 as const;
+					throw thrown;
+				});
+				const where = `${caller.name} into ${roomId}`;
+				expect(history, `${where}: door and history API`).toBe(door);
+				expect(page === 'login' ? 401 : page, `${where}: door and room page`).toBe(door);
+				seen.add(door);
+			}
+		}
+		// The walk reached every answer the door can give, so agreement above is not agreement on one.
+		expect([...seen].sort()).toEqual([401, 403, 404, 'ok'].sort());
+	});
 });
