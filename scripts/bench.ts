@@ -1,14 +1,17 @@
 // `npm run bench`: starts the app on a free loopback port (or uses --url), fills a room with real
 // authenticated WebSocket clients through the real door, and prints one JSON line per scenario on
 // stdout. Progress goes to stderr. Bounded in time: it always ends by itself.
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
-import { populateThroughForms, seedSql, type Population } from './bench/accounts.ts';
+import { populateThroughForms, seedSql, type Population, type RoomSpec } from './bench/accounts.ts';
+import type { Context } from './bench/context.ts';
 import { log } from './bench/log.ts';
+import { waitForQuiet } from './bench/meter.ts';
+import { parseOptions, USAGE } from './bench/options.ts';
+import { serverRootFor, workersPids } from './bench/proc.ts';
+import { findInspector } from './bench/profile.ts';
 import { sanityCheck } from './bench/sanity.ts';
-import type { Context, Settings } from './bench/context.ts';
-import { waitForQuiet } from './bench/measure.ts';
-import { SCENARIOS } from './bench/scenarios.ts';
+import { SCENARIOS } from './bench/scenarios/index.ts';
 import {
 	applySql,
 	DevServer,
@@ -16,106 +19,10 @@ import {
 	makeStateDir,
 	removeDir,
 	run,
-	serverRootFor,
 	runtimeEntry,
-	treeProcs,
 	wrangler
 } from './bench/server.ts';
-import { findInspector } from './bench/profile.ts';
 import { BUILD_MANIFEST, describeSize, kb, measureRoomPage, withinBudget } from './lib/size.ts';
-import { existsSync } from 'node:fs';
-
-const USAGE = `Usage: npm run bench -- [options]
-
-  --scenario <list>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')} (default: all)
-  --clients <n>       clients in the room (join-storm: clients that join during the storm)
-  --senders <n>       how many of them send
-  --rate <n>          messages per second, room-wide (saturation: the first step's rate)
-  --duration <s>      seconds of sending (saturation: per step)
-  --url <url>         use an app that is already running instead of starting one
-  --state <dir>       with --url: that server's --persist-to folder, to seed accounts into its D1
-                      (without it, accounts are registered through the form: slow)
-  --via-proxy         measure through wrangler's dev proxy, as a browser on \`npm run dev\` does
-                      (default: straight to the runtime that runs the workers, as deployed)
-  --no-build          skip \`npm run build\` (use the last build)
-  --profile           sample the app's and the room's JavaScript during each scenario (workerd's
-                      inspector) and print where the server's time goes to stderr
-  --keep-state        keep the temporary state folder
-  --quiet-wait <s>    before each scenario, wait up to this long for other processes to leave the
-                      cores alone (under half a core busy elsewhere); 0 to skip (default 60)
-  --max-minutes <n>   hard limit for the whole run (default 15)
-
-Each scenario's flags default to its own settings: baseline 200 clients, 20 senders, 20 msg/s,
-10 s; steady 1,000 clients, 10 senders, 10 msg/s, 20 s; saturation 1,000 clients, 20 senders,
-doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; reconnect-storm
-1,000 clients drop after 3 s at 10 msg/s.`;
-
-function positive(name: string, value: string | undefined): number | undefined {
-	if (value === undefined) return undefined;
-	const n = Number(value);
-	if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-	return n;
-}
-
-function parseOptions() {
-	const { values } = parseArgs({
-		options: {
-			scenario: { type: 'string' },
-			clients: { type: 'string' },
-			senders: { type: 'string' },
-			rate: { type: 'string' },
-			duration: { type: 'string' },
-			url: { type: 'string' },
-			state: { type: 'string' },
-			'no-build': { type: 'boolean', default: false },
-			'via-proxy': { type: 'boolean', default: false },
-			'keep-state': { type: 'boolean', default: false },
-			profile: { type: 'boolean', default: false },
-			'max-minutes': { type: 'string' },
-			'quiet-wait': { type: 'string' },
-			help: { type: 'boolean', short: 'h', default: false }
-		},
-		strict: true
-	});
-	const names = values.scenario
-		? values.scenario.split(',').map((s) => s.trim())
-		: Object.keys(SCENARIOS);
-	for (const name of names) {
-		if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"\n\n${USAGE}`);
-	}
-	const overrides: Partial<Settings> = {
-		clients: positive('clients', values.clients),
-		senders: positive('senders', values.senders),
-		rate: positive('rate', values.rate),
-		duration: positive('duration', values.duration)
-	};
-	for (const key of ['clients', 'senders'] as const) {
-		if (overrides[key] !== undefined) overrides[key] = Math.floor(overrides[key]);
-	}
-	const plan = names.map((name) => {
-		const settings = { ...SCENARIOS[name]!.defaults };
-		for (const [key, value] of Object.entries(overrides)) {
-			if (value !== undefined) settings[key as keyof Settings] = value;
-		}
-		settings.senders = Math.min(settings.senders, settings.clients);
-		return { name, settings };
-	});
-	if (values.url && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(values.url)) {
-		throw new Error('--url must be a loopback address (127.0.0.1 or localhost)');
-	}
-	return {
-		plan,
-		url: values.url,
-		state: values.state,
-		build: !values['no-build'],
-		keepState: values['keep-state'],
-		viaProxy: values['via-proxy'],
-		profile: values.profile,
-		maxMs: (positive('max-minutes', values['max-minutes']) ?? 15) * 60_000,
-		quietWaitMs: Number(values['quiet-wait'] ?? 60) * 1000,
-		help: values.help
-	};
-}
 
 /** The room page's initial JavaScript, from the build being measured, as a line of its own. */
 function reportSize(built: boolean): void {
@@ -143,12 +50,18 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		process.stdout.write(`${USAGE}\n`);
 		return;
 	}
-	const accountsNeeded =
-		Math.max(...options.plan.map((p) => SCENARIOS[p.name]!.accounts(p.settings))) + 1;
-	const roomSpecs = options.plan.map((p) => ({
+	const roomSpecs: RoomSpec[] = options.plan.map((p) => ({
 		name: p.name,
 		members: SCENARIOS[p.name]!.accounts(p.settings)
 	}));
+	// One more than any scenario needs: see the sanity check below.
+	const accountsNeeded = Math.max(...roomSpecs.map((r) => r.members)) + 1;
+	/** Accounts and rooms written straight into a server's local D1 (its --persist-to folder). */
+	const seed = async (stateDir: string): Promise<Population> => {
+		const { sql, population } = seedSql(accountsNeeded, roomSpecs);
+		await applySql(stateDir, sql, signal);
+		return population;
+	};
 
 	let base: string;
 	let serverPid: number | null;
@@ -159,13 +72,9 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		base = options.url.replace(/\/$/, '');
 		serverPid = await serverRootFor(Number(new URL(base).port || 80));
 		if (serverPid === null) log('the server process is not visible: no CPU figures for it');
-		if (options.state) {
-			const { sql, population: seeded } = seedSql(accountsNeeded, roomSpecs);
-			await applySql(options.state, sql, signal);
-			population = seeded;
-		} else {
-			population = await populateThroughForms(base, accountsNeeded, roomSpecs, signal);
-		}
+		population = options.state
+			? await seed(options.state)
+			: await populateThroughForms(base, accountsNeeded, roomSpecs, signal);
 	} else {
 		if (options.build) {
 			// npm runs the build script with the same Node as this one.
@@ -182,9 +91,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			'D1 migrations',
 			signal
 		);
-		const { sql, population: seeded } = seedSql(accountsNeeded, roomSpecs);
-		await applySql(stateDir, sql, signal);
-		population = seeded;
+		population = await seed(stateDir);
 		signal.throwIfAborted();
 		const port = await freePort();
 		log(`starting wrangler dev on 127.0.0.1:${port}`);
@@ -217,8 +124,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 
 	let inspector: string | null = null;
 	if (options.profile && serverPid !== null) {
-		const pids = (await treeProcs(serverPid)).filter((p) => p.label === 'workers');
-		inspector = await findInspector(pids.map((p) => p.pid));
+		inspector = await findInspector(await workersPids(serverPid));
 		log(inspector ? `profiling through workerd's inspector at ${inspector}` : 'no inspector found');
 	}
 

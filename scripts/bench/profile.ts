@@ -3,7 +3,7 @@
 // (finds the runtime's inspector port through /proc); the inspector only listens on loopback.
 import WebSocket from 'ws';
 import { log } from './log.ts';
-import { listeningPorts } from './server.ts';
+import { findPort } from './proc.ts';
 
 const ISOLATES = ['core:user:parley-realtime', 'core:user:parley'];
 
@@ -19,22 +19,14 @@ type Profile = {
 
 /** The inspector of workerd's runtime process among a process tree, as "127.0.0.1:port". */
 export async function findInspector(pids: number[]): Promise<string | null> {
-	for (const pid of pids) {
-		for (const port of await listeningPorts(pid)) {
-			try {
-				const response = await fetch(`http://127.0.0.1:${port}/json`, {
-					signal: AbortSignal.timeout(2000)
-				});
-				const targets = (await response.json()) as { id?: string }[];
-				if (Array.isArray(targets) && targets.some((t) => t.id === ISOLATES[0])) {
-					return `127.0.0.1:${port}`;
-				}
-			} catch {
-				// Not the inspector.
-			}
-		}
-	}
-	return null;
+	const port = await findPort(pids, async (port) => {
+		const response = await fetch(`http://127.0.0.1:${port}/json`, {
+			signal: AbortSignal.timeout(2000)
+		});
+		const targets = (await response.json()) as { id?: string }[];
+		return Array.isArray(targets) && targets.some((t) => t.id === ISOLATES[0]);
+	});
+	return port === null ? null : `127.0.0.1:${port}`;
 }
 
 class Inspector {

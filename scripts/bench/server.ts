@@ -1,12 +1,13 @@
 // Runs the real app for the bench: build, a fresh local D1 with migrations and seeded accounts,
 // then `wrangler dev` with both workers on a free loopback port. Everything it starts it stops.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from './log.ts';
+import { findPort, workersPids } from './proc.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -207,132 +208,6 @@ export class DevServer {
 	}
 }
 
-// ---- CPU accounting of the server's processes (Linux /proc), to tell where the time goes ----
-
-const TICKS_PER_SECOND = 100;
-
-type ProcInfo = { pid: number; ppid: number; ticks: number; label: string };
-
-async function readProc(pid: number): Promise<ProcInfo | null> {
-	try {
-		const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-		// The command name is in parentheses and may contain spaces: split after the last ')'.
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		const ppid = Number(fields[1]);
-		const ticks = Number(fields[11]) + Number(fields[12]);
-		const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-		return { pid, ppid, ticks, label: labelOf(cmdline) };
-	} catch {
-		return null;
-	}
-}
-
-function labelOf(argv: string[]): string {
-	const exe = argv[0] ?? '';
-	if (exe.endsWith('workerd')) {
-		// wrangler dev runs two runtimes: a proxy that owns the public port, and the workers.
-		return argv.some((a) => a.startsWith('--socket-addr=entry=') && !a.endsWith(':0'))
-			? 'proxy'
-			: 'workers';
-	}
-	if (exe.endsWith('esbuild')) return 'esbuild';
-	return 'wrangler';
-}
-
-async function allProcs(): Promise<ProcInfo[]> {
-	const procs: ProcInfo[] = [];
-	for (const name of await readdir('/proc')) {
-		const pid = Number(name);
-		if (!Number.isInteger(pid)) continue;
-		const info = await readProc(pid);
-		if (info) procs.push(info);
-	}
-	return procs;
-}
-
-function subtree(procs: ProcInfo[], rootPid: number): ProcInfo[] {
-	const inTree = new Set([rootPid]);
-	let grew = true;
-	while (grew) {
-		grew = false;
-		for (const p of procs) {
-			if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
-				inTree.add(p.pid);
-				grew = true;
-			}
-		}
-	}
-	return procs.filter((p) => inTree.has(p.pid));
-}
-
-/** The processes of a server tree with a label ('proxy', 'workers', 'wrangler', 'esbuild'). */
-export async function treeProcs(rootPid: number): Promise<{ pid: number; label: string }[]> {
-	return subtree(await allProcs(), rootPid).map(({ pid, label }) => ({ pid, label }));
-}
-
-/** CPU ticks per label of a process and all its descendants. */
-export async function treeTicks(rootPid: number): Promise<Map<string, number>> {
-	const ticks = new Map<string, number>();
-	for (const p of subtree(await allProcs(), rootPid)) {
-		ticks.set(p.label, (ticks.get(p.label) ?? 0) + p.ticks);
-	}
-	return ticks;
-}
-
-/** Listening TCP sockets on loopback: socket inode -> port. */
-async function listeningSockets(): Promise<Map<string, number>> {
-	const sockets = new Map<string, number>();
-	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-		const text = await readFile(file, 'utf8').catch(() => '');
-		for (const line of text.split('\n').slice(1)) {
-			const f = line.trim().split(/\s+/);
-			if (f[3] === '0A' && f[1] && f[9]) sockets.set(f[9], parseInt(f[1].split(':')[1]!, 16));
-		}
-	}
-	return sockets;
-}
-
-/** The socket inodes a process holds open. */
-async function socketInodes(pid: number): Promise<string[]> {
-	const inodes: string[] = [];
-	const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-	for (const fd of fds) {
-		const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-		const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-		if (inode) inodes.push(inode);
-	}
-	return inodes;
-}
-
-/** The loopback ports a process listens on. */
-export async function listeningPorts(pid: number): Promise<number[]> {
-	const listening = await listeningSockets();
-	const ports: number[] = [];
-	for (const inode of await socketInodes(pid)) {
-		const port = listening.get(inode);
-		if (port !== undefined) ports.push(port);
-	}
-	return ports;
-}
-
-/**
- * For --url: the wrangler process behind a loopback port, found through /proc (the process that
- * listens on it is wrangler's proxy runtime; its parent is wrangler). Null if it is not visible.
- */
-export async function serverRootFor(port: number): Promise<number | null> {
-	const listening = await listeningSockets();
-	const procs = await allProcs();
-	for (const p of procs) {
-		for (const inode of await socketInodes(p.pid)) {
-			if (listening.get(inode) === port) {
-				const parent = procs.find((q) => q.pid === p.ppid);
-				return parent && parent.label === 'wrangler' ? parent.pid : p.pid;
-			}
-		}
-	}
-	return null;
-}
-
 /**
  * The address of the runtime that runs the workers, behind wrangler's dev proxy. The proxy is a
  * second runtime process that relays every request and socket frame (it hot-reloads the workers
@@ -342,49 +217,14 @@ export async function serverRootFor(port: number): Promise<number | null> {
  * Null if none does (then the bench goes through the proxy).
  */
 export async function runtimeEntry(rootPid: number): Promise<string | null> {
-	for (const { pid, label } of await treeProcs(rootPid)) {
-		if (label !== 'workers') continue;
-		for (const port of await listeningPorts(pid)) {
-			const url = `http://127.0.0.1:${port}`;
-			try {
-				const response = await fetch(`${url}/login`, { signal: AbortSignal.timeout(5000) });
-				const html = (response.headers.get('content-type') ?? '').startsWith('text/html');
-				await response.arrayBuffer();
-				if (response.status === 200 && html) return url;
-			} catch {
-				// Not an HTTP socket (the inspector, the runtime's loopback service).
-			}
-		}
-	}
-	return null;
-}
-
-/** Busy and total CPU ticks of the whole machine (all cores), from /proc/stat. */
-export async function machineTicks(): Promise<{ busy: number; total: number } | null> {
-	try {
-		const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
-		const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
-		const total = values.reduce((a, b) => a + b, 0);
-		// idle and iowait are the 4th and 5th columns.
-		return { busy: total - values[3]! - values[4]!, total };
-	} catch {
-		return null;
-	}
-}
-
-/** Percent of one core per label between two snapshots. */
-export function cpuPercent(
-	before: Map<string, number>,
-	after: Map<string, number>,
-	seconds: number
-): Record<string, number> & { total: number } {
-	const out: Record<string, number> & { total: number } = { total: 0 };
-	let total = 0;
-	for (const [label, ticks] of after) {
-		const used = ticks - (before.get(label) ?? 0);
-		total += used;
-		out[label] = Math.round((used / TICKS_PER_SECOND / seconds) * 100);
-	}
-	out.total = Math.round((total / TICKS_PER_SECOND / seconds) * 100);
-	return out;
+	const port = await findPort(await workersPids(rootPid), async (port) => {
+		// The runtime's other sockets (the inspector, its loopback service) fail this probe.
+		const response = await fetch(`http://127.0.0.1:${port}/login`, {
+			signal: AbortSignal.timeout(5000)
+		});
+		const html = (response.headers.get('content-type') ?? '').startsWith('text/html');
+		await response.arrayBuffer();
+		return response.status === 200 && html;
+	});
+	return port === null ? null : `http://127.0.0.1:${port}`;
 }

@@ -2,10 +2,10 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, Result, Scenario, Settings } from '../context.ts';
-import { drain, figures, pace } from '../measure.ts';
+import type { BenchClient } from '../client.ts';
+import { TICK_MS, treeTicks } from '../proc.ts';
 import { Recorder } from '../recorder.ts';
-import { treeTicks } from '../server.ts';
-import { Session } from '../session.ts';
+import { drain, figures, pace, Session } from '../session.ts';
 import { Histogram, round } from '../stats.ts';
 
 /**
@@ -20,8 +20,11 @@ const COST_RATE = 4;
 async function serverMs(ctx: Context): Promise<{ proxy: number; workers: number } | null> {
 	if (!ctx.serverPid) return null;
 	const ticks = await treeTicks(ctx.serverPid);
-	// One tick is 10 ms. The dev tools' own processes (wrangler, esbuild) are left out.
-	return { proxy: (ticks.get('proxy') ?? 0) * 10, workers: (ticks.get('workers') ?? 0) * 10 };
+	// The dev tools' own processes (wrangler, esbuild) are left out.
+	return {
+		proxy: (ticks.get('proxy') ?? 0) * TICK_MS,
+		workers: (ticks.get('workers') ?? 0) * TICK_MS
+	};
 }
 
 async function run(ctx: Context, s: Settings): Promise<Result> {
@@ -41,6 +44,11 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 			workers: after.workers - before.workers
 		};
 	};
+	/** The scenario's messages from the first client, within its send limit, until all are in. */
+	const sendAll = async (recorder: Recorder, receivers: BenchClient[]) => {
+		await pace(recorder, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
+		await drain(recorder, receivers, ctx.signal);
+	};
 	try {
 		const idle = await window(() => sleep(4000, undefined, { signal: ctx.signal }));
 		const idlePerSec = {
@@ -55,13 +63,8 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 		// A room of one: what a message costs before anyone else receives it.
 		await session.connect([first!], ctx.signal);
 		const alone = new Recorder(COST_MESSAGES, s.clients, 120);
-		session.hub.recorder = alone;
-		const lonely = aboveIdle(
-			await window(async () => {
-				await pace(alone, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
-				await drain(alone, [first!], ctx.signal);
-			})
-		);
+		session.track(alone, [first!]);
+		const lonely = aboveIdle(await window(() => sendAll(alone, [first!])));
 
 		// Upgrades through the door, one at a time.
 		const upgradeTimes = new Histogram();
@@ -82,15 +85,9 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 		// The same messages to everyone.
 		const connected = session.clients.filter((c) => c.welcomed);
 		const recorder = new Recorder(COST_MESSAGES, s.clients, 120);
-		session.hub.recorder = recorder;
+		session.track(recorder, connected);
 		session.hub.resetCounters();
-		for (const client of connected) client.baseSeq = client.lastSeq;
-		const everyone = aboveIdle(
-			await window(async () => {
-				await pace(recorder, [first!], COST_RATE, (COST_MESSAGES / COST_RATE) * 1000, ctx.signal);
-				await drain(recorder, connected, ctx.signal);
-			})
-		);
+		const everyone = aboveIdle(await window(() => sendAll(recorder, connected)));
 		const extraCopies = recorder.delivered - recorder.sent;
 		const perMessage = (w: { proxy: number; workers: number }) => ({
 			proxy: round(w.proxy / COST_MESSAGES, 2),

@@ -4,17 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchClient } from '../client.ts';
 import type { Context, Result, Scenario, Settings } from '../context.ts';
 import { log } from '../log.ts';
-import {
-	costPerDelivery,
-	drain,
-	figures,
-	pace,
-	settingsOf,
-	startMeter,
-	warmUp
-} from '../measure.ts';
+import { costPerDelivery, startMeter } from '../meter.ts';
 import { Recorder } from '../recorder.ts';
-import { Session } from '../session.ts';
+import { drain, figures, pace, Session, settingsOf } from '../session.ts';
 import { Histogram, round } from '../stats.ts';
 
 const JOIN_WINDOW_MS = 5000;
@@ -29,10 +21,10 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 	try {
 		const { connected: senders } = await session.connect(senderClients, ctx.signal);
 		session.startHeartbeat();
-		const warmupMaxMs = await warmUp(session, senders[0]!, senders, ctx.signal);
+		const warmupMaxMs = await session.warmUp(senders[0]!, senders, ctx.signal);
 		const sendMs = Math.max(s.duration * 1000, JOIN_START_MS + JOIN_WINDOW_MS + 2000);
 		const recorder = new Recorder(Math.ceil((s.rate * sendMs) / 1000) + 1, all.length, 60);
-		session.hub.recorder = recorder;
+		session.track(recorder, senders);
 		session.hub.resetCounters();
 		const meter = await startMeter(ctx);
 		log(`join-storm: ${joiners.length} joins within ${JOIN_WINDOW_MS / 1000} s, ${s.rate} msg/s`);

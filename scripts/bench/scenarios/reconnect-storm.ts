@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, Result, Scenario, Settings } from '../context.ts';
 import { log } from '../log.ts';
-import { costPerDelivery, drain, figures, pace, settingsOf, startMeter } from '../measure.ts';
+import { costPerDelivery, startMeter } from '../meter.ts';
 import { Recorder } from '../recorder.ts';
-import { pickSenders, Session } from '../session.ts';
+import { drain, figures, pace, pickSenders, Session, settingsOf } from '../session.ts';
 import { Histogram, round } from '../stats.ts';
 
 const DROP_AFTER_MS = 3000;
@@ -19,9 +19,8 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 		const senders = pickSenders(connected, s.senders, s.rate);
 		const sendMs = Math.max(s.duration * 1000, DROP_AFTER_MS + 5000);
 		const recorder = new Recorder(Math.ceil((s.rate * sendMs) / 1000) + 1, s.clients, 90);
-		session.hub.recorder = recorder;
+		session.track(recorder, connected);
 		session.hub.resetCounters();
-		for (const client of connected) client.baseSeq = client.lastSeq;
 		const meter = await startMeter(ctx);
 		log(`reconnect-storm: ${connected.length} sockets drop after ${DROP_AFTER_MS / 1000} s`);
 		const sending = pace(recorder, senders, s.rate, sendMs, ctx.signal);

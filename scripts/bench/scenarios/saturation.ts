@@ -2,9 +2,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Context, Result, Scenario, Settings } from '../context.ts';
 import { log } from '../log.ts';
-import { costPerDelivery, drain, figures, pace, startMeter } from '../measure.ts';
+import { costPerDelivery, startMeter } from '../meter.ts';
 import { Recorder } from '../recorder.ts';
-import { pickSenders, Session } from '../session.ts';
+import { drain, figures, pace, pickSenders, Session } from '../session.ts';
 import { round } from '../stats.ts';
 
 const SATURATION_MAX_STEPS = 8;
@@ -27,8 +27,7 @@ async function run(ctx: Context, s: Settings): Promise<Result> {
 			if (performance.now() - started > SATURATION_BUDGET_MS) break;
 			const senders = pickSenders(connected, s.senders, rate);
 			const recorder = new Recorder(Math.ceil(rate * s.duration) + 1, s.clients, s.duration + 30);
-			session.hub.recorder = recorder;
-			for (const client of connected) client.baseSeq = client.lastSeq;
+			session.track(recorder, connected);
 			const meter = await startMeter(ctx);
 			await pace(recorder, senders, rate, s.duration * 1000, ctx.signal);
 			const drained = await drain(recorder, connected, ctx.signal);

@@ -1,30 +1,22 @@
-// baseline and steady: everyone connected, a constant rate.
+// steady: everyone connected, a constant rate, in a room of a thousand.
 import type { Context, Result, Scenario, Settings } from '../context.ts';
 import { log } from '../log.ts';
-import {
-	costPerDelivery,
-	drain,
-	figures,
-	pace,
-	settingsOf,
-	startMeter,
-	warmUp
-} from '../measure.ts';
+import { costPerDelivery, startMeter } from '../meter.ts';
 import { Recorder } from '../recorder.ts';
-import { pickSenders, Session } from '../session.ts';
+import { drain, figures, pace, pickSenders, Session, settingsOf } from '../session.ts';
 import { round } from '../stats.ts';
 
-async function constantRate(name: string, ctx: Context, s: Settings): Promise<Result> {
+/** Everyone connected, a constant rate: steady, and baseline at a smaller size. */
+export async function constantRate(name: string, ctx: Context, s: Settings): Promise<Result> {
 	const session = new Session(ctx, name, ctx.accounts.slice(0, s.clients));
 	try {
 		const { connected, failed, ms } = await session.connect(session.clients, ctx.signal);
 		session.startHeartbeat();
 		const senders = pickSenders(connected, s.senders, s.rate);
-		const warmupMaxMs = await warmUp(session, senders[0]!, connected, ctx.signal);
+		const warmupMaxMs = await session.warmUp(senders[0]!, connected, ctx.signal);
 		const recorder = new Recorder(Math.ceil(s.rate * s.duration) + 1, s.clients, s.duration + 30);
-		session.hub.recorder = recorder;
+		session.track(recorder, connected);
 		session.hub.resetCounters();
-		for (const client of connected) client.baseSeq = client.lastSeq;
 		const meter = await startMeter(ctx);
 		log(`${name}: ${s.rate} msg/s from ${senders.length} senders for ${s.duration} s`);
 		await pace(recorder, senders, s.rate, s.duration * 1000, ctx.signal);
@@ -45,12 +37,6 @@ async function constantRate(name: string, ctx: Context, s: Settings): Promise<Re
 		await session.close();
 	}
 }
-
-export const baseline: Scenario = {
-	defaults: { clients: 200, senders: 20, rate: 20, duration: 10 },
-	accounts: (s) => s.clients,
-	run: (ctx, s) => constantRate('baseline', ctx, s)
-};
 
 export const steady: Scenario = {
 	defaults: { clients: 1000, senders: 10, rate: 10, duration: 20 },

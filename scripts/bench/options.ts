@@ -1,0 +1,96 @@
+// The bench's command line: its options, each scenario's settings after them, and the help text.
+import { parseArgs } from 'node:util';
+import type { Settings } from './context.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --scenario <list>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')} (default: all)
+  --clients <n>       clients in the room (join-storm: clients that join during the storm)
+  --senders <n>       how many of them send
+  --rate <n>          messages per second, room-wide (saturation: the first step's rate)
+  --duration <s>      seconds of sending (saturation: per step)
+  --url <url>         use an app that is already running instead of starting one
+  --state <dir>       with --url: that server's --persist-to folder, to seed accounts into its D1
+                      (without it, accounts are registered through the form: slow)
+  --via-proxy         measure through wrangler's dev proxy, as a browser on \`npm run dev\` does
+                      (default: straight to the runtime that runs the workers, as deployed)
+  --no-build          skip \`npm run build\` (use the last build)
+  --profile           sample the app's and the room's JavaScript during each scenario (workerd's
+                      inspector) and print where the server's time goes to stderr
+  --keep-state        keep the temporary state folder
+  --quiet-wait <s>    before each scenario, wait up to this long for other processes to leave the
+                      cores alone (under half a core busy elsewhere); 0 to skip (default 60)
+  --max-minutes <n>   hard limit for the whole run (default 15)
+
+Each scenario's flags default to its own settings: baseline 200 clients, 20 senders, 20 msg/s,
+10 s; steady 1,000 clients, 10 senders, 10 msg/s, 20 s; saturation 1,000 clients, 20 senders,
+doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; reconnect-storm
+1,000 clients drop after 3 s at 10 msg/s.`;
+
+function positive(name: string, value: string | undefined): number | undefined {
+	if (value === undefined) return undefined;
+	const n = Number(value);
+	if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+	return n;
+}
+
+export function parseOptions() {
+	const { values } = parseArgs({
+		options: {
+			scenario: { type: 'string' },
+			clients: { type: 'string' },
+			senders: { type: 'string' },
+			rate: { type: 'string' },
+			duration: { type: 'string' },
+			url: { type: 'string' },
+			state: { type: 'string' },
+			'no-build': { type: 'boolean', default: false },
+			'via-proxy': { type: 'boolean', default: false },
+			'keep-state': { type: 'boolean', default: false },
+			profile: { type: 'boolean', default: false },
+			'max-minutes': { type: 'string' },
+			'quiet-wait': { type: 'string' },
+			help: { type: 'boolean', short: 'h', default: false }
+		},
+		strict: true
+	});
+	const names = values.scenario
+		? values.scenario.split(',').map((s) => s.trim())
+		: Object.keys(SCENARIOS);
+	for (const name of names) {
+		if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"\n\n${USAGE}`);
+	}
+	const overrides: Partial<Settings> = {
+		clients: positive('clients', values.clients),
+		senders: positive('senders', values.senders),
+		rate: positive('rate', values.rate),
+		duration: positive('duration', values.duration)
+	};
+	for (const key of ['clients', 'senders'] as const) {
+		if (overrides[key] !== undefined) overrides[key] = Math.floor(overrides[key]);
+	}
+	const plan = names.map((name) => {
+		const settings = { ...SCENARIOS[name]!.defaults };
+		for (const [key, value] of Object.entries(overrides)) {
+			if (value !== undefined) settings[key as keyof Settings] = value;
+		}
+		settings.senders = Math.min(settings.senders, settings.clients);
+		return { name, settings };
+	});
+	if (values.url && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(values.url)) {
+		throw new Error('--url must be a loopback address (127.0.0.1 or localhost)');
+	}
+	return {
+		plan,
+		url: values.url,
+		state: values.state,
+		build: !values['no-build'],
+		keepState: values['keep-state'],
+		viaProxy: values['via-proxy'],
+		profile: values.profile,
+		maxMs: (positive('max-minutes', values['max-minutes']) ?? 15) * 60_000,
+		quietWaitMs: Number(values['quiet-wait'] ?? 60) * 1000,
+		help: values.help
+	};
+}

@@ -1,0 +1,19 @@
+// The scenarios, by the name `--scenario` takes, in the order a run without it goes through them.
+// Each one gets a fresh room (seeded with exactly the accounts it needs as members), runs bounded in
+// count and time, and returns one result line.
+import type { Scenario } from '../context.ts';
+import { baseline } from './baseline.ts';
+import { cost } from './cost.ts';
+import { joinStorm } from './join-storm.ts';
+import { reconnectStorm } from './reconnect-storm.ts';
+import { saturation } from './saturation.ts';
+import { steady } from './steady.ts';
+
+export const SCENARIOS: Record<string, Scenario> = {
+	cost,
+	baseline,
+	steady,
+	saturation,
+	'join-storm': joinStorm,
+	'reconnect-storm': reconnectStorm
+};
