@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import type { Denial } from '$lib/server/rooms/authz';
+import type { Done } from '$lib/server/outcome';
 import { listBlocked, unblockUser } from '$lib/server/people/blocks';
 import * as friends from '$lib/server/people/friends';
 import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
@@ -14,7 +14,7 @@ export const load: PageServerLoad = async (event) => {
 	return { ...lists, blocked };
 };
 
-type Change = (s: Signed, personId: string) => Promise<{ ok: true } | Denial>;
+type Change = (s: Signed, personId: string) => Promise<Done>;
 
 /** Each action names the other person by id in a hidden field. */
 function onPerson(change: Change) {

@@ -1,7 +1,8 @@
 // Blocking: ends any friendship or request between the two, hides each from the other, and shuts
 // their direct conversation for both at once.
 import { and, asc, eq } from 'drizzle-orm';
-import { decidePerson, loadPersonAccess, pairOf, type Denial } from '$lib/server/rooms/authz';
+import { decidePerson, loadPersonAccess, pairOf } from '$lib/server/rooms/authz';
+import type { Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, rooms, users } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
@@ -18,7 +19,7 @@ export async function blockUser(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<{ ok: true } | Denial> {
+): Promise<Done> {
 	const decision = decidePerson(await loadPersonAccess(db, userId, personId), 'block');
 	if (!decision.ok) return decision;
 	const pair = pairOf(userId, personId);
@@ -70,7 +71,7 @@ export async function unblockUser(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<{ ok: true } | Denial> {
+): Promise<Done> {
 	const removed = await db
 		.delete(blocks)
 		.where(and(eq(blocks.blockerId, userId), eq(blocks.blockedId, personId)))

@@ -1,6 +1,7 @@
 // The friend graph in D1: one row per pair (lower id first), pending until the other side accepts.
 import { and, asc, eq, or, sql } from 'drizzle-orm';
-import { decidePerson, deny, loadPersonAccess, pairOf, type Denial } from '$lib/server/rooms/authz';
+import { decidePerson, loadPersonAccess, pairOf } from '$lib/server/rooms/authz';
+import { deny, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { friendships, users } from '$shared/db/schema';
 import {
@@ -36,8 +37,6 @@ export type FriendLists = {
 	outgoing: PersonSummary[];
 };
 
-type Outcome<T extends string> = { ok: true; result: T } | Denial;
-
 /**
  * Sends a request, or accepts theirs if they asked first (two people asking each other want the
  * same thing). Refused to yourself, twice, between friends, and across a block.
@@ -47,7 +46,7 @@ export async function sendFriendRequest(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<Outcome<'requested' | 'accepted'>> {
+): Promise<Done<{ result: 'requested' | 'accepted' }>> {
 	const access = await loadPersonAccess(db, userId, personId);
 	const decision = decidePerson(access, 'request_friend');
 	if (!decision.ok) return decision;
@@ -77,7 +76,7 @@ export async function cancelFriendRequest(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<Outcome<'cancelled'>> {
+): Promise<Done<{ result: 'cancelled' }>> {
 	return answerRequest(db, rt, userId, personId, 'cancelled');
 }
 
@@ -86,7 +85,7 @@ export async function declineFriendRequest(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<Outcome<'declined'>> {
+): Promise<Done<{ result: 'declined' }>> {
 	return answerRequest(db, rt, userId, personId, 'declined');
 }
 
@@ -95,7 +94,7 @@ export async function acceptFriendRequest(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<Outcome<'accepted'>> {
+): Promise<Done<{ result: 'accepted' }>> {
 	return answerRequest(db, rt, userId, personId, 'accepted');
 }
 
@@ -104,7 +103,7 @@ export async function removeFriend(
 	rt: Realtime,
 	userId: string,
 	personId: string
-): Promise<Outcome<'removed'>> {
+): Promise<Done<{ result: 'removed' }>> {
 	const removed = await db
 		.delete(friendships)
 		.where(pairIs(userId, personId, 'accepted'))
@@ -137,7 +136,7 @@ async function answerRequest<A extends Answer>(
 	userId: string,
 	personId: string,
 	answer: A
-): Promise<Outcome<A>> {
+): Promise<Done<{ result: A }>> {
 	const pending = pairIs(userId, personId, 'pending', answer === 'cancelled' ? userId : personId);
 	const changed =
 		answer === 'accepted'

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { authorizeRoom } from './authz';
 import type { Db } from '$lib/server/db';
 import { memberships, rooms } from '$shared/db/schema';
-import type { Actor, Done } from './members';
+import type { Actor, Done } from '$lib/server/outcome';
 import {
 	destroyRoomObject,
 	notifyUser,

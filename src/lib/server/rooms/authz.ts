@@ -12,6 +12,7 @@ import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, memberships, roomBans, rooms, users } from '$shared/db/schema';
 import type { Membership, Role, Room } from './rooms';
+import { deny, type Denial, type Done } from '$lib/server/outcome';
 
 export type RoomAction =
 	/** See that the room exists: its name and member count (public rooms, before joining). */
@@ -47,39 +48,6 @@ export const ROOM_ACTIONS: readonly RoomAction[] = [
 	'transfer',
 	'delete'
 ];
-
-export type DenialCode =
-	| 'sign_in'
-	| 'bad_input'
-	| 'not_found'
-	| 'not_member'
-	| 'invite_only'
-	| 'banned'
-	| 'blocked'
-	| 'forbidden'
-	| 'direct_room'
-	| 'last_owner'
-	| 'self'
-	| 'bad_target'
-	| 'already_friends'
-	| 'already_requested'
-	| 'already_blocked'
-	| 'not_blocked'
-	| 'no_request'
-	| 'not_friends'
-	| 'dm_not_allowed'
-	| 'invite_invalid'
-	| 'invite_expired'
-	| 'invite_revoked'
-	| 'invite_used_up';
-
-export type Denial = {
-	ok: false;
-	status: 400 | 401 | 403 | 404 | 409 | 410;
-	code: DenialCode;
-	message: string;
-};
-export type Decision = { ok: true } | Denial;
 
 /** What the rules need to know about one user and one room, read in one round trip. */
 export type RoomAccess = {
@@ -161,7 +129,7 @@ export async function loadRoomAccess(
 }
 
 /** The rules, as a pure function of what was loaded: the authorization matrix in code. */
-export function decideRoom(access: RoomAccess, action: RoomAction): Decision {
+export function decideRoom(access: RoomAccess, action: RoomAction): Done {
 	const { room, membership } = access;
 	if (!access.userId) return deny(401, 'sign_in', 'Sign in first.');
 	if (!room) return notFound();
@@ -220,7 +188,7 @@ export function decideMemberChange(
 	target: Membership | null,
 	change: MemberChange,
 	ownerCount: number
-): Decision {
+): Done {
 	if (!target) return deny(404, 'bad_target', 'That person is not a member of this room.');
 	if (change === 'transfer') {
 		if (actor.role !== 'owner') return deny(403, 'forbidden', 'Only the owner can do that.');
@@ -318,7 +286,7 @@ export async function loadPersonAccess(
  * Blocked users don't appear to each other, can't befriend or message each other. The blocker
  * still sees the blocked person's profile, where the Unblock button is.
  */
-export function decidePerson(access: PersonAccess, action: PersonAction): Decision {
+export function decidePerson(access: PersonAccess, action: PersonAction): Done {
 	const { person, friendship } = access;
 	if (!person || (access.blockedByThem && action === 'view')) {
 		return deny(404, 'not_found', 'There is no such person.');
@@ -353,7 +321,7 @@ export async function authorizeRoom(
 	userId: string | null,
 	roomId: string,
 	action: RoomAction
-): Promise<({ ok: true } & RoomAccess & { room: Room }) | Denial> {
+): Promise<Done<RoomAccess & { room: Room }>> {
 	const access = await loadRoomAccess(db, roomId, userId);
 	const decision = decideRoom(access, action);
 	if (!decision.ok) return decision;
@@ -372,11 +340,7 @@ export async function requireRoom(
 	return result;
 }
 
-const allow: Decision = { ok: true };
-
-export function deny(status: Denial['status'], code: DenialCode, message: string): Denial {
-	return { ok: false, status, code, message };
-}
+const allow: Done = { ok: true };
 
 function notFound(): Denial {
 	// The same answer whether the room is missing or private, so ids cannot be probed.

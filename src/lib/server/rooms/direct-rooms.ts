@@ -1,6 +1,7 @@
 // Direct messages: exactly one room per pair of people, whoever opens it first.
 import { eq } from 'drizzle-orm';
-import { decidePerson, loadPersonAccess, pairOf, type Denial } from './authz';
+import { decidePerson, loadPersonAccess, pairOf } from './authz';
+import type { Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { memberships, rooms, users } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
@@ -23,7 +24,7 @@ export async function findOrCreateDirectRoom(
 	db: Db,
 	userId: string,
 	personId: string
-): Promise<{ ok: true; roomId: string; created: boolean } | Denial> {
+): Promise<Done<{ roomId: string; created: boolean }>> {
 	const key = directKeyOf(userId, personId);
 	const [access, existing] = await Promise.all([
 		loadPersonAccess(db, userId, personId),

@@ -1,9 +1,8 @@
 // Group chats: created by one person with some of their friends, invite-only from then on.
-import { deny, type Denial } from './authz';
+import { deny, type Actor, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
 import { createRoom, syncMemberCount } from './rooms';
-import type { Actor } from './members';
 import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
 import { listFriends } from '$lib/server/people/friends';
 
@@ -14,7 +13,7 @@ export async function createGroup(
 	rt: Realtime,
 	creator: Actor,
 	input: { name: string; description: string; memberIds: string[] }
-): Promise<{ ok: true; roomId: string } | Denial> {
+): Promise<Done<{ roomId: string }>> {
 	const wanted = [...new Set(input.memberIds)].filter((id) => id !== creator.id);
 	if (wanted.length > MAX_GROUP_INVITEES) {
 		return deny(400, 'bad_target', `Add at most ${MAX_GROUP_INVITEES} people at once.`);

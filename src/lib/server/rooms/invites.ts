@@ -1,12 +1,12 @@
 // Invite links for groups (and public rooms): a random code shown once, stored only as its hash,
 // optionally expiring and limited in uses, revocable by admins.
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
-import { authorizeRoom, deny, loadRoomAccess, type Denial } from './authz';
+import { authorizeRoom, loadRoomAccess } from './authz';
+import { deny, type Actor, type Denial, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { roomInvites, rooms, users } from '$shared/db/schema';
 import { generateSecretToken, hashSecret } from '$lib/server/ids';
 import { grantMembership, type Room } from './rooms';
-import type { Actor, Done } from './members';
 import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
 
 const HOUR = 60 * 60 * 1000;
@@ -33,7 +33,7 @@ export async function createInvite(
 	actor: Pick<Actor, 'id'>,
 	roomId: string,
 	options: { lifetime: InviteLifetime; maxUses: number | null }
-): Promise<{ ok: true; code: string } | Denial> {
+): Promise<Done<{ code: string }>> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'manage_invites');
 	if (!auth.ok) return auth;
 	const code = generateSecretToken();
@@ -99,7 +99,7 @@ export async function revokeInvite(
 export async function inspectInvite(
 	db: Db,
 	code: string
-): Promise<{ ok: true; invite: InviteRow; room: Room } | Denial> {
+): Promise<Done<{ invite: InviteRow; room: Room }>> {
 	const [row] = await db
 		.select({ invite: roomInvites, room: rooms })
 		.from(roomInvites)
@@ -121,7 +121,7 @@ export async function redeemInvite(
 	rt: Realtime,
 	actor: Actor,
 	code: string
-): Promise<{ ok: true; roomId: string } | Denial> {
+): Promise<Done<{ roomId: string }>> {
 	const found = await inspectInvite(db, code);
 	if (!found.ok) return found;
 	const roomId = found.room.id;

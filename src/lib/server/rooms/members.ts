@@ -3,14 +3,8 @@
 // enforced on live sockets.
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import {
-	authorizeRoom,
-	decideMemberChange,
-	deny,
-	loadPersonAccess,
-	type Denial,
-	type MemberChange
-} from './authz';
+import { authorizeRoom, decideMemberChange, loadPersonAccess, type MemberChange } from './authz';
+import { deny, type Actor, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { memberships, roomBans, users } from '$shared/db/schema';
 import { grantMembership, syncMemberCount, type Membership, type Role } from './rooms';
@@ -23,9 +17,6 @@ import {
 	type Realtime
 } from '$lib/server/realtime/effects';
 import { usernameKey } from '$lib/server/accounts/users';
-
-export type Actor = { id: string; displayName: string };
-export type Done = { ok: true } | Denial;
 
 export type Member = {
 	id: string;
@@ -290,7 +281,7 @@ async function assignRoles(
 	return { ok: true };
 }
 
-type Checked = { ok: true; target: Membership & { displayName: string } } | Denial;
+type Checked = Done<{ target: Membership & { displayName: string } }>;
 
 async function checkChange(
 	db: Db,

@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { authorizeRoom } from './authz';
 import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
-import type { Actor, Done } from './members';
+import type { Actor, Done } from '$lib/server/outcome';
 
 export type MemberSettings = {
 	notify: 'all' | 'mentions' | 'mute';

@@ -1,5 +1,5 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import type { Denial } from '$lib/server/rooms/authz';
+import type { Done } from '$lib/server/outcome';
 import { blockUser, unblockUser } from '$lib/server/people/blocks';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
 import * as friends from '$lib/server/people/friends';
@@ -14,7 +14,7 @@ export const load: PageServerLoad = async (event) => {
 	return { profile };
 };
 
-type Change = (s: Signed, personId: string) => Promise<{ ok: true } | Denial>;
+type Change = (s: Signed, personId: string) => Promise<Done>;
 
 /** Every action here acts on the person of the page, then shows the page again. */
 function onPerson(change: Change) {

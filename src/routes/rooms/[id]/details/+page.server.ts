@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { deny, requireRoom, type Denial } from '$lib/server/rooms/authz';
+import { requireRoom } from '$lib/server/rooms/authz';
+import { deny, type Done } from '$lib/server/outcome';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import {
@@ -37,7 +38,7 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-type Step = (s: Signed, roomId: string, form: FormData) => Promise<{ ok: true } | Denial>;
+type Step = (s: Signed, roomId: string, form: FormData) => Promise<Done>;
 
 /** Runs one change to the room for the signed-in user; refusals come back as `{code, message}`. */
 function change(step: Step, after: (roomId: string) => string = (id) => `/rooms/${id}/details`) {
