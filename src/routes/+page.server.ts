@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
+import { requireSignedIn } from '$lib/server/request-context';
 import { MAX_ROOM_NAME_LENGTH, createRoom } from '$lib/server/rooms/rooms';
 import type { Actions } from './$types';
 
@@ -15,15 +15,11 @@ const NewRoom = v.object({
 });
 
 export const actions: Actions = {
-	createRoom: async ({ locals, request, platform }) => {
-		if (!locals.user) redirect(303, '/login');
-		const form = parseForm(NewRoom, await request.formData());
+	createRoom: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const form = parseForm(NewRoom, await event.request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
-		const room = await createRoom(getDb(platformEnv(platform).DB), {
-			kind: 'public',
-			name: form.data.name,
-			createdBy: locals.user.id
-		});
+		const room = await createRoom(db, { kind: 'public', name: form.data.name, createdBy: user.id });
 		redirect(303, `/rooms/${room.id}`);
 	}
 };

@@ -217,7 +217,10 @@ describe('forgotten passwords', () => {
 		expect(await sessionCount(ivan.id)).toBe(0);
 		// The laptop's next request finds its session gone.
 		const laptopNext = await laptop.call(loadSessions, { path: '/settings/sessions' });
-		expect(laptopNext).toMatchObject({ kind: 'error', status: 401 });
+		expect(laptopNext).toMatchObject({
+			kind: 'redirect',
+			location: '/login?next=%2Fsettings%2Fsessions'
+		});
 
 		expect((await logIn(ivan.username)).outcome).toMatchObject({ kind: 'failure', status: 400 });
 		expect((await logIn(ivan.username, newPassword)).outcome).toMatchObject({ kind: 'redirect' });
@@ -313,8 +316,8 @@ describe('sessions', () => {
 			form: { sessionId: tabletId }
 		});
 		expect(await tablet.call(loadSessions, { path: '/settings/sessions' })).toMatchObject({
-			kind: 'error',
-			status: 401
+			kind: 'redirect',
+			location: '/login?next=%2Fsettings%2Fsessions'
 		});
 		expect(await sessionCount(lee.id)).toBe(2);
 

@@ -297,6 +297,10 @@ describe('the account forms', () => {
 			path: '/settings/account?/changePassword',
 			form: { currentPassword: 'x', newPassword: 'y' }
 		});
-		expect(outcome).toMatchObject({ kind: 'error', status: 401 });
+		expect(outcome).toEqual({
+			kind: 'redirect',
+			status: 303,
+			location: '/login?next=%2Fsettings%2Faccount'
+		});
 	});
 });

@@ -28,7 +28,13 @@ async function post(
 				email: '',
 				emailVerified: true
 			},
-			session: null
+			session: {
+				id: `s-${actor.id}`,
+				userId: actor.id,
+				createdAt: Date.now(),
+				expiresAt: Date.now() + 60_000,
+				providerAuthAt: null
+			}
 		},
 		params: { username },
 		platform: { env },

@@ -155,8 +155,8 @@ describe('the first proof of an address', () => {
 		expect(await linksOf(alice.id)).toEqual([]);
 		expect(await sessionCount(alice.id)).toBe(0);
 		expect(await mallorySession.call(loadSessions, { path: '/settings/sessions' })).toMatchObject({
-			kind: 'error',
-			status: 401
+			kind: 'redirect',
+			location: '/login?next=%2Fsettings%2Fsessions'
 		});
 	});
 
@@ -171,7 +171,7 @@ describe('the first proof of an address', () => {
 		expect(await linksOf(alice.id)).toEqual([]);
 		expect(await sessionCount(alice.id)).toBe(1);
 		expect((await laptop.call(loadSessions, { path: '/settings/sessions' })).kind).toBe('data');
-		expect((await stale.call(loadSessions, { path: '/settings/sessions' })).kind).toBe('error');
+		expect((await stale.call(loadSessions, { path: '/settings/sessions' })).kind).toBe('redirect');
 	});
 
 	it('by a verification link ends earlier links and other sessions, and keeps the confirming one', async () => {
@@ -191,7 +191,9 @@ describe('the first proof of an address', () => {
 		expect(await linksOf(alice.id)).toEqual([]);
 		expect(await sessionCount(alice.id)).toBe(1);
 		expect((await phone.call(loadSessions, { path: '/settings/sessions' })).kind).toBe('data');
-		expect((await elsewhere.call(loadSessions, { path: '/settings/sessions' })).kind).toBe('error');
+		expect((await elsewhere.call(loadSessions, { path: '/settings/sessions' })).kind).toBe(
+			'redirect'
+		);
 	});
 
 	it('does not happen twice: a later reset of a proven account keeps its provider links', async () => {
@@ -253,8 +255,8 @@ describe('the whole takeover story', () => {
 
 		// Mallory's old session is gone, and her GitHub does not lead into alice's account.
 		expect(await malloryBrowser.call(loadSessions, { path: '/settings/sessions' })).toMatchObject({
-			kind: 'error',
-			status: 401
+			kind: 'redirect',
+			location: '/login?next=%2Fsettings%2Fsessions'
 		});
 		const viaGitHub = browser();
 		await signInWith(provider, viaGitHub, 'github');

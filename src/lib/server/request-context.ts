@@ -1,22 +1,35 @@
-// What a signed-in page or action of the people-and-conversations routes starts from.
-import { fail, redirect, type ActionFailure } from '@sveltejs/kit';
-import type { Denial } from './rooms/authz';
+// What a signed-in page, form action or endpoint starts from, and the one guard that gives it.
+import { error, fail, redirect, type ActionFailure } from '@sveltejs/kit';
+import type { Denial } from './outcome';
 import { getDb, platformEnv, type Db } from './db';
 import { realtimeOf, type Realtime } from './realtime/effects';
-import type { SessionUser } from './auth/session';
+import type { Session, SessionUser } from './auth/session';
 
-export type Signed = { user: SessionUser; db: Db; rt: Realtime };
+export type Signed = { user: SessionUser; session: Session; env: Env; db: Db; rt: Realtime };
 
-/** The signed-in user with the request's bindings; anyone else is sent to log in first. */
-export function requireSignedIn(event: {
-	locals: App.Locals;
-	platform: App.Platform | undefined;
-	url: URL;
-}): Signed {
-	const user = event.locals.user;
-	if (!user) redirect(303, `/login?next=${encodeURIComponent(event.url.pathname)}`);
+/**
+ * The sign-in guard of every page, form action and endpoint that needs a person: the signed-in
+ * user and session (the hooks checked them) with the request's bindings. Anyone else is sent to
+ * log in and brought back afterwards to the page they asked for (`next`, where a page knows a
+ * better place to return to); a JSON endpoint under `/api/` answers 401 instead, as a script
+ * cannot follow a login page.
+ */
+export function requireSignedIn(
+	event: { locals: App.Locals; platform: App.Platform | undefined; url: URL; request: Request },
+	options: { next?: string } = {}
+): Signed {
+	const { user, session } = event.locals;
+	if (!user || !session) {
+		if (event.url.pathname.startsWith('/api/')) error(401, 'Sign in first.');
+		redirect(303, `/login?next=${encodeURIComponent(options.next ?? returnPath(event))}`);
+	}
 	const env = platformEnv(event.platform);
-	return { user, db: getDb(env.DB), rt: realtimeOf(env) };
+	return { user, session, env, db: getDb(env.DB), rt: realtimeOf(env) };
+}
+
+/** Where to come back to: the page with its query; a form's query names its action, so not that. */
+function returnPath({ url, request }: { url: URL; request: Request }): string {
+	return request.method === 'GET' ? url.pathname + url.search : url.pathname;
 }
 
 /** What a refused form action answers: its status, and a `{code, message}` the page shows. */

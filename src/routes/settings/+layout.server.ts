@@ -1,7 +1,7 @@
-import { redirect } from '@sveltejs/kit';
+import { requireSignedIn } from '$lib/server/request-context';
 import type { LayoutServerLoad } from './$types';
 
 /** Every settings page is about the signed-in account. */
-export const load: LayoutServerLoad = ({ locals, url }) => {
-	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
+export const load: LayoutServerLoad = (event) => {
+	requireSignedIn(event);
 };

@@ -1,4 +1,4 @@
-import { fail, redirect } from '@sveltejs/kit';
+import { fail } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { sendVerificationEmail } from '$lib/server/accounts/mail';
 import { confirmEmailToken } from '$lib/server/accounts/accounts';
@@ -8,6 +8,7 @@ import { getMailer } from '$lib/server/accounts/mailer';
 import { RateLimits, clientIp, consumeRateLimits, rejectRateLimited } from '$lib/server/rate-limit';
 import { realtimeOf } from '$lib/server/realtime/effects';
 import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
+import { requireSignedIn } from '$lib/server/request-context';
 import type { Actions, PageServerLoad } from './$types';
 
 const Confirmation = v.object({ token: LinkToken });
@@ -30,20 +31,16 @@ export const actions: Actions = {
 		return { confirmed: { purpose: result.purpose, email: result.email } };
 	},
 
-	resend: async ({ locals, request, platform, url, setHeaders }) => {
-		if (!locals.user) redirect(303, '/login?next=/verify-email');
-		if (locals.user.emailVerified) return { resent: false };
-		const env = platformEnv(platform);
-		const db = getDb(env.DB);
+	resend: async (event) => {
+		const { request, url, setHeaders } = event;
+		const { user, env, db } = requireSignedIn(event);
+		if (user.emailVerified) return { resent: false };
 		const limit = await consumeRateLimits(db, [
-			[RateLimits.verifyEmailSendPerAccount, locals.user.id],
+			[RateLimits.verifyEmailSendPerAccount, user.id],
 			[RateLimits.verifyPerIp, clientIp(request)]
 		]);
 		if (!limit.ok) return rejectRateLimited(setHeaders, limit.retryAfterSeconds, {});
-		await sendVerificationEmail(
-			{ db, mailer: getMailer(env, db), origin: url.origin },
-			locals.user
-		);
+		await sendVerificationEmail({ db, mailer: getMailer(env, db), origin: url.origin }, user);
 		return { resent: true };
 	}
 };

@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
 import { decideRoom, loadRoomAccess } from '$lib/server/rooms/authz';
-import { getDb, platformEnv } from '$lib/server/db';
+import { requireSignedIn } from '$lib/server/request-context';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { readHistory, readHistoryAround } from '$lib/server/rooms/history';
 import { roomStub } from '$lib/server/realtime/door';
@@ -8,16 +8,15 @@ import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ depends, locals, params, platform, url }) => {
+export const load: PageServerLoad = async (event) => {
+	const { depends, params, url } = event;
 	depends(ROOM_MEMBERS_DEPENDENCY);
-	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
-	const env = platformEnv(platform);
-	const db = getDb(env.DB);
-	const access = await loadRoomAccess(db, params.id, locals.user.id);
+	const { user, env, db } = requireSignedIn(event);
+	const access = await loadRoomAccess(db, params.id, user.id);
 	const view = decideRoom(access, 'view');
 	if (!view.ok) error(view.status, { message: view.message, code: view.code });
 	const room = access.room!;
-	const name = await peerNameOf(db, room, locals.user.id);
+	const name = await peerNameOf(db, room, user.id);
 	const summary = { id: room.id, name, kind: room.kind, memberCount: room.memberCount };
 	const membership = access.membership;
 	if (!membership || !decideRoom(access, 'read').ok) {
@@ -56,10 +55,10 @@ export const load: PageServerLoad = async ({ depends, locals, params, platform, 
 };
 
 export const actions: Actions = {
-	join: async ({ locals, params, platform }) => {
-		if (!locals.user) redirect(303, '/login');
-		const joined = await joinPublicRoom(getDb(platformEnv(platform).DB), locals.user, params.id);
+	join: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const joined = await joinPublicRoom(db, user, event.params.id);
 		if (!joined.ok) error(joined.status, { message: joined.message, code: joined.code });
-		redirect(303, `/rooms/${params.id}`);
+		redirect(303, `/rooms/${event.params.id}`);
 	}
 };

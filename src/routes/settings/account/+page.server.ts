@@ -10,7 +10,8 @@ import {
 	setFirstPassword,
 	type Account
 } from '$lib/server/accounts/accounts';
-import { getDb, platformEnv, type Db } from '$lib/server/db';
+import type { Db } from '$lib/server/db';
+import { requireSignedIn } from '$lib/server/request-context';
 import { Email, NewPassword, parseForm, type FieldErrors } from '$lib/server/forms';
 import { getMailer } from '$lib/server/accounts/mailer';
 import {
@@ -27,7 +28,6 @@ import {
 } from '$lib/server/auth/oauth-accounts';
 import { attemptPassword } from '$lib/server/auth/password-attempts';
 import { RateLimits, consumeRateLimits, describeWait } from '$lib/server/rate-limit';
-import { realtimeOf } from '$lib/server/realtime/effects';
 import { deleteSessionTokenCookie } from '$lib/server/auth/session';
 import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import { normalizeEmail } from '$lib/server/accounts/users';
@@ -106,13 +106,12 @@ async function requireRecentProviderAuth(
 	});
 }
 
-async function signedIn({ locals, platform }: RequestEvent) {
-	if (!locals.user || !locals.session) error(401, 'Sign in first.');
-	const env = platformEnv(platform);
-	const db = getDb(env.DB);
-	const account = await getAccount(db, locals.user.id);
+/** The guard's signed-in person, with their whole account row. */
+async function signedIn(event: RequestEvent) {
+	const { env, db, rt, user, session } = requireSignedIn(event);
+	const account = await getAccount(db, user.id);
 	if (!account) error(401, 'Sign in first.');
-	return { env, db, account, session: locals.session };
+	return { env, db, rt, account, session };
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -179,7 +178,7 @@ export const actions: Actions = {
 	},
 
 	changePassword: async (event) => {
-		const { db, account, session } = await signedIn(event);
+		const { db, rt, account, session } = await signedIn(event);
 		const form = parseForm(PasswordChange, await event.request.formData());
 		if (!form.ok) return reject('password', {}, form.errors);
 		if (!account.passwordHash) {
@@ -195,8 +194,7 @@ export const actions: Actions = {
 		);
 		if (refused) return refused;
 		const ended = await changePassword(db, account.id, session.id, form.data.newPassword);
-		const env = platformEnv(event.platform);
-		await closeSessionSockets(db, realtimeOf(env), account.id, ended);
+		await closeSessionSockets(db, rt, account.id, ended);
 		return {
 			section: 'password',
 			message: 'Password changed. Your other sessions are signed out.'
@@ -238,7 +236,7 @@ export const actions: Actions = {
 	},
 
 	delete: async (event) => {
-		const { env, db, account } = await signedIn(event);
+		const { db, rt, account } = await signedIn(event);
 		const form = parseForm(Deletion, await event.request.formData(), ['confirm']);
 		if (!form.ok) return reject('delete', {}, form.errors);
 		if (account.passwordHash) {
@@ -254,7 +252,7 @@ export const actions: Actions = {
 		} else if (form.data.confirm.trim().toLowerCase() !== account.usernameKey) {
 			return reject('delete', {}, { confirm: 'Type your username exactly to confirm.' });
 		}
-		await deleteAccount(db, account.id, realtimeOf(env));
+		await deleteAccount(db, account.id, rt);
 		deleteSessionTokenCookie(event.cookies);
 		redirect(303, '/login?notice=account-deleted');
 	}

@@ -6,7 +6,7 @@ import {
 	getAccount,
 	updateProfile
 } from '$lib/server/accounts/accounts';
-import { getDb, platformEnv } from '$lib/server/db';
+import { requireSignedIn } from '$lib/server/request-context';
 import { DisplayName, parseForm, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -24,20 +24,20 @@ const Profile = v.object({
 	)
 });
 
-export const load: PageServerLoad = async ({ locals, platform }) => {
-	const account =
-		locals.user && (await getAccount(getDb(platformEnv(platform).DB), locals.user.id));
+export const load: PageServerLoad = async (event) => {
+	const { user, db } = requireSignedIn(event);
+	const account = await getAccount(db, user.id);
 	if (!account) error(401, 'Sign in first.');
 	const { id, username, displayName, bio, statusText } = account;
 	return { profile: { id, username, displayName, bio, statusText } };
 };
 
 export const actions: Actions = {
-	save: async ({ locals, request, platform }) => {
-		if (!locals.user) error(401, 'Sign in first.');
-		const form = parseForm(Profile, await request.formData());
+	save: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const form = parseForm(Profile, await event.request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
-		await updateProfile(getDb(platformEnv(platform).DB), locals.user.id, form.data);
+		await updateProfile(db, user.id, form.data);
 		return { saved: true };
 	}
 };

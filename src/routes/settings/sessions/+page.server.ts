@@ -1,8 +1,7 @@
-import { error, redirect } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { getDb, platformEnv } from '$lib/server/db';
+import { requireSignedIn } from '$lib/server/request-context';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { realtimeOf } from '$lib/server/realtime/effects';
 import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 import {
 	deleteSessionTokenCookie,
@@ -12,20 +11,14 @@ import {
 	revokeSession
 } from '$lib/server/auth/session';
 import { describeUserAgent } from '$lib/server/auth/user-agent';
-import type { Actions, PageServerLoad, RequestEvent } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 const Revocation = v.object({
 	sessionId: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'That session does not exist.'))
 });
 
-function signedIn({ locals, platform }: RequestEvent) {
-	if (!locals.user || !locals.session) error(401, 'Sign in first.');
-	const env = platformEnv(platform);
-	return { db: getDb(env.DB), rt: realtimeOf(env), user: locals.user, session: locals.session };
-}
-
 export const load: PageServerLoad = async (event) => {
-	const { db, user, session } = signedIn(event);
+	const { db, user, session } = requireSignedIn(event);
 	const sessions = await listSessions(db, user.id);
 	return {
 		sessions: sessions.map(({ userAgent, ...row }) => ({
@@ -38,7 +31,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	revoke: async (event) => {
-		const { db, rt, user, session } = signedIn(event);
+		const { db, rt, user, session } = requireSignedIn(event);
 		const form = parseForm(Revocation, await event.request.formData());
 		if (!form.ok) return rejectForm(form.values, { form: form.errors.sessionId ?? '' });
 		if (!(await revokeSession(db, user.id, form.data.sessionId))) {
@@ -53,7 +46,7 @@ export const actions: Actions = {
 	},
 
 	revokeOthers: async (event) => {
-		const { db, rt, user, session } = signedIn(event);
+		const { db, rt, user, session } = requireSignedIn(event);
 		await closeSessionSockets(
 			db,
 			rt,
@@ -64,7 +57,7 @@ export const actions: Actions = {
 	},
 
 	signOutEverywhere: async (event) => {
-		const { db, rt, user } = signedIn(event);
+		const { db, rt, user } = requireSignedIn(event);
 		await closeSessionSockets(db, rt, user.id, await invalidateAllSessions(db, user.id));
 		deleteSessionTokenCookie(event.cookies);
 		redirect(303, '/login?notice=signed-out-everywhere');

@@ -173,6 +173,17 @@ function sessionUser(user: { id: string; displayName: string }): SessionUser {
 	};
 }
 
+function sessionOf(user: { id: string }) {
+	const now = Date.now();
+	return {
+		id: `s-${user.id}`,
+		userId: user.id,
+		createdAt: now,
+		expiresAt: now + 60_000,
+		providerAuthAt: null
+	};
+}
+
 type Call = { path: string; params: Record<string, string>; form?: Record<string, string> };
 
 /** A request event as SvelteKit builds it for our handlers. */
@@ -181,7 +192,10 @@ function eventFor(user: { id: string; displayName: string } | null, call: Call) 
 	const body = new FormData();
 	for (const [k, v] of Object.entries(call.form ?? {})) body.set(k, v);
 	const event = {
-		locals: { user: user ? sessionUser(user) : null, session: null },
+		// What the hooks put in locals for a signed-in request: the user and their session.
+		locals: user
+			? { user: sessionUser(user), session: sessionOf(user) }
+			: { user: null, session: null },
 		params: call.params,
 		platform: { env },
 		url,

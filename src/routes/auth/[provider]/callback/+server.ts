@@ -13,10 +13,12 @@ import {
 	resolveProviderSignIn
 } from '$lib/server/auth/oauth-accounts';
 import { invalidateSession, sessionMeta, startSession } from '$lib/server/auth/session';
+import { requireSignedIn } from '$lib/server/request-context';
 import type { RequestHandler } from './$types';
 
 /** Where the provider sends the browser back, with a code (or an error) and our state. */
-export const GET: RequestHandler = async ({ params, platform, url, cookies, locals, request }) => {
+export const GET: RequestHandler = async (event) => {
+	const { params, platform, url, cookies, locals, request } = event;
 	if (!isProviderName(params.provider)) error(404, 'There is no such sign-in provider.');
 	const name = params.provider;
 	const env = platformEnv(platform);
@@ -46,8 +48,8 @@ export const GET: RequestHandler = async ({ params, platform, url, cookies, loca
 
 	const db = getDb(env.DB);
 	if (roundTrip.intent === 'link') {
-		if (!locals.user) redirect(303, '/login?next=/settings/account');
-		const linked = await linkProvider(db, locals.user.id, profile);
+		const { user } = requireSignedIn(event, { next: '/settings/account' });
+		const linked = await linkProvider(db, user.id, profile);
 		redirect(
 			303,
 			`/settings/account?notice=${linked.ok ? 'linked' : linked.notice}&provider=${name}`
@@ -55,8 +57,8 @@ export const GET: RequestHandler = async ({ params, platform, url, cookies, loca
 	}
 
 	if (roundTrip.intent === 'reauthenticate') {
-		if (!locals.session) redirect(303, '/login?next=/settings/account');
-		const confirmed = await confirmProviderIdentity(db, locals.session, profile);
+		const { session } = requireSignedIn(event, { next: '/settings/account' });
+		const confirmed = await confirmProviderIdentity(db, session, profile);
 		redirect(
 			303,
 			`/settings/account?notice=${confirmed ? 'reauthenticated' : 'reauth-mismatch'}&provider=${name}`

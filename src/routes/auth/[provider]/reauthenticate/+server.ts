@@ -6,15 +6,17 @@ import {
 	getOAuthProvider,
 	isProviderName
 } from '$lib/server/auth/oauth';
+import { requireSignedIn } from '$lib/server/request-context';
 import type { RequestHandler } from './$types';
 
 /**
  * "Confirm it's you with GitHub/Google": an account without a password proves itself again at a
  * provider linked to it before settings let it change its email or set a password.
  */
-export const GET: RequestHandler = ({ params, platform, url, cookies, locals }) => {
+export const GET: RequestHandler = (event) => {
+	const { params, platform, url, cookies } = event;
 	if (!isProviderName(params.provider)) error(404, 'There is no such sign-in provider.');
-	if (!locals.user) redirect(303, '/login?next=/settings/account');
+	requireSignedIn(event, { next: '/settings/account' });
 	const provider = getOAuthProvider(platformEnv(platform), params.provider, url.origin);
 	if (!provider) {
 		error(404, `Signing in with ${PROVIDER_LABELS[params.provider]} is not set up on this server.`);

@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { getDb, platformEnv } from '$lib/server/db';
 import { parseForm, rejectForm } from '$lib/server/forms';
+import { requireSignedIn, type Signed } from '$lib/server/request-context';
 import { setRoomTheme } from '$lib/server/rooms/theme';
 import { authorizeRoom, requireRoom } from '$lib/server/rooms/authz';
 import { ROOM_ACCENTS, ROOM_BACKGROUNDS, type RoomTheme } from '$lib/ui/room-theme';
@@ -9,11 +9,11 @@ import type { Actions, PageServerLoad } from './$types';
 
 const NOT_FOUND = 'This room does not exist.';
 
-export const load: PageServerLoad = async ({ locals, params, platform, parent, url }) => {
-	if (!locals.user) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
+export const load: PageServerLoad = async (event) => {
+	const { user, db } = requireSignedIn(event);
 	const [{ roomTheme }, { room }] = await Promise.all([
-		parent(),
-		requireRoom(getDb(platformEnv(platform).DB), locals.user.id, params.id, 'configure')
+		event.parent(),
+		requireRoom(db, user.id, event.params.id, 'configure')
 	]);
 	if (!roomTheme) error(404, NOT_FOUND);
 	return { room: { id: room.id, name: room.name }, theme: roomTheme };
@@ -33,26 +33,20 @@ const ThemeForm = v.object({
 });
 
 export const actions: Actions = {
-	save: async ({ locals, params, platform, request }) => {
-		if (!locals.user) redirect(303, '/login');
-		const form = parseForm(ThemeForm, await request.formData());
+	save: async (event) => {
+		const signed = requireSignedIn(event);
+		const form = parseForm(ThemeForm, await event.request.formData());
 		if (!form.ok) return rejectForm(form.values, form.errors);
-		const theme: RoomTheme = form.data;
-		const db = getDb(platformEnv(platform).DB);
-		const allowed = await authorizeRoom(db, locals.user.id, params.id, 'configure');
-		if (!allowed.ok) return fail(allowed.status, { values: {}, errors: { form: allowed.message } });
-		const saved = await setRoomTheme(db, params.id, locals.user.id, theme);
-		if (!saved) return fail(404, { values: {}, errors: { form: NOT_FOUND } });
-		redirect(303, `/rooms/${params.id}`);
+		return saveTheme(signed, event.params.id, form.data);
 	},
-	reset: async ({ locals, params, platform }) => {
-		if (!locals.user) redirect(303, '/login');
-		const theme: RoomTheme = { accent: null, background: null };
-		const db = getDb(platformEnv(platform).DB);
-		const allowed = await authorizeRoom(db, locals.user.id, params.id, 'configure');
-		if (!allowed.ok) return fail(allowed.status, { values: {}, errors: { form: allowed.message } });
-		const saved = await setRoomTheme(db, params.id, locals.user.id, theme);
-		if (!saved) return fail(404, { values: {}, errors: { form: NOT_FOUND } });
-		redirect(303, `/rooms/${params.id}`);
-	}
+	reset: (event) =>
+		saveTheme(requireSignedIn(event), event.params.id, { accent: null, background: null })
 };
+
+async function saveTheme({ user, db }: Signed, roomId: string, theme: RoomTheme) {
+	const allowed = await authorizeRoom(db, user.id, roomId, 'configure');
+	if (!allowed.ok) return fail(allowed.status, { values: {}, errors: { form: allowed.message } });
+	const saved = await setRoomTheme(db, roomId, user.id, theme);
+	if (!saved) return fail(404, { values: {}, errors: { form: NOT_FOUND } });
+	redirect(303, `/rooms/${roomId}`);
+}

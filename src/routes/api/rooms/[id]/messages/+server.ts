@@ -1,6 +1,6 @@
 import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { getDb, platformEnv } from '$lib/server/db';
+import { requireSignedIn } from '$lib/server/request-context';
 import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/rooms/history';
 import { roomStub } from '$lib/server/realtime/door';
 import { requireRoom } from '$lib/server/rooms/authz';
@@ -28,16 +28,15 @@ const Query = v.object({
  * A page of history: `?before=seq` pages backwards, `?after=seq` forwards, neither is the newest;
  * `?around=seq` is the window around one message (with `hasOlder` and `hasNewer`).
  */
-export const GET: RequestHandler = async ({ locals, params, platform, url }) => {
-	if (!locals.user) error(401, 'Sign in first.');
+export const GET: RequestHandler = async (event) => {
+	const { params, url } = event;
+	const { user, env, db } = requireSignedIn(event);
 	const query = v.safeParse(Query, Object.fromEntries(url.searchParams));
 	if (!query.success) error(400, `Bad query: ${query.issues[0].message}`);
 	const { limit, around, ...cursor } = query.output;
 	const cursors = [cursor.before, cursor.after, around].filter((c) => c !== undefined);
 	if (cursors.length > 1) error(400, 'Use one of "before", "after" or "around".');
-	const env = platformEnv(platform);
-	const db = getDb(env.DB);
-	await requireRoom(db, locals.user.id, params.id, 'read');
+	await requireRoom(db, user.id, params.id, 'read');
 	const room = roomStub(env.ROOMS, params.id);
 	if (around !== undefined) {
 		return json(await readHistoryAround(db, room, params.id, Math.max(1, around), limit));
