@@ -151,6 +151,35 @@ export const ReplyPreview = v.object({
 });
 export type ReplyPreview = v.InferOutput<typeof ReplyPreview>;
 
+/**
+ * The quote a reply shows of the message it answers, by one rule wherever it is made: the room
+ * (a new reply, a stored one), the history pages, and the browser (a pending reply, and a quote
+ * whose message is loaded and may have been edited or deleted since).
+ */
+export function replyPreview(
+	seq: number,
+	senderName: string,
+	body: string,
+	deleted: boolean
+): ReplyPreview {
+	return { seq, senderName, snippet: deleted ? '' : body.slice(0, REPLY_SNIPPET_LENGTH), deleted };
+}
+
+/** `replyPreview` of a message in hand. */
+export function replyPreviewOf(message: {
+	seq: number;
+	senderName: string;
+	body: string;
+	deletedAt?: number;
+}): ReplyPreview {
+	return replyPreview(
+		message.seq,
+		message.senderName,
+		message.body,
+		message.deletedAt !== undefined
+	);
+}
+
 /** `{ emoji: userIds }`, in the order the emoji were first used. */
 export const Reactions = v.record(v.string(), v.array(v.string()));
 export type Reactions = v.InferOutput<typeof Reactions>;

@@ -1,6 +1,11 @@
 // The room's messages in its own SQLite: the acknowledgement point, the source of catch-up
 // backlogs and of the not-yet-flushed tail that history pages merge over D1.
-import { REPLY_SNIPPET_LENGTH, type ChatMessage, type Reactions } from '../../../shared/protocol';
+import {
+	replyPreview,
+	replyPreviewOf,
+	type ChatMessage,
+	type Reactions
+} from '../../../shared/protocol';
 import { parseMentionList, parseReactionMap } from '../../../shared/protocol/stored';
 import type { FlushRow } from './flush';
 
@@ -125,7 +130,7 @@ export class MessageStore {
 			createdAt: now,
 			rev
 		};
-		if (input.replyTo) message.replyTo = previewOf(input.replyTo);
+		if (input.replyTo) message.replyTo = replyPreviewOf(input.replyTo);
 		if (mentions.length > 0) message.mentions = mentions;
 		return message;
 	}
@@ -232,16 +237,6 @@ export class MessageStore {
 	}
 }
 
-export function previewOf(message: ChatMessage): NonNullable<ChatMessage['replyTo']> {
-	const deleted = message.deletedAt !== undefined;
-	return {
-		seq: message.seq,
-		senderName: message.senderName,
-		snippet: deleted ? '' : message.body.slice(0, REPLY_SNIPPET_LENGTH),
-		deleted
-	};
-}
-
 function toChatMessage(row: MessageRow): ChatMessage {
 	const message: ChatMessage = {
 		seq: row.seq,
@@ -254,13 +249,12 @@ function toChatMessage(row: MessageRow): ChatMessage {
 		rev: row.rev
 	};
 	if (row.reply_to_seq !== null) {
-		const deleted = row.r_deleted_at !== null;
-		message.replyTo = {
-			seq: row.reply_to_seq,
-			senderName: row.r_sender_name ?? '',
-			snippet: deleted ? '' : (row.r_body ?? '').slice(0, REPLY_SNIPPET_LENGTH),
-			deleted
-		};
+		message.replyTo = replyPreview(
+			row.reply_to_seq,
+			row.r_sender_name ?? '',
+			row.r_body ?? '',
+			row.r_deleted_at !== null
+		);
 	}
 	const mentions = parseMentionList(row.mentions);
 	if (mentions.length > 0) message.mentions = mentions;

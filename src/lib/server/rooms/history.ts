@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { REPLY_SNIPPET_LENGTH, type ChatMessage } from '$shared/protocol';
+import { replyPreview, type ChatMessage } from '$shared/protocol';
 import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
 import type { Db } from '$lib/server/db';
 import { messages, users } from '$shared/db/schema';
@@ -160,13 +160,12 @@ function toChatMessage(row: StoredRow): ChatMessage {
 		createdAt: row.createdAt
 	};
 	if (row.replyToSeq !== null) {
-		const deleted = row.repliedDeletedAt !== null || row.repliedBody === null;
-		message.replyTo = {
-			seq: row.replyToSeq,
-			senderName: row.repliedSenderName ?? DELETED_USER_NAME,
-			snippet: deleted ? '' : row.repliedBody!.slice(0, REPLY_SNIPPET_LENGTH),
-			deleted
-		};
+		message.replyTo = replyPreview(
+			row.replyToSeq,
+			row.repliedSenderName ?? DELETED_USER_NAME,
+			row.repliedBody ?? '',
+			row.repliedDeletedAt !== null || row.repliedBody === null
+		);
 	}
 	const mentions = parseMentionList(row.mentions);
 	if (mentions.length > 0) message.mentions = mentions;
