@@ -1,8 +1,6 @@
 import {
 	AWAY_AFTER_MS,
 	CloseCode,
-	ErrorCode,
-	REPLY_SNIPPET_LENGTH,
 	TYPING_INTERVAL_MS,
 	checkMessageBody,
 	parseServerPayload,
@@ -11,7 +9,6 @@ import {
 	type MemberEntry,
 	type PresenceEntry,
 	type ReceiptEntry,
-	type ReplyPreview,
 	type ServerFrame,
 	type TypingUser
 } from '$shared/protocol';
@@ -19,7 +16,8 @@ import { plainPreview } from '$shared/preview';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { Outbox, type OutboxEntry } from './outbox';
-import { SendWindow } from './send-window';
+import { PendingSends, type PendingMessage } from './pending-sends';
+import { TimelineWindow, type PageQuery } from './timeline-window';
 import type { RoomLatest } from './user-hub.svelte';
 
 export type ConnectionState = LiveSocketState;
@@ -27,18 +25,8 @@ export type ConnectionState = LiveSocketState;
 /** Where one of my messages is: `sent` once the room has it durably, then delivered, then read. */
 export type OwnStatus = 'sent' | 'delivered' | 'read';
 
-/** One of my messages that is not in the timeline yet. */
-export type PendingMessage = {
-	clientId: string;
-	body: string;
-	replyTo?: ReplyPreview;
-	createdAt: number;
-	/** `pending`: waiting for the room (or the network); `sent`: acknowledged, on its way back. */
-	status: 'pending' | 'sent' | 'failed';
-	error?: string;
-};
-
 export type { HistoryWindow } from './history';
+export type { PendingMessage } from './pending-sends';
 
 export type RoomConnectionInit = {
 	roomId: string;
@@ -64,24 +52,19 @@ export type RoomConnectionInit = {
 };
 
 const READ_DEBOUNCE_MS = 300;
-/** Messages and changes kept for parts of the timeline that are not loaded yet. */
-const KEEP_OUTSIDE_WINDOW = 1000;
 const TOO_MANY_CONNECTIONS = 'Too many open connections to this room; close some tabs.';
 
 /**
- * The browser's side of one room: owns the socket, reconnects with jittered exponential backoff,
- * resumes from the last `seq` (and `rev`, for edits) it has without a gap, and keeps unsent
- * messages in an IndexedDB outbox, each sent with its `clientId` until the room acknowledges it
- * (the room answers a resend with the original `seq`, so nothing doubles). They go out through a
- * send window (`send-window.ts`), so that they take their `seq`s in the order they were written.
- *
- * The timeline is a contiguous window of the room's messages. Usually it reaches the newest
- * ("live"); after a jump to an old message it may not (`hasNewer`), and the socket's messages wait
- * aside until paging forward meets them.
+ * The browser's side of one room, as the page sees it: the glue between the socket
+ * (`live-socket.ts`, which reconnects with jittered exponential backoff), the timeline window
+ * (`timeline-window.ts`: what is loaded, and the catch-up from the last `seq` and `rev` it has
+ * without a gap), my unsent messages (`pending-sends.ts`, through the send window and the IndexedDB
+ * outbox) and Svelte's state, which it mirrors from them. It decides what each frame means, and
+ * keeps presence, typing, receipts, read positions and whether this tab is away itself.
  */
 export class RoomConnection {
-	messages = $state.raw<ChatMessage[]>([]);
-	pending = $state<PendingMessage[]>([]);
+	messages = $state.raw<readonly ChatMessage[]>([]);
+	pending = $state.raw<readonly PendingMessage[]>([]);
 	state = $state<ConnectionState>('connecting');
 	notice = $state<string | null>(null);
 	hasOlder = $state(false);
@@ -130,29 +113,17 @@ export class RoomConnection {
 	#onMembersStale: (() => void) | undefined;
 	/** The room's count of membership changes as this tab last heard it. */
 	#membersRev: number;
-	/** The newest message told to `onNewest`. */
-	#newestSeq = 0;
 	#live: LiveSocket;
+	#timeline: TimelineWindow;
+	#pending: PendingSends;
 	#outbox: Outbox | null = null;
-	// Bookkeeping only: what renders is `messages` and `pending`, so these need not be reactive.
-	/* eslint-disable svelte/prefer-svelte-reactivity */
-	/** Put-promises of outbox entries, so that a delete never races ahead of its put. */
-	#saving = new Map<string, Promise<void>>();
-	/** Socket messages beyond the window, waiting for paging to meet them. */
-	#ahead = new Map<number, ChatMessage>();
-	/** Changes to messages that are not loaded, applied when they are. */
-	#laterUpdates = new Map<number, ChatMessage>();
-	/* eslint-enable svelte/prefer-svelte-reactivity */
-	/** Every change up to this room revision has reached this tab. */
-	#lastRev = 0;
-	#welcomed = false;
-	/** My pending messages that the room has not acknowledged, in the order they go out. */
-	#sendWindow = new SendWindow<OutboxEntry>();
 	/**
-	 * Nothing is transmitted before the outbox has been read: what an earlier visit left unsent
-	 * was written first, and goes first.
+	 * Put-promises of outbox entries, so that a delete never races ahead of its put. Bookkeeping
+	 * only, never rendered.
 	 */
-	#outboxRestored = false;
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	#saving = new Map<string, Promise<void>>();
+	#welcomed = false;
 	/** The one wait the room asked for after refusing sends over its rate limit. */
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#readTimer: ReturnType<typeof setTimeout> | undefined;
@@ -161,7 +132,6 @@ export class RoomConnection {
 	#away = false;
 	#lastActivityAt = 0;
 	#idleTimer: ReturnType<typeof setTimeout> | undefined;
-	#pagingForward = false;
 	/** Someone shows every member's last-seen time: ask on every connection (the room answers once). */
 	#wantsLastSeen = false;
 	/** Asked on the current socket; its answer follows its welcome, which replaces the presence. */
@@ -180,23 +150,40 @@ export class RoomConnection {
 			onMessage: (data) => this.#receive(data),
 			onClose: (close) => this.#onClose(close)
 		});
-		this.messages = init.history.messages;
-		this.hasOlder = init.history.hasOlder;
-		this.hasNewer = init.history.hasNewer;
+		const history = `/api/rooms/${this.#roomId}/messages`;
+		this.#timeline = new TimelineWindow(
+			init.history,
+			init.rev,
+			{
+				page: (query) => fetchHistory(`${history}?${pageQuery(query)}`, HistoryPage),
+				around: (seq) => fetchHistory(`${history}?around=${seq}`, HistoryWindow)
+			},
+			{
+				onChange: (arrived) => this.#timelineChanged(arrived),
+				onNewest: (message) => this.#tellNewest(message)
+			}
+		);
+		this.#pending = new PendingSends(this.#roomId, this.#userId, {
+			canTransmit: () => this.#live.state === 'open',
+			transmit: (entry) =>
+				this.#frame({
+					type: 'send',
+					clientId: entry.clientId,
+					body: entry.body,
+					replyTo: entry.replyTo
+				}),
+			save: (entry) => this.#save(entry),
+			forget: (clientId) => void this.#forgetEntry(clientId),
+			onChange: (list) => (this.pending = list)
+		});
+		this.#mirrorTimeline();
 		this.readSeq = init.readSeq;
 		this.#readSent = init.readSeq;
-		this.#lastRev = init.rev;
 		this.refreshDivider();
-		this.roomLastSeq = init.history.messages.at(-1)?.seq ?? 0;
 	}
 
 	get userId(): string {
 		return this.#userId;
-	}
-
-	/** The seq everything up to which this tab has, in a live window. */
-	get #lastSeq(): number {
-		return this.messages.at(-1)?.seq ?? 0;
 	}
 
 	connect(): void {
@@ -208,7 +195,7 @@ export class RoomConnection {
 		this.#away = document.visibilityState === 'hidden';
 		this.#armIdleTimer();
 		this.#outbox = new Outbox();
-		if (!this.hasNewer) this.#noteNewest(this.messages);
+		this.#timeline.announceNewest();
 		this.#live.start();
 		void this.#restoreOutbox();
 	}
@@ -228,45 +215,19 @@ export class RoomConnection {
 	send(body: string, replyTo?: ChatMessage): string | null {
 		const invalid = checkMessageBody(body);
 		if (invalid) return invalid.message;
-		const entry: OutboxEntry = {
-			clientId: newClientId(),
-			roomId: this.#roomId,
-			userId: this.#userId,
-			body,
-			replyTo: replyTo?.seq,
-			createdAt: Date.now()
-		};
-		this.pending.push({
-			clientId: entry.clientId,
-			body,
-			replyTo: replyTo && previewOf(replyTo),
-			createdAt: entry.createdAt,
-			status: 'pending'
-		});
-		this.#save(entry);
 		this.#typingSentAt = 0;
 		// My message goes at the end: show the end.
 		if (this.hasNewer) void this.jumpToLatest();
-		this.#sendWindow.add(entry);
-		this.#pump();
+		this.#pending.write({ clientId: newClientId(), body, replyTo, createdAt: Date.now() });
 		return null;
 	}
 
 	retry(clientId: string): void {
-		const message = this.pending.find((m) => m.clientId === clientId);
-		if (!message) return;
-		message.status = 'pending';
-		message.error = undefined;
-		const entry = this.#entryOf(message);
-		this.#save(entry);
-		this.#sendWindow.add(entry);
-		this.#pump();
+		this.#pending.retry(clientId);
 	}
 
 	discard(clientId: string): void {
-		this.pending = this.pending.filter((m) => m.clientId !== clientId);
-		if (this.#sendWindow.remove(clientId)) this.#pump();
-		void this.#forgetEntry(clientId);
+		this.#pending.discard(clientId);
 	}
 
 	/** Changes one of my messages. Returns an error when it cannot be done now. */
@@ -307,7 +268,7 @@ export class RoomConnection {
 	 * loaded or not, told to the room at once rather than after the usual pause.
 	 */
 	markAllRead(): void {
-		const latest = Math.max(this.roomLastSeq, this.messages.at(-1)?.seq ?? 0);
+		const latest = Math.max(this.roomLastSeq, this.#timeline.lastSeq);
 		this.dividerSeq = null;
 		if (latest <= this.readSeq) return;
 		this.readSeq = latest;
@@ -338,8 +299,10 @@ export class RoomConnection {
 
 	/** A message of the timeline, if it is loaded. */
 	find(seq: number): ChatMessage | undefined {
-		const index = this.#indexOf(seq);
-		return index === -1 ? undefined : this.messages[index];
+		// Reads the mirrored `messages` ($state), not only the window: a caller's `$derived` (a
+		// reply's quote of its original) must follow the message when it is edited or deleted.
+		if (this.messages.length === 0) return undefined;
+		return this.#timeline.find(seq);
 	}
 
 	/**
@@ -358,54 +321,24 @@ export class RoomConnection {
 
 	// ---- history ----
 
-	async loadOlder(): Promise<void> {
-		if (this.loadingOlder || !this.hasOlder) return;
-		const first = this.messages[0]?.seq;
-		if (first === undefined) return;
-		this.loadingOlder = true;
-		try {
-			const page = await this.#fetchPage(`before=${first}`);
-			if (!page) return;
-			const older = page.messages.filter((m) => m.seq < first).map((m) => this.#withLater(m));
-			this.messages = [...older, ...this.messages];
-			this.hasOlder = page.hasMore;
-		} finally {
-			this.loadingOlder = false;
-		}
+	loadOlder(): Promise<void> {
+		return this.#timeline.loadOlder();
 	}
 
-	async loadNewer(): Promise<void> {
-		if (this.loadingNewer || !this.hasNewer) return;
-		this.loadingNewer = true;
-		try {
-			const page = await this.#fetchPage(`after=${this.#lastSeq}`);
-			if (!page) return;
-			this.#appendPage(page.messages);
-			if (!page.hasMore) this.#goLive();
-		} finally {
-			this.loadingNewer = false;
-		}
+	loadNewer(): Promise<void> {
+		return this.#timeline.loadNewer();
 	}
 
 	/**
 	 * Makes sure `seq` is in the timeline, loading the history around it if needed. False when it
 	 * could not be: the room has no such message, or the history could not be read (offline).
 	 */
-	async jumpTo(seq: number): Promise<boolean> {
-		if (this.#indexOf(seq) !== -1) return true;
-		const window = await fetchHistory(
-			`/api/rooms/${this.#roomId}/messages?around=${seq}`,
-			HistoryWindow
-		);
-		if (!window) return false;
-		this.#replaceWindow(window);
-		return this.#indexOf(seq) !== -1;
+	jumpTo(seq: number): Promise<boolean> {
+		return this.#timeline.jumpTo(seq);
 	}
 
-	async jumpToLatest(): Promise<void> {
-		const page = await this.#fetchPage('');
-		if (!page) return;
-		this.#replaceWindow({ messages: page.messages, hasOlder: page.hasMore, hasNewer: false });
+	jumpToLatest(): Promise<void> {
+		return this.#timeline.jumpToLatest();
 	}
 
 	// ---- the socket ----
@@ -415,13 +348,12 @@ export class RoomConnection {
 		this.notice = null;
 		this.#frame({
 			type: 'hello',
-			lastSeq: this.#lastSeq,
-			lastRev: this.#lastRev,
+			lastSeq: this.#timeline.lastSeq,
+			lastRev: this.#timeline.lastRev,
 			away: this.#away
 		});
 		clearTimeout(this.#retryTimer);
-		this.#sendWindow.reset();
-		this.#pump();
+		this.#pending.reconnected();
 		if (this.readSeq > this.#readSent) this.#sendRead();
 	}
 
@@ -452,20 +384,6 @@ export class RoomConnection {
 		return this.#frame(frame) ? null : 'You are offline; try again when connected.';
 	}
 
-	/** Transmits what the send window lets go now, in its order. */
-	#pump(): void {
-		// What `next` hands out counts as on the wire: take it only when the socket can carry it.
-		if (!this.#outboxRestored || this.#live.state !== 'open') return;
-		for (const entry of this.#sendWindow.next()) {
-			this.#frame({
-				type: 'send',
-				clientId: entry.clientId,
-				body: entry.body,
-				replyTo: entry.replyTo
-			});
-		}
-	}
-
 	#sendRead(): void {
 		if (this.readSeq <= this.#readSent) return;
 		if (this.#frame({ type: 'read', seq: this.readSeq })) this.#readSent = this.readSeq;
@@ -485,19 +403,17 @@ export class RoomConnection {
 			case 'welcome':
 				return this.#onWelcome(frame);
 			case 'message':
-				this.#noteRev(frame.message.rev);
 				this.typing = this.typing.filter((t) => t.userId !== frame.message.senderId);
-				return this.#receiveLive([frame.message]);
+				void this.#timeline.live(frame.message);
+				return;
 			case 'update':
-				this.#noteRev(frame.message.rev);
-				return this.#applyUpdate(frame.message);
+				return this.#timeline.update(frame.message);
 			case 'backlog':
-				this.#receiveLive(frame.messages);
-				for (const message of frame.updates ?? []) this.#applyUpdate(message);
-				if (frame.more) void this.#pageForward();
+				void this.#timeline.catchUp(frame);
 				return;
 			case 'ack':
-				return this.#onAck(frame.clientId, frame.seq);
+				// The room has it durably (a resend is acked with the original seq).
+				return this.#pending.acked(frame.clientId, this.#timeline.has(frame.seq));
 			case 'presence': {
 				const next = { ...this.presence };
 				for (const entry of frame.members) next[entry.userId] = entry;
@@ -521,8 +437,7 @@ export class RoomConnection {
 	}
 
 	#onWelcome(frame: Extract<ServerFrame, { type: 'welcome' }>): void {
-		this.#noteRev(frame.rev);
-		this.roomLastSeq = Math.max(this.roomLastSeq, frame.lastSeq);
+		this.#timeline.welcome(frame.lastSeq, frame.rev);
 		this.readReceipts = frame.readReceipts;
 		this.presence = Object.fromEntries(frame.presence.map((p) => [p.userId, p]));
 		this.receipts = Object.fromEntries(frame.receipts.map((r) => [r.userId, r]));
@@ -558,100 +473,34 @@ export class RoomConnection {
 		this.#membersRev = frame.rev;
 	}
 
-	#onAck(clientId: string, seq: number): void {
-		// The room has it durably: the outbox may let go, whatever happens to this tab now.
-		void this.#forgetEntry(clientId);
-		if (this.#sendWindow.acked(clientId)) this.#pump();
-		const message = this.pending.find((m) => m.clientId === clientId);
-		if (!message) return;
-		if (this.#indexOf(seq) !== -1) this.discard(clientId);
-		else message.status = 'sent';
-	}
-
 	#onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
-		if (this.#sendAgainLater(frame)) return;
-		const message = frame.clientId
-			? this.pending.find((m) => m.clientId === frame.clientId && m.status === 'pending')
-			: undefined;
-		if (!message || frame.code === ErrorCode.RateLimited) {
-			this.notice = frame.message;
+		const refusal = this.#pending.refused(frame, Date.now());
+		if (refusal === null) return;
+		if ('notice' in refusal) {
+			this.notice = refusal.notice;
 			return;
 		}
-		// Refused for what it is: it waits for the person, and the messages after it go on.
-		message.status = 'failed';
-		message.error = frame.message;
-		this.#save({ ...this.#entryOf(message), failed: frame.message });
-		if (this.#sendWindow.remove(message.clientId)) this.#pump();
-	}
-
-	/**
-	 * A refusal that is not the message's fault: it, and everything sent after it, goes again in
-	 * order once the room allows. Answers whether the error was that.
-	 */
-	#sendAgainLater(frame: Extract<ServerFrame, { type: 'error' }>): boolean {
-		// An internal error names no message, but may have been a send on the wire: sends are
-		// idempotent, and a send left unanswered would hold up every message behind it.
-		const transient =
-			frame.code === ErrorCode.RateLimited ||
-			(frame.code === ErrorCode.Internal && frame.clientId === undefined);
-		if (!transient) return false;
-		const wait = this.#sendWindow.refused(frame.clientId, frame.retryAfterMs, Date.now());
-		if (wait === null) return false;
+		// Refused for rate: it, and everything sent after it, goes again in order once the room allows.
 		clearTimeout(this.#retryTimer);
-		this.#retryTimer = setTimeout(() => {
-			this.#sendWindow.resume();
-			this.#pump();
-		}, wait);
-		return true;
+		this.#retryTimer = setTimeout(() => this.#pending.resume(), refusal.retryIn);
 	}
 
 	// ---- the timeline window ----
 
-	#indexOf(seq: number): number {
-		const first = this.messages[0]?.seq;
-		if (first === undefined) return -1;
-		const index = seq - first;
-		return index >= 0 && index < this.messages.length ? index : -1;
+	#timelineChanged(arrived: boolean): void {
+		this.#mirrorTimeline();
+		// My messages that are now in the timeline are no longer pending.
+		if (arrived) this.#pending.settle(this.#timeline.messages);
 	}
 
-	/** New messages from the socket: appended when they continue the window, else set aside. */
-	#receiveLive(incoming: ChatMessage[]): void {
-		let appended: ChatMessage[] | null = null;
-		for (const message of incoming) {
-			this.roomLastSeq = Math.max(this.roomLastSeq, message.seq);
-			const last = (appended ?? this.messages).at(-1)?.seq ?? 0;
-			if (message.seq <= last) {
-				this.#replaceIfNewer(message);
-			} else if (this.hasNewer || message.seq !== last + 1) {
-				this.#keepAside(this.#ahead, message);
-			} else {
-				appended ??= [...this.messages];
-				appended.push(this.#withLater(message));
-			}
-		}
-		if (appended) this.#setMessages(appended);
-		this.#noteNewest(incoming);
-		if (!this.hasNewer && this.#ahead.size > 0) {
-			this.#drainAhead();
-			if ([...this.#ahead.keys()].some((seq) => seq > this.#lastSeq + 1)) void this.#pageForward();
-		}
-	}
-
-	#appendPage(page: ChatMessage[]): void {
-		const last = this.#lastSeq;
-		const newer = page.filter((m) => m.seq > last).map((m) => this.#withLater(m));
-		if (newer.length > 0) this.#setMessages([...this.messages, ...newer]);
-		this.#noteNewest(newer);
-	}
-
-	#noteNewest(messages: readonly ChatMessage[]): void {
-		const newest = messages.reduce<ChatMessage | null>(
-			(a, b) => (a === null || b.seq > a.seq ? b : a),
-			null
-		);
-		if (!newest || newest.seq <= this.#newestSeq) return;
-		this.#newestSeq = newest.seq;
-		this.#tellNewest(newest);
+	#mirrorTimeline(): void {
+		const timeline = this.#timeline;
+		this.messages = timeline.messages;
+		this.hasOlder = timeline.hasOlder;
+		this.hasNewer = timeline.hasNewer;
+		this.loadingOlder = timeline.loadingOlder;
+		this.loadingNewer = timeline.loadingNewer;
+		this.roomLastSeq = timeline.roomLastSeq;
 	}
 
 	#tellNewest(message: ChatMessage): void {
@@ -663,134 +512,7 @@ export class RoomConnection {
 		});
 	}
 
-	/** Joins the window to the live stream: what the socket set aside follows on. */
-	#goLive(): void {
-		this.hasNewer = false;
-		this.#drainAhead();
-	}
-
-	#drainAhead(): void {
-		const next = [...this.messages];
-		for (const seq of [...this.#ahead.keys()].sort((a, b) => a - b)) {
-			const last = next.at(-1)?.seq ?? 0;
-			if (seq <= last) this.#ahead.delete(seq);
-			else if (seq === last + 1) {
-				next.push(this.#withLater(this.#ahead.get(seq)!));
-				this.#ahead.delete(seq);
-			} else break;
-		}
-		if (next.length !== this.messages.length) this.#setMessages(next);
-	}
-
-	/** More was missed than the socket sent, or a gap opened: fetch what is between over HTTP. */
-	async #pageForward(): Promise<void> {
-		if (this.#pagingForward) return;
-		this.#pagingForward = true;
-		try {
-			for (let round = 0; round < 100; round++) {
-				const page = await this.#fetchPage(`after=${this.#lastSeq}`);
-				if (!page) return;
-				this.#appendPage(page.messages);
-				if (!page.hasMore || page.messages.length === 0) break;
-			}
-			this.#drainAhead();
-		} finally {
-			this.#pagingForward = false;
-		}
-	}
-
-	#replaceWindow(window: HistoryWindow): void {
-		this.messages = window.messages.map((m) => this.#withLater(m));
-		this.hasOlder = window.hasOlder;
-		this.hasNewer = window.hasNewer;
-		if (!window.hasNewer) {
-			this.#noteNewest(this.messages);
-			this.#drainAhead();
-		}
-		this.#settlePending();
-	}
-
-	#applyUpdate(message: ChatMessage): void {
-		const index = this.#indexOf(message.seq);
-		if (index !== -1) return this.#replaceIfNewer(message);
-		if (this.#ahead.has(message.seq)) this.#ahead.set(message.seq, message);
-		else this.#keepAside(this.#laterUpdates, message);
-	}
-
-	#replaceIfNewer(message: ChatMessage): void {
-		const index = this.#indexOf(message.seq);
-		if (index === -1) return;
-		const current = this.messages[index]!;
-		// Pages read from D1 carry no revision; whatever came from the room is at least as new.
-		if ((message.rev ?? -1) <= (current.rev ?? -1)) return;
-		const next = [...this.messages];
-		next[index] = message;
-		this.messages = next;
-		// The conversation list shows the newest message: an edit or deletion of it changes the row.
-		if (message.seq === this.#newestSeq) this.#tellNewest(message);
-	}
-
-	/** A page's copy of a message, or a newer change to it that arrived before the page did. */
-	#withLater(message: ChatMessage): ChatMessage {
-		const later = this.#laterUpdates.get(message.seq);
-		if (!later) return message;
-		this.#laterUpdates.delete(message.seq);
-		return (later.rev ?? -1) > (message.rev ?? -1) ? later : message;
-	}
-
-	#keepAside(store: Map<number, ChatMessage>, message: ChatMessage): void {
-		store.set(message.seq, message);
-		if (store.size > KEEP_OUTSIDE_WINDOW) store.delete(store.keys().next().value!);
-	}
-
-	#setMessages(next: ChatMessage[]): void {
-		this.messages = next;
-		this.#settlePending();
-	}
-
-	/** My messages that are now in the timeline are no longer pending. */
-	#settlePending(): void {
-		if (this.pending.length === 0) return;
-		const mine = this.#ownClientIds();
-		const settled = this.pending.filter((p) => mine.has(p.clientId));
-		if (settled.length === 0) return;
-		this.pending = this.pending.filter((p) => !mine.has(p.clientId));
-		let freed = false;
-		for (const p of settled) {
-			void this.#forgetEntry(p.clientId);
-			freed = this.#sendWindow.settled(p.clientId) || freed;
-		}
-		if (freed) this.#pump();
-	}
-
-	#ownClientIds(): ReadonlySet<string> {
-		// A lookup table built and dropped here, never rendered.
-		// eslint-disable-next-line svelte/prefer-svelte-reactivity
-		return new Set(this.messages.filter((m) => m.senderId === this.#userId).map((m) => m.clientId));
-	}
-
-	#fetchPage(query: string): Promise<HistoryPage | null> {
-		return fetchHistory(`/api/rooms/${this.#roomId}/messages?${query}`, HistoryPage);
-	}
-
-	#noteRev(rev: number | undefined): void {
-		if (rev !== undefined && rev > this.#lastRev) this.#lastRev = rev;
-	}
-
 	// ---- the outbox ----
-
-	#entryOf(message: PendingMessage): OutboxEntry {
-		return {
-			clientId: message.clientId,
-			roomId: this.#roomId,
-			userId: this.#userId,
-			body: message.body,
-			replyTo: message.replyTo?.seq,
-			replyPreview: message.replyTo,
-			createdAt: message.createdAt,
-			failed: message.status === 'failed' ? message.error : undefined
-		};
-	}
 
 	#save(entry: OutboxEntry): void {
 		const saving = (this.#saving.get(entry.clientId) ?? Promise.resolve())
@@ -811,33 +533,14 @@ export class RoomConnection {
 	 * with what was written since by when each was written.
 	 */
 	async #restoreOutbox(): Promise<void> {
+		let entries: OutboxEntry[] | null = null;
 		try {
-			const entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
-			const inTimeline = this.#ownClientIds();
-			for (const entry of entries) {
-				if (this.pending.some((p) => p.clientId === entry.clientId)) continue;
-				if (inTimeline.has(entry.clientId)) {
-					void this.#outbox?.delete(entry.clientId);
-					continue;
-				}
-				this.pending.push({
-					clientId: entry.clientId,
-					body: entry.body,
-					replyTo: entry.replyPreview,
-					createdAt: entry.createdAt,
-					status: entry.failed ? 'failed' : 'pending',
-					error: entry.failed
-				});
-				if (!entry.failed) this.#sendWindow.add(entry);
-			}
-			this.pending.sort((a, b) => a.createdAt - b.createdAt);
+			entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
 		} catch (err) {
 			// Whatever the outbox holds waits for the next visit; this one's messages go now.
 			console.warn('outbox: could not read unsent messages', err);
-		} finally {
-			this.#outboxRestored = true;
-			this.#pump();
 		}
+		this.#pending.restore(entries, this.#timeline.messages);
 	}
 
 	// ---- presence: here or away ----
@@ -868,13 +571,11 @@ export class RoomConnection {
 	}
 }
 
-function previewOf(message: ChatMessage): ReplyPreview {
-	return {
-		seq: message.seq,
-		senderName: message.senderName,
-		snippet: message.body.slice(0, REPLY_SNIPPET_LENGTH),
-		deleted: message.deletedAt !== undefined
-	};
+/** The history API's query for one page. */
+function pageQuery(query: PageQuery): string {
+	if ('before' in query) return `before=${query.before}`;
+	if ('after' in query) return `after=${query.after}`;
+	return '';
 }
 
 /** A fresh id for a message; `randomUUID` needs a secure context, which plain-HTTP hosts lack. */
