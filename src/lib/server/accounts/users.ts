@@ -22,6 +22,27 @@ export function normalizeEmail(email: string): string {
 	return email.trim().toLowerCase();
 }
 
+/**
+ * Whether an address and a username already belong to accounts (not necessarily the same one).
+ * Each caller decides what it may say of it: a sign-up link's holder proved the address, a
+ * provider verified it, and a password sign-up must not tell whether it has an account.
+ */
+export async function findTaken(
+	db: Db,
+	email: string,
+	username: string
+): Promise<{ email: boolean; username: boolean }> {
+	const key = usernameKey(username);
+	const rows = await db
+		.select({ email: users.email, usernameKey: users.usernameKey })
+		.from(users)
+		.where(or(eq(users.email, email), eq(users.usernameKey, key)));
+	return {
+		email: rows.some((row) => row.email === email),
+		username: rows.some((row) => row.usernameKey === key)
+	};
+}
+
 export type RegistrationStart =
 	| { ok: false; field: 'username'; message: string }
 	/** The address has an account: its owner is told by email, and nothing else happens. */
@@ -80,17 +101,11 @@ export async function finishRegistration(
 ): Promise<RegistrationFinish> {
 	const pending = await consumePendingRegistration(db, token, now);
 	if (!pending) return { ok: false, reason: 'invalid' };
-	const key = usernameKey(pending.username);
 	const taken = async (): Promise<RegistrationFinish | null> => {
-		const rows = await db
-			.select({ email: users.email, usernameKey: users.usernameKey })
-			.from(users)
-			.where(or(eq(users.email, pending.email), eq(users.usernameKey, key)));
+		const found = await findTaken(db, pending.email, pending.username);
 		// The address first: its owner's way forward is to log in, whatever the username.
-		if (rows.some((row) => row.email === pending.email)) {
-			return { ok: false, reason: 'email-taken', email: pending.email };
-		}
-		if (rows.length > 0) return { ok: false, reason: 'username-taken', username: pending.username };
+		if (found.email) return { ok: false, reason: 'email-taken', email: pending.email };
+		if (found.username) return { ok: false, reason: 'username-taken', username: pending.username };
 		return null;
 	};
 	const before = await taken();
@@ -102,7 +117,7 @@ export async function finishRegistration(
 			email: pending.email,
 			emailVerifiedAt: now,
 			username: pending.username,
-			usernameKey: key,
+			usernameKey: usernameKey(pending.username),
 			displayName: pending.displayName,
 			passwordHash: pending.passwordHash,
 			createdAt: now

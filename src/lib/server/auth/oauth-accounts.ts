@@ -3,7 +3,12 @@ import type { Db } from '$lib/server/db';
 import { oauthAccounts, sessions, users } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
 import { PROVIDER_LABELS, isProviderName, type ProviderName, type ProviderProfile } from './oauth';
-import { normalizeEmail, usernameKey, type RegisterResult } from '$lib/server/accounts/users';
+import {
+	findTaken,
+	normalizeEmail,
+	usernameKey,
+	type RegisterResult
+} from '$lib/server/accounts/users';
 
 /** Why a provider sign-in or link did not go through; pages turn these into sentences. */
 export type OAuthNotice =
@@ -211,15 +216,11 @@ export async function createUserFromProvider(
 ): Promise<RegisterResult> {
 	const key = usernameKey(input.username);
 	const email = normalizeEmail(profile.email);
-	const [taken] = await db
-		.select({ usernameKey: users.usernameKey })
-		.from(users)
-		.where(sql`${users.usernameKey} = ${key} or ${users.email} = ${email}`)
-		.limit(1);
-	if (taken?.usernameKey === key) {
+	const taken = await findTaken(db, email, input.username);
+	if (taken.username) {
 		return { ok: false, field: 'username', message: 'That username is taken.' };
 	}
-	if (taken) {
+	if (taken.email) {
 		// The provider verified this address (no profile without one gets here), so the person at
 		// the keyboard owns it: telling them their own account exists is a next step, not a leak.
 		const label = PROVIDER_LABELS[profile.provider];
