@@ -1,4 +1,5 @@
 // Shared test fixtures: people, rooms and sockets, against the real bindings of the test worker.
+import { roomStub as roomStubOf } from '$shared/objects';
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { ChatMessage, ServerFrame } from '$shared/protocol';
@@ -64,7 +65,7 @@ export async function seedRoom(owner: Person, ...members: Person[]) {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function roomStub(roomId: string) {
-	return env.ROOMS.get(env.ROOMS.idFromName(roomId));
+	return roomStubOf(env.ROOMS, roomId);
 }
 
 /** A socket into a room object as the app's door would open it, with a queue of received frames. */
@@ -236,6 +237,19 @@ export async function injectOutage(roomId: string, outage: Outage): Promise<void
 }
 
 /**
+ * A Durable Object binding whose objects are what `objectFor` makes of each name: a stand-in that
+ * records calls or fails on purpose, reached the way the code reaches the real one.
+ */
+export function fakeNamespace<T>(
+	objectFor: (name: string) => unknown
+): DurableObjectNamespace<T & Rpc.DurableObjectBranded> {
+	return {
+		idFromName: (name: string) => name,
+		get: (id: string) => objectFor(id)
+	} as unknown as DurableObjectNamespace<T & Rpc.DurableObjectBranded>;
+}
+
+/**
  * Replays the unread signals a room would send for `message`, with a HUBS binding that records each
  * call (whose hub, and why) instead of making it. The room's own signals have run already and
  * marked everyone as told, so the replay starts from an empty table.
@@ -247,19 +261,59 @@ export async function replayUnreadSignals(
 ): Promise<{ userId: string; reason: string }[]> {
 	return runInDurableObject(roomStub(roomId), async (_room: ChatRoom, state) => {
 		const calls: { userId: string; reason: string }[] = [];
-		const hubs = {
-			idFromName: (name: string) => name,
-			get: () => ({
-				notify: async (userId: string, signal: { reason: string }) => {
-					calls.push({ userId, reason: signal.reason });
-					return 0;
-				}
-			})
-		};
+		const hubs = fakeNamespace(() => ({
+			notify: async (userId: string, signal: { reason: string }) => {
+				calls.push({ userId, reason: signal.reason });
+				return 0;
+			}
+		}));
 		state.storage.sql.exec('DELETE FROM unread_signals');
 		const signals = new UnreadSignals(state, { ...env, HUBS: hubs } as unknown as Env, hasTabOpen);
 		signals.onMessage(roomId, message);
 		await sleep(SIGNAL_WINDOW_MS + 500);
 		return calls;
 	});
+}
+
+/**
+ * A D1 that counts the round trips made through it (each query on its own, each batch once) and
+ * keeps the text of every statement prepared.
+ */
+export function countingD1(real: D1Database) {
+	const counter = { trips: 0, statements: [] as string[] };
+	const targets = new WeakMap<object, D1PreparedStatement>();
+	const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+		const proxy = new Proxy(statement, {
+			get(target, property) {
+				if (property === 'bind') {
+					return (...values: unknown[]) => wrap(target.bind(...values));
+				}
+				const value: unknown = Reflect.get(target, property);
+				if (typeof value !== 'function') return value;
+				if (['first', 'all', 'raw', 'run'].includes(String(property))) counter.trips++;
+				return value.bind(target);
+			}
+		});
+		targets.set(proxy, statement);
+		return proxy;
+	};
+	const d1 = new Proxy(real, {
+		get(target, property) {
+			if (property === 'prepare') {
+				return (query: string) => {
+					counter.statements.push(query);
+					return wrap(target.prepare(query));
+				};
+			}
+			if (property === 'batch') {
+				return (statements: D1PreparedStatement[]) => {
+					counter.trips++;
+					return target.batch(statements.map((s) => targets.get(s) ?? s));
+				};
+			}
+			const value: unknown = Reflect.get(target, property);
+			return typeof value === 'function' ? value.bind(target) : value;
+		}
+	});
+	return { d1, counter };
 }

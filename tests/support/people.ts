@@ -7,6 +7,7 @@ import { realtimeOf } from '$lib/server/realtime/effects';
 import { createSession, generateSessionToken } from '$lib/server/auth/session';
 import { and, eq } from 'drizzle-orm';
 import { IdentityHeader } from '$shared/identity';
+import { hubStub as hubStubOf } from '$shared/objects';
 import { db, seedUser, type Person } from '../helpers';
 
 export const rt = () => realtimeOf(env);
@@ -58,7 +59,7 @@ export async function sessionFor(person: Person): Promise<string> {
 }
 
 export function hubStub(userId: string) {
-	return env.HUBS.get(env.HUBS.idFromName(userId));
+	return hubStubOf(env.HUBS, userId);
 }
 
 /** A tab's socket to the person's user hub, as the app's door would open it. */

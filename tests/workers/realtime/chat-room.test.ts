@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { CloseCode, MAX_FRAME_BYTES, MAX_MESSAGE_LENGTH, SEND_RATE } from '$shared/protocol';
 import { messages } from '$shared/db/schema';
@@ -352,7 +351,7 @@ describe('ChatRoom', () => {
 
 				a.send({ type: 'send', clientId: 'ok', body: 'still here' });
 				expect((await a.next('ack', (f) => f.clientId === 'ok')).seq).toBe(2);
-				expect(await env.ROOMS.get(env.ROOMS.idFromName(room)).lastSeq()).toBe(2);
+				expect(await roomStub(room).lastSeq()).toBe(2);
 				const [original] = (await readHistory(db(), roomStub(room), room, {})).messages;
 				expect(original).toMatchObject({ seq: 1, body: 'original' });
 				expect(original?.reactions).toBeUndefined();

@@ -8,45 +8,10 @@ import { sessions } from '$shared/db/schema';
 import { hashSecret } from '$lib/server/ids';
 import { openRoomSocket, openUserSocket } from '$lib/server/realtime/door';
 import { SESSION_ABSOLUTE_LIFETIME_MS, validateSessionToken } from '$lib/server/auth/session';
-import { db, seedRoom } from '../../helpers';
+import { countingD1, db, fakeNamespace, seedRoom } from '../../helpers';
 import { befriend, block, rt, seedPerson, sessionFor } from '../../support/people';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
 import { banMember } from '$lib/server/rooms/members';
-
-/** A D1 that counts the round trips made through it: each query on its own, each batch once. */
-function countingD1(real: D1Database) {
-	const counter = { trips: 0 };
-	const targets = new WeakMap<object, D1PreparedStatement>();
-	const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-		const proxy = new Proxy(statement, {
-			get(target, property) {
-				if (property === 'bind') {
-					return (...values: unknown[]) => wrap(target.bind(...values));
-				}
-				const value: unknown = Reflect.get(target, property);
-				if (typeof value !== 'function') return value;
-				if (['first', 'all', 'raw', 'run'].includes(String(property))) counter.trips++;
-				return value.bind(target);
-			}
-		});
-		targets.set(proxy, statement);
-		return proxy;
-	};
-	const d1 = new Proxy(real, {
-		get(target, property) {
-			if (property === 'prepare') return (query: string) => wrap(target.prepare(query));
-			if (property === 'batch') {
-				return (statements: D1PreparedStatement[]) => {
-					counter.trips++;
-					return target.batch(statements.map((s) => targets.get(s) ?? s));
-				};
-			}
-			const value: unknown = Reflect.get(target, property);
-			return typeof value === 'function' ? value.bind(target) : value;
-		}
-	});
-	return { d1, counter };
-}
 
 function upgrade(roomId: string, headers: Record<string, string> = {}) {
 	return new Request(`https://parley.test/ws/room/${roomId}`, {
@@ -138,12 +103,9 @@ describe('the realtime door', () => {
 		const overloaded = Object.assign(new Error('Durable Object is overloaded.'), {
 			overloaded: true
 		});
-		const rooms = {
-			idFromName: (name: string) => env.ROOMS.idFromName(name),
-			get: () => ({
-				fetch: () => Promise.reject(overloaded)
-			})
-		} as unknown as Env['ROOMS'];
+		const rooms: Env['ROOMS'] = fakeNamespace(() => ({
+			fetch: () => Promise.reject(overloaded)
+		}));
 
 		const response = await openRoomSocket(
 			upgrade(room),

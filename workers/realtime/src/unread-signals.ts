@@ -1,3 +1,4 @@
+import { hubStub } from '../../../shared/objects';
 import type { ChatMessage } from '../../../shared/protocol';
 import type { HubEvent, RoomSignalReason } from '../../../shared/protocol/hub';
 import { plainPreview } from '../../../shared/preview';
@@ -178,7 +179,7 @@ export class UnreadSignals {
 	}
 
 	#notify(userId: string, signal: Signal): Promise<unknown> {
-		const hub = this.#env.HUBS.get(this.#env.HUBS.idFromName(userId));
+		const hub = hubStub(this.#env.HUBS, userId);
 		return hub.notify(userId, signal);
 	}
 

@@ -2,6 +2,9 @@ import { DurableObject } from 'cloudflare:workers';
 import { CloseCode, MAX_HUB_SOCKETS_PER_USER, PING, PONG } from '../../../shared/protocol';
 import type { HubEvent, HubFrame } from '../../../shared/protocol/hub';
 import { readUserIdentity, sessionTag, sessionTags } from '../../../shared/identity';
+import { drizzle } from 'drizzle-orm/d1';
+import { countIncomingRequests, listFriendIds } from '../../../shared/db/friends';
+import { hubStub } from '../../../shared/objects';
 import { readMeta, writeMeta } from './meta';
 
 /**
@@ -81,7 +84,7 @@ export class UserHub extends DurableObject<Env> {
 		const welcome: HubFrame = {
 			type: 'welcome',
 			userId,
-			incomingRequests: await this.#countIncomingRequests(userId),
+			incomingRequests: await countIncomingRequests(drizzle(this.database), userId),
 			presence: this.#contacts().map((c) => ({ userId: c.user_id, online: c.online === 1 }))
 		};
 		server.send(JSON.stringify(welcome));
@@ -201,7 +204,7 @@ export class UserHub extends DurableObject<Env> {
 			this.#setMeta('online', '0');
 			throw err;
 		}
-		const friends = await this.#friendIds(userId);
+		const friends = await listFriendIds(drizzle(this.database), userId);
 		// Rebuilt from D1 on every transition, so a hub that slept through changes starts right.
 		const answers = await Promise.allSettled(
 			friends.map((id) => this.#hub(id).contactOnline(id, userId, true))
@@ -233,30 +236,6 @@ export class UserHub extends DurableObject<Env> {
 			.run();
 	}
 
-	// ---- D1 ----
-
-	async #friendIds(userId: string): Promise<string[]> {
-		const { results } = await this.database
-			.prepare(
-				`SELECT CASE WHEN user_low = ?1 THEN user_high ELSE user_low END AS id
-			   FROM friendships WHERE status = 'accepted' AND (user_low = ?1 OR user_high = ?1)`
-			)
-			.bind(userId)
-			.all<{ id: string }>();
-		return results.map((r) => r.id);
-	}
-
-	async #countIncomingRequests(userId: string): Promise<number> {
-		const row = await this.database
-			.prepare(
-				`SELECT count(*) AS n FROM friendships
-			  WHERE status = 'pending' AND requested_by <> ?1 AND (user_low = ?1 OR user_high = ?1)`
-			)
-			.bind(userId)
-			.first<{ n: number }>();
-		return row?.n ?? 0;
-	}
-
 	// ---- helpers ----
 
 	#push(frame: HubFrame): number {
@@ -284,7 +263,7 @@ export class UserHub extends DurableObject<Env> {
 	}
 
 	#hub(userId: string) {
-		return this.env.HUBS.get(this.env.HUBS.idFromName(userId));
+		return hubStub(this.env.HUBS, userId);
 	}
 
 	#rememberUserId(userId: string): string {

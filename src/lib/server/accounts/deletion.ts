@@ -12,6 +12,7 @@ import {
 	users
 } from '$shared/db/schema';
 import { DELETED_USER_NAME } from '$lib/server/rooms/history';
+import { friendshipsOf, listFriendIds } from '$shared/db/friends';
 import {
 	applyRole,
 	disconnectFromRoom,
@@ -38,16 +39,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		userId,
 		joined.filter((m) => m.role === 'owner').map((m) => m.roomId)
 	);
-	const friends = await db
-		.select({ low: friendships.userLow, high: friendships.userHigh })
-		.from(friendships)
-		.where(
-			and(
-				eq(friendships.status, 'accepted'),
-				or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))
-			)
-		);
-	const friendIds = friends.map((f) => (f.low === userId ? f.high : f.low));
+	const friendIds = await listFriendIds(db, userId);
 
 	await db.batch([
 		db
@@ -70,9 +62,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(userTokens).where(eq(userTokens.userId, userId)),
 		db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
 		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
-		db
-			.delete(friendships)
-			.where(or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))),
+		db.delete(friendships).where(friendshipsOf(userId)),
 		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
 		db
 			.update(rooms)

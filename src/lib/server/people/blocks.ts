@@ -6,7 +6,8 @@ import type { Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, rooms, users } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
-import { countIncomingRequests, personColumns, type PersonSummary } from './friends';
+import { personColumns, type PersonSummary } from './friends';
+import { countIncomingRequests } from '$shared/db/friends';
 import {
 	disconnectFromRoom,
 	notifyUser,

@@ -1,9 +1,15 @@
 // The friend graph in D1: one row per pair (lower id first), pending until the other side accepts.
-import { and, asc, eq, or, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { decidePerson, loadPersonAccess, pairOf } from '$lib/server/rooms/authz';
 import { deny, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { friendships, users } from '$shared/db/schema';
+import {
+	countIncomingRequests,
+	friendIdsOf,
+	friendshipsOf,
+	otherInFriendship
+} from '$shared/db/friends';
 import {
 	linkContacts,
 	notifyUser,
@@ -17,11 +23,6 @@ export type PersonSummary = {
 	displayName: string;
 	statusText: string;
 };
-
-/** The person at the other end of a friendship row that `userId` is one end of. */
-export function otherInFriendship(userId: string) {
-	return sql`CASE WHEN ${friendships.userLow} = ${userId} THEN ${friendships.userHigh} ELSE ${friendships.userLow} END`;
-}
 
 /** The columns of a `PersonSummary`, for every query that lists people. */
 export const personColumns = {
@@ -173,7 +174,7 @@ export async function listFriends(db: Db, userId: string): Promise<FriendLists> 
 		})
 		.from(friendships)
 		.innerJoin(users, eq(users.id, otherInFriendship(userId)))
-		.where(or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId)))
+		.where(friendshipsOf(userId))
 		.orderBy(asc(sql`lower(${users.displayName})`), asc(users.usernameKey));
 	const lists: FriendLists = { friends: [], incoming: [], outgoing: [] };
 	for (const { status, requestedBy, ...person } of rows) {
@@ -188,37 +189,19 @@ export async function listFriends(db: Db, userId: string): Promise<FriendLists> 
 	return lists;
 }
 
-export async function countIncomingRequests(db: Db, userId: string): Promise<number> {
-	const [row] = await db
-		.select({ n: sql<number>`count(*)` })
-		.from(friendships)
-		.where(
-			and(
-				eq(friendships.status, 'pending'),
-				sql`${friendships.requestedBy} <> ${userId}`,
-				or(eq(friendships.userLow, userId), eq(friendships.userHigh, userId))
-			)
-		);
-	return row?.n ?? 0;
-}
-
 /** People who are friends with both of us, in one query. */
 export async function listMutualFriends(
 	db: Db,
 	userId: string,
 	personId: string
 ): Promise<PersonSummary[]> {
-	const friendsOf = (id: string) => sql`
-		SELECT ${otherInFriendship(id)}
-		  FROM ${friendships} WHERE ${friendships.status} = 'accepted'
-		   AND (${friendships.userLow} = ${id} OR ${friendships.userHigh} = ${id})`;
 	return db
 		.select(personColumns)
 		.from(users)
 		.where(
 			and(
-				sql`${users.id} IN (${friendsOf(userId)})`,
-				sql`${users.id} IN (${friendsOf(personId)})`,
+				sql`${users.id} IN (${friendIdsOf(userId)})`,
+				sql`${users.id} IN (${friendIdsOf(personId)})`,
 				sql`${users.deletedAt} IS NULL`
 			)
 		)

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { withIdentity, withUserIdentity } from '$shared/identity';
+import { hubStub, roomStub } from '$shared/objects';
 import {
 	accessOf,
 	decideRoom,
@@ -53,7 +54,7 @@ export async function openRoomSocket(
 	const membership = access.membership;
 	if (!membership) return plain(403, 'You are not a member of this room.');
 
-	const stub = deps.rooms.get(deps.rooms.idFromName(roomId));
+	const stub = roomStub(deps.rooms, roomId);
 	const forwarded = withIdentity(request, {
 		roomId,
 		userId: access.user.id,
@@ -138,12 +139,8 @@ export async function openUserSocket(
 	const signedIn = sessionToken ? await checkSessionToken(deps.db, sessionToken) : null;
 	if (!signedIn) return plain(401, 'Sign in first.');
 	const { user, session } = signedIn;
-	const stub = deps.hubs.get(deps.hubs.idFromName(user.id));
+	const stub = hubStub(deps.hubs, user.id);
 	return stub.fetch(withUserIdentity(request, { userId: user.id, sessionId: session.id }));
-}
-
-export function roomStub(rooms: Env['ROOMS'], roomId: string) {
-	return rooms.get(rooms.idFromName(roomId));
 }
 
 /**

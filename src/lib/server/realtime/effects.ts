@@ -4,6 +4,7 @@
 import type { MemberEntry } from '$shared/protocol';
 import type { HubEvent } from '$shared/protocol/hub';
 import { generateId } from '$lib/server/ids';
+import { hubStub, roomStub } from '$shared/objects';
 
 export type Realtime = { rooms: Env['ROOMS']; hubs: Env['HUBS'] };
 
@@ -11,18 +12,10 @@ export function realtimeOf(env: Env): Realtime {
 	return { rooms: env.ROOMS, hubs: env.HUBS };
 }
 
-function roomObject(rt: Realtime, roomId: string) {
-	return rt.rooms.get(rt.rooms.idFromName(roomId));
-}
-
-function hubOf(rt: Realtime, userId: string) {
-	return rt.hubs.get(rt.hubs.idFromName(userId));
-}
-
 /** "Alice added Bob": a system message in the room's timeline, ordered like any other. */
 export async function postSystemMessage(rt: Realtime, roomId: string, body: string): Promise<void> {
 	try {
-		await roomObject(rt, roomId).postSystemMessage(roomId, `system:${generateId()}`, body);
+		await roomStub(rt.rooms, roomId).postSystemMessage(roomId, `system:${generateId()}`, body);
 	} catch (err) {
 		// The change itself is made; a missing timeline line must not turn it into an error.
 		console.warn('system message failed', err);
@@ -36,7 +29,7 @@ export async function announceMember(
 	member: MemberEntry
 ): Promise<void> {
 	try {
-		await roomObject(rt, roomId).memberAdded(member);
+		await roomStub(rt.rooms, roomId).memberAdded(member);
 	} catch (err) {
 		// The membership is in D1; member lists show it on their next load.
 		console.warn('announcing a new member failed', err);
@@ -53,9 +46,9 @@ export async function disconnectFromRoom(
 	userId: string
 ): Promise<void> {
 	try {
-		await roomObject(rt, roomId).disconnectUser(userId);
+		await roomStub(rt.rooms, roomId).disconnectUser(userId);
 	} catch {
-		await roomObject(rt, roomId).disconnectUser(userId);
+		await roomStub(rt.rooms, roomId).disconnectUser(userId);
 	}
 }
 
@@ -65,9 +58,9 @@ export async function disconnectFromRoom(
  */
 export async function destroyRoomObject(rt: Realtime, roomId: string): Promise<void> {
 	try {
-		await roomObject(rt, roomId).destroy();
+		await roomStub(rt.rooms, roomId).destroy();
 	} catch {
-		await roomObject(rt, roomId).destroy();
+		await roomStub(rt.rooms, roomId).destroy();
 	}
 }
 
@@ -79,7 +72,7 @@ export async function applyRole(
 	role: 'owner' | 'admin' | 'member'
 ): Promise<void> {
 	try {
-		await roomObject(rt, roomId).updateMember(userId, { role });
+		await roomStub(rt.rooms, roomId).updateMember(userId, { role });
 	} catch (err) {
 		// The role is in D1; the socket gets it on its next connection.
 		console.warn('applying a role to open sockets failed', err);
@@ -89,7 +82,7 @@ export async function applyRole(
 /** Pushes an event to the user's open tabs. Best effort: the next page load shows the truth. */
 export async function notifyUser(rt: Realtime, userId: string, event: HubEvent): Promise<void> {
 	try {
-		await hubOf(rt, userId).notify(userId, event);
+		await hubStub(rt.hubs, userId).notify(userId, event);
 	} catch (err) {
 		console.warn('hub notification failed', err);
 	}
@@ -98,7 +91,7 @@ export async function notifyUser(rt: Realtime, userId: string, event: HubEvent):
 /** Two people became friends: each sees the other's presence from now on. */
 export async function linkContacts(rt: Realtime, a: string, b: string): Promise<void> {
 	try {
-		await hubOf(rt, a).linkContact(a, b);
+		await hubStub(rt.hubs, a).linkContact(a, b);
 	} catch (err) {
 		console.warn('linking contacts failed', err);
 	}
@@ -110,9 +103,9 @@ export async function linkContacts(rt: Realtime, a: string, b: string): Promise<
  */
 export async function unlinkContacts(rt: Realtime, a: string, b: string): Promise<void> {
 	try {
-		await hubOf(rt, a).unlinkContact(a, b);
+		await hubStub(rt.hubs, a).unlinkContact(a, b);
 	} catch {
-		await hubOf(rt, a)
+		await hubStub(rt.hubs, a)
 			.unlinkContact(a, b)
 			.catch((err: unknown) => console.warn('unlinking contacts failed', err));
 	}

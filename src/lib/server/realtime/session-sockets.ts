@@ -1,6 +1,7 @@
 // Signing a session out must also end what it already has open: a WebSocket is authenticated once,
 // at the door, so without this a revoked session's tabs would keep receiving every message of
 // their rooms. Sockets carry their session as a tag, so the user's other sessions stay connected.
+import { hubStub, roomStub } from '$shared/objects';
 import { eq } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
@@ -24,11 +25,11 @@ export async function closeSessionSockets(
 		.from(memberships)
 		.where(eq(memberships.userId, userId));
 	const calls = [
-		() => rt.hubs.get(rt.hubs.idFromName(userId)).endSessions(sessionIds),
+		() => hubStub(rt.hubs, userId).endSessions(sessionIds),
 		...rooms.map(
 			({ roomId }) =>
 				() =>
-					rt.rooms.get(rt.rooms.idFromName(roomId)).endSessions(sessionIds)
+					roomStub(rt.rooms, roomId).endSessions(sessionIds)
 		)
 	];
 	await Promise.all(

@@ -3,7 +3,6 @@ import { blockUser, listBlocked, unblockUser } from '$lib/server/people/blocks';
 import {
 	acceptFriendRequest,
 	cancelFriendRequest,
-	countIncomingRequests,
 	declineFriendRequest,
 	listFriends,
 	listMutualFriends,
@@ -11,6 +10,7 @@ import {
 	sendFriendRequest
 } from '$lib/server/people/friends';
 import { friendships } from '$shared/db/schema';
+import { countIncomingRequests } from '$shared/db/friends';
 import { db, type Person } from '../../../helpers';
 import { befriend, connectHub, rt, seedPerson } from '../../../support/people';
 

@@ -2,7 +2,7 @@ import { error, json } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { requireSignedIn } from '$lib/server/request-context';
 import { HISTORY_PAGE_SIZE, readHistory, readHistoryAround } from '$lib/server/rooms/history';
-import { roomStub } from '$lib/server/realtime/door';
+import { roomStub } from '$shared/objects';
 import { requireRoom } from '$lib/server/rooms/authz';
 import type { RequestHandler } from './$types';
 
