@@ -4,6 +4,7 @@ import type { Denial } from './outcome';
 import { getDb, platformEnv, type Db } from './db';
 import { realtimeOf, type Realtime } from './realtime/effects';
 import type { Session, SessionUser } from './auth/session';
+import { loadRoomAccess, type RoomAccess } from './rooms/authz';
 
 export type Signed = { user: SessionUser; session: Session; env: Env; db: Db; rt: Realtime };
 
@@ -30,6 +31,29 @@ export function requireSignedIn(
 /** Where to come back to: the page with its query; a form's query names its action, so not that. */
 function returnPath({ url, request }: { url: URL; request: Request }): string {
 	return request.method === 'GET' ? url.pathname + url.search : url.pathname;
+}
+
+const accessByRequest = new WeakMap<App.Locals, Map<string, Promise<RoomAccess>>>();
+
+/**
+ * The visitor's access to a room, read once per request however many loads ask: the room layout
+ * (for the theme) and the page under it (the room, its details, its theme settings) each need it,
+ * and SvelteKit runs them in one request. For loads only: a form action changes what this reads,
+ * and the loads after it must see the change, so actions read afresh (`authorizeRoom`).
+ */
+export function roomAccessFor(
+	event: { locals: App.Locals; platform: App.Platform | undefined },
+	roomId: string
+): Promise<RoomAccess> {
+	let byRoom = accessByRequest.get(event.locals);
+	if (!byRoom) accessByRequest.set(event.locals, (byRoom = new Map()));
+	let access = byRoom.get(roomId);
+	if (!access) {
+		const db = getDb(platformEnv(event.platform).DB);
+		access = loadRoomAccess(db, roomId, event.locals.user?.id ?? null);
+		byRoom.set(roomId, access);
+	}
+	return access;
 }
 
 /** What a refused form action answers: its status, and a `{code, message}` the page shows. */

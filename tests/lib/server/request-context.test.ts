@@ -3,6 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { isHttpError, isRedirect } from '@sveltejs/kit';
 import { requireSignedIn } from '$lib/server/request-context';
+import { validateSessionToken } from '$lib/server/auth/session';
+import { removeMember } from '$lib/server/rooms/members';
+import * as roomLayout from '../../../src/routes/rooms/[id]/+layout.server';
+import * as roomPage from '../../../src/routes/rooms/[id]/+page.server';
+import { countingD1, db, seedRoom } from '../../helpers';
+import { rt, seedPerson, sessionFor } from '../../support/people';
 
 function visit(path: string, method = 'GET') {
 	const url = new URL(path, 'https://parley.test');
@@ -78,5 +84,41 @@ describe('the sign-in guard', () => {
 			)
 			.map(([path]) => path);
 		expect(ownChecks).toEqual([]);
+	});
+});
+
+describe('room access in one request', () => {
+	/** One request to the room page, as SvelteKit runs it: the layout's load, then the page's. */
+	async function openRoomPage(token: string, roomId: string) {
+		const { d1, counter } = countingD1(env.DB);
+		const signedIn = await validateSessionToken(db(), token);
+		const url = new URL(`https://parley.test/rooms/${roomId}`);
+		const event = {
+			locals: { user: signedIn.user, session: signedIn.session },
+			params: { id: roomId },
+			platform: { env: { ...env, DB: d1 } },
+			url,
+			request: new Request(url),
+			depends: () => {},
+			parent: () => layout(event)
+		};
+		const layout = roomLayout.load as unknown as (e: typeof event) => Promise<unknown>;
+		const page = roomPage.load as unknown as (e: typeof event) => Promise<{ member: boolean }>;
+		const [, data] = await Promise.all([layout(event), page(event)]);
+		const accessReads = counter.statements.filter((sql) => sql.includes('room_bans')).length;
+		return { member: data.member, accessReads };
+	}
+
+	it('is read once for the room layout and the page, and afresh by the next request', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const token = await sessionFor(bob);
+
+		expect(await openRoomPage(token, room)).toEqual({ member: true, accessReads: 1 });
+		const removed = await removeMember(db(), rt(), alice, room, bob.id);
+		expect(removed.ok).toBe(true);
+		// A removed member's next request sees it: nothing outlives the request it was read in.
+		await expect(openRoomPage(token, room)).rejects.toMatchObject({ status: 404 });
 	});
 });

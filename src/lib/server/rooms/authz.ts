@@ -335,9 +335,14 @@ export async function requireRoom(
 	roomId: string,
 	action: RoomAction
 ): Promise<RoomAccess & { room: Room }> {
-	const result = await authorizeRoom(db, userId, roomId, action);
-	if (!result.ok) error(result.status, { message: result.message, code: result.code });
-	return result;
+	return requireAccess(await loadRoomAccess(db, roomId, userId), action);
+}
+
+/** `requireRoom` on access already loaded (see `roomAccessFor`, which loads it once a request). */
+export function requireAccess(access: RoomAccess, action: RoomAction): RoomAccess & { room: Room } {
+	const decision = decideRoom(access, action);
+	if (!decision.ok) error(decision.status, { message: decision.message, code: decision.code });
+	return { ...access, room: access.room! };
 }
 
 const allow: Done = { ok: true };

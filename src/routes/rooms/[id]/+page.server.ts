@@ -1,9 +1,9 @@
 import { error, redirect } from '@sveltejs/kit';
-import { decideRoom, loadRoomAccess } from '$lib/server/rooms/authz';
-import { requireSignedIn } from '$lib/server/request-context';
+import { decideRoom } from '$lib/server/rooms/authz';
+import { requireSignedIn, roomAccessFor } from '$lib/server/request-context';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { readHistory, readHistoryAround } from '$lib/server/rooms/history';
-import { roomStub } from '$lib/server/realtime/door';
+import { roomStub } from '$shared/objects';
 import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import type { Actions, PageServerLoad } from './$types';
@@ -12,7 +12,7 @@ export const load: PageServerLoad = async (event) => {
 	const { depends, params, url } = event;
 	depends(ROOM_MEMBERS_DEPENDENCY);
 	const { user, env, db } = requireSignedIn(event);
-	const access = await loadRoomAccess(db, params.id, user.id);
+	const access = await roomAccessFor(event, params.id);
 	const view = decideRoom(access, 'view');
 	if (!view.ok) error(view.status, { message: view.message, code: view.code });
 	const room = access.room!;

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
-import { requireRoom } from '$lib/server/rooms/authz';
+import { requireAccess } from '$lib/server/rooms/authz';
 import { deny, type Done } from '$lib/server/outcome';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { parseForm, rejectForm } from '$lib/server/forms';
@@ -10,7 +10,13 @@ import {
 	listInvites,
 	revokeInvite
 } from '$lib/server/rooms/invites';
-import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
+import {
+	field,
+	refuse,
+	requireSignedIn,
+	roomAccessFor,
+	type Signed
+} from '$lib/server/request-context';
 import { deleteRoom, updateRoomDetails } from '$lib/server/rooms/admin';
 import * as members from '$lib/server/rooms/members';
 import { updateMemberSettings } from '$lib/server/rooms/settings';
@@ -19,7 +25,7 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { user, db } = requireSignedIn(event);
-	const { room, membership } = await requireRoom(db, user.id, event.params.id, 'read');
+	const { room, membership } = requireAccess(await roomAccessFor(event, event.params.id), 'read');
 	const admin = room.kind !== 'direct' && membership!.role !== 'member';
 	const [memberList, bans, invites, name] = await Promise.all([
 		members.listMembers(db, room.id),

@@ -1,20 +1,18 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { parseForm, rejectForm } from '$lib/server/forms';
-import { requireSignedIn, type Signed } from '$lib/server/request-context';
+import { requireSignedIn, roomAccessFor, type Signed } from '$lib/server/request-context';
 import { setRoomTheme } from '$lib/server/rooms/theme';
-import { authorizeRoom, requireRoom } from '$lib/server/rooms/authz';
+import { authorizeRoom, requireAccess } from '$lib/server/rooms/authz';
 import { ROOM_ACCENTS, ROOM_BACKGROUNDS, type RoomTheme } from '$lib/ui/room-theme';
 import type { Actions, PageServerLoad } from './$types';
 
 const NOT_FOUND = 'This room does not exist.';
 
 export const load: PageServerLoad = async (event) => {
-	const { user, db } = requireSignedIn(event);
-	const [{ roomTheme }, { room }] = await Promise.all([
-		event.parent(),
-		requireRoom(db, user.id, event.params.id, 'configure')
-	]);
+	requireSignedIn(event);
+	const { room } = requireAccess(await roomAccessFor(event, event.params.id), 'configure');
+	const { roomTheme } = await event.parent();
 	if (!roomTheme) error(404, NOT_FOUND);
 	return { room: { id: room.id, name: room.name }, theme: roomTheme };
 };
