@@ -40,10 +40,12 @@ export type RoomConnectionInit = {
 	membersRev: number;
 	/**
 	 * Told each message newer than any before it (the loaded history's newest first), and each
-	 * change to the newest one, as the sidebar shows it: the room's own row follows what is said
-	 * while it is open.
+	 * change that moves the row (the newest message still there edited or deleted), as the sidebar
+	 * shows it: the room's own row follows what is said while it is open.
 	 */
 	onNewest?: (latest: RoomLatest) => void;
+	/** Told each read position this tab sends the room: the sidebar remembers it across loads. */
+	onRead?: (seq: number) => void;
 	/**
 	 * Membership changed while this tab was not connected (it missed a `members` frame): the member
 	 * list it loaded is stale, and `memberChanges` starts afresh.
@@ -110,6 +112,7 @@ export class RoomConnection {
 	#roomId: string;
 	#userId: string;
 	#onNewest: ((latest: RoomLatest) => void) | undefined;
+	#onRead: ((seq: number) => void) | undefined;
 	#onMembersStale: (() => void) | undefined;
 	/** The room's count of membership changes as this tab last heard it. */
 	#membersRev: number;
@@ -141,6 +144,7 @@ export class RoomConnection {
 		this.#roomId = init.roomId;
 		this.#userId = init.userId;
 		this.#onNewest = init.onNewest;
+		this.#onRead = init.onRead;
 		this.#onMembersStale = init.onMembersStale;
 		this.#membersRev = init.membersRev;
 		this.#live = new LiveSocket({
@@ -160,7 +164,7 @@ export class RoomConnection {
 			},
 			{
 				onChange: (arrived) => this.#timelineChanged(arrived),
-				onNewest: (message) => this.#tellNewest(message)
+				onNewest: (message, shown) => this.#tellNewest(message, shown)
 			}
 		);
 		this.#pending = new PendingSends(this.#roomId, this.#userId, {
@@ -191,6 +195,7 @@ export class RoomConnection {
 		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
 			window.addEventListener(event, this.#onActivity, { passive: true });
 		}
+		window.addEventListener('pagehide', this.#onPageHide);
 		this.#lastActivityAt = Date.now();
 		this.#away = document.visibilityState === 'hidden';
 		this.#armIdleTimer();
@@ -205,6 +210,9 @@ export class RoomConnection {
 		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
 			window.removeEventListener(event, this.#onActivity);
 		}
+		window.removeEventListener('pagehide', this.#onPageHide);
+		// What was read and still waits for the debounce goes now, while the socket is open.
+		this.#sendRead();
 		for (const timer of [this.#retryTimer, this.#readTimer, this.#idleTimer]) clearTimeout(timer);
 		this.#live.stop();
 	}
@@ -386,8 +394,17 @@ export class RoomConnection {
 
 	#sendRead(): void {
 		if (this.readSeq <= this.#readSent) return;
-		if (this.#frame({ type: 'read', seq: this.readSeq })) this.#readSent = this.readSeq;
+		if (!this.#frame({ type: 'read', seq: this.readSeq })) return;
+		this.#readSent = this.readSeq;
+		this.#onRead?.(this.readSeq);
 	}
+
+	/** The page is going away (a page loaded by its address, a reload): what was read goes first. */
+	#onPageHide = (): void => {
+		clearTimeout(this.#readTimer);
+		this.#readTimer = undefined;
+		this.#sendRead();
+	};
 
 	#receive(data: string): void {
 		const parsed = parseServerPayload(data);
@@ -503,12 +520,16 @@ export class RoomConnection {
 		this.roomLastSeq = timeline.roomLastSeq;
 	}
 
-	#tellNewest(message: ChatMessage): void {
+	/**
+	 * The row shows the newest message's seq and time (unread counts and order go by them) and the
+	 * preview of the newest one still there, as the room's flush writes it to D1.
+	 */
+	#tellNewest(message: ChatMessage, shown: ChatMessage | null): void {
 		this.#onNewest?.({
 			seq: message.seq,
 			at: message.createdAt,
-			preview: plainPreview(message),
-			senderName: message.senderName
+			preview: shown ? plainPreview(shown) : '',
+			senderName: (shown ?? message).senderName
 		});
 	}
 

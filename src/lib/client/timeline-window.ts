@@ -28,8 +28,12 @@ export type TimelineHooks = {
 	 * messages may be in it now.
 	 */
 	onChange?: (arrived: boolean) => void;
-	/** A message newer than any told before, or a change to the newest one. */
-	onNewest?: (message: ChatMessage) => void;
+	/**
+	 * A message newer than any told before, or a change that moves what the conversation's row
+	 * shows. `shown` is the newest loaded message still there (not deleted), whose preview the row
+	 * shows, as the room's flush does for D1; null when none is loaded.
+	 */
+	onNewest?: (message: ChatMessage, shown: ChatMessage | null) => void;
 };
 
 /** A socket's catch-up after `hello`: what followed `lastSeq`, and changes to older messages. */
@@ -252,7 +256,23 @@ export class TimelineWindow {
 		);
 		if (!newest || newest.seq <= this.#newestSeq) return;
 		this.#newestSeq = newest.seq;
-		this.#hooks.onNewest?.(newest);
+		this.#tellNewest(newest);
+	}
+
+	#tellNewest(newest: ChatMessage): void {
+		this.#hooks.onNewest?.(newest, this.#shown(newest));
+	}
+
+	/**
+	 * The newest message up to `newest` that is not deleted: `newest` itself, or the newest such
+	 * one this tab holds (in the window or set aside).
+	 */
+	#shown(newest: ChatMessage | undefined): ChatMessage | null {
+		if (!newest) return null;
+		if (newest.deletedAt === undefined) return newest;
+		const older = (m: ChatMessage) => m.seq < newest.seq && m.deletedAt === undefined;
+		const aside = [...this.#ahead.values()].filter(older).sort((a, b) => b.seq - a.seq)[0];
+		return aside ?? this.#messages.findLast(older) ?? null;
 	}
 
 	/** Joins the window to the live stream: what the socket set aside follows on. */
@@ -319,12 +339,22 @@ export class TimelineWindow {
 		const current = this.#messages[index]!;
 		// Pages read from D1 carry no revision; whatever came from the room is at least as new.
 		if ((message.rev ?? -1) <= (current.rev ?? -1)) return;
+		const shownSeq = this.#shown(this.#newestMessage())?.seq ?? 0;
 		const next = [...this.#messages];
 		next[index] = message;
 		this.#messages = next;
 		this.#changed();
-		// The conversation list shows the newest message: an edit or deletion of it changes the row.
-		if (message.seq === this.#newestSeq) this.#hooks.onNewest?.(message);
+		// The conversation list shows the newest message still there: an edit or deletion of it, or
+		// of anything newer, changes the row.
+		if (message.seq >= shownSeq && message.seq <= this.#newestSeq) {
+			const newest = this.#newestMessage();
+			if (newest) this.#tellNewest(newest);
+		}
+	}
+
+	/** The newest message told, as this tab holds it now (in the window or set aside). */
+	#newestMessage(): ChatMessage | undefined {
+		return this.find(this.#newestSeq) ?? this.#ahead.get(this.#newestSeq);
 	}
 
 	/** A page's copy of a message, or a newer change to it that arrived before the page did. */

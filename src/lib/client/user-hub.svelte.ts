@@ -4,6 +4,7 @@ import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/convers
 import { CloseCode } from '$shared/protocol';
 import { parseHubPayload, type HubFrame } from '$shared/protocol/hub';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
+import { RecentReads } from './recent-reads';
 
 export type HubState = LiveSocketState;
 
@@ -81,6 +82,11 @@ export class UserHubConnection {
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#visited = new Set<string>();
 	#visits = $state(0);
+	/**
+	 * Read positions this browser told rooms lately, kept across page loads: a page loaded before
+	 * the room's flush brings them to D1 counts from them (see `recent-reads.ts`). Browser only.
+	 */
+	#reads = $state.raw<RecentReads | null>(null);
 
 	isOnline(userId: string): boolean {
 		return this.presence.get(userId) === true;
@@ -93,6 +99,8 @@ export class UserHubConnection {
 	apply(conversations: readonly ConversationSummary[]): ConversationSummary[] {
 		this.#tracking = true;
 		void this.#visits;
+		// Set when the hub starts, after the first render: reading it here re-renders the rows then.
+		const reads = this.#reads;
 		for (const c of conversations) this.#known.add(c.id);
 		return conversations
 			.map((c) => {
@@ -100,7 +108,7 @@ export class UserHubConnection {
 				const newer =
 					news !== undefined &&
 					(news.seq > c.lastMessageSeq || (news.seq === c.lastMessageSeq && news.revised === true));
-				const row = newer
+				let row = newer
 					? {
 							...c,
 							lastMessageSeq: news.seq,
@@ -110,6 +118,7 @@ export class UserHubConnection {
 							unread: news.firstUnreadSeq === null ? 0 : c.unread + (news.seq - c.lastMessageSeq)
 						}
 					: c;
+				if (reads && row.unread > 0) row = { ...row, unread: reads.unread(row) };
 				if (!this.#visited.has(c.id)) return row;
 				// A room tells the hub its first unread message, mentions and every direct message,
 				// so since a visit the unread run starts at the first one told.
@@ -117,6 +126,11 @@ export class UserHubConnection {
 				return { ...row, unread: news && first !== null ? news.seq - first + 1 : 0 };
 			})
 			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
+	}
+
+	/** This tab told the room I have read it up to `seq`: remembered across page loads. */
+	noteRead(roomId: string, seq: number): void {
+		this.#reads?.note(roomId, seq);
 	}
 
 	/** The room is open: what it told me is seen, here and in my other tabs. */
@@ -165,9 +179,15 @@ export class UserHubConnection {
 		else this.#markSeen(roomId);
 	};
 
-	/** Counts the components that use the hub; the socket lives while at least one does. */
-	start(): () => void {
+	/**
+	 * Counts the components that use the hub; the socket lives while at least one does. `userId`
+	 * (the signed-in person) keys the read positions this browser remembers.
+	 */
+	start(userId?: string): () => void {
 		this.#users++;
+		if (userId && typeof localStorage !== 'undefined') {
+			this.#reads = new RecentReads(localStorage, userId);
+		}
 		if (this.#users === 1) {
 			this.#live.start();
 			if (typeof BroadcastChannel !== 'undefined') {
@@ -191,6 +211,7 @@ export class UserHubConnection {
 		this.incomingRequests = null;
 		this.#known.clear();
 		this.#visited.clear();
+		this.#reads = null;
 		this.#tracking = false;
 	}
 

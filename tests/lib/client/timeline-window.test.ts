@@ -281,6 +281,46 @@ describe('TimelineWindow: changes to older messages', () => {
 	});
 });
 
+describe('TimelineWindow: the row of a conversation (issue 14)', () => {
+	/** What the row is told: the newest seq and the seq of the message whose preview it shows. */
+	function watch(initial: HistoryWindow) {
+		const told: [number, number | null][] = [];
+		const window = new TimelineWindow(
+			initial,
+			0,
+			new FakeHistory(initial.messages.at(-1)?.seq ?? 0),
+			{
+				onNewest: (newest, shown) => told.push([newest.seq, shown?.seq ?? null])
+			}
+		);
+		window.announceNewest();
+		return { window, told };
+	}
+	const deleted = (seq: number, rev: number) => message(seq, { body: '', deletedAt: 1, rev });
+
+	it('deleting the newest message shows the newest one still there, and so on down', () => {
+		const { window, told } = watch(live(messages(1, 3)));
+		expect(told).toEqual([[3, 3]]);
+		window.update(deleted(3, 10));
+		expect(told.at(-1)).toEqual([3, 2]);
+		window.update(deleted(2, 11));
+		expect(told.at(-1)).toEqual([3, 1]);
+		// An edit of the message the row shows changes the row, though it is not the newest.
+		window.update(message(1, { body: 'edited', rev: 12 }));
+		expect(told.at(-1)).toEqual([3, 1]);
+		expect(told).toHaveLength(4);
+		window.update(deleted(1, 13));
+		expect(told.at(-1)).toEqual([3, null]);
+	});
+
+	it('a change to a message older than the one shown tells the row nothing', () => {
+		const { window, told } = watch(live(messages(1, 3)));
+		window.update(message(2, { body: 'edited', rev: 10 }));
+		window.update(deleted(1, 11));
+		expect(told).toEqual([[3, 3]]);
+	});
+});
+
 describe('TimelineWindow: paging at both ends', () => {
 	it('pages older messages in front, without overlap, until the room has no more', async () => {
 		const history = new FakeHistory(120, 50);

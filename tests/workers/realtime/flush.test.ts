@@ -206,3 +206,57 @@ describe('the flush to D1', () => {
 		});
 	});
 });
+
+describe('the conversation row in D1 (issue 14)', () => {
+	async function summary(roomId: string) {
+		const [row] = await db()
+			.select({ seq: rooms.lastMessageSeq, preview: rooms.lastMessagePreview })
+			.from(rooms)
+			.where(eq(rooms.id, roomId));
+		return row;
+	}
+
+	/** An edit or deletion, acknowledged by its update, then the flush. */
+	async function changeAndFlush(socket: TestSocket, roomId: string, frame: object) {
+		socket.send(frame);
+		await socket.next('update');
+		await runDurableObjectAlarm(roomStub(roomId));
+	}
+
+	it('shows the newest message still there when the newest ones are deleted, one flush at a time', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		await sendAll(a, ['one', '**two**', 'three']);
+		await runDurableObjectAlarm(roomStub(room));
+		expect(await summary(room)).toEqual({ seq: 3, preview: 'three' });
+
+		await changeAndFlush(a, room, { type: 'delete', seq: 3 });
+		// The seq stays the room's newest (unread counts go by it); the preview is the newest left.
+		expect(await summary(room)).toEqual({ seq: 3, preview: 'two' });
+
+		// The row already shows an older message than the newest seq: deleting that one moves it on.
+		await changeAndFlush(a, room, { type: 'delete', seq: 2 });
+		expect(await summary(room)).toEqual({ seq: 3, preview: 'one' });
+
+		await changeAndFlush(a, room, { type: 'edit', seq: 1, body: 'one (edited)' });
+		expect(await summary(room)).toEqual({ seq: 3, preview: 'one (edited)' });
+
+		await changeAndFlush(a, room, { type: 'delete', seq: 1 });
+		expect(await summary(room)).toEqual({ seq: 3, preview: '' });
+		a.close();
+	});
+
+	it('a message sent and its predecessor deleted in one batch: the row shows the new one', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		await sendAll(a, ['one', 'two']);
+		await changeAndFlush(a, room, { type: 'delete', seq: 2 });
+		expect(await summary(room)).toEqual({ seq: 2, preview: 'one' });
+		await sendAll(a, ['three']);
+		await changeAndFlush(a, room, { type: 'delete', seq: 1 });
+		expect(await summary(room)).toEqual({ seq: 3, preview: 'three' });
+		a.close();
+	});
+});

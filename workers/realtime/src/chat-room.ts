@@ -221,7 +221,7 @@ export class ChatRoom extends DurableObject<Env> {
 		const reads = members.unflushedReads(FLUSH_BATCH);
 		if (rows.length === 0 && reads.length === 0) return;
 		try {
-			await flushToD1(this.database, roomId, rows, reads);
+			await flushToD1(this.database, roomId, rows, reads, messages.rowAfterFlush(rows));
 		} catch (err) {
 			return flush.failed(err);
 		}

@@ -1,6 +1,5 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { and, eq, lte, sql } from 'drizzle-orm';
-import { plainPreview } from '../../../shared/preview';
 import { memberships, messages, rooms } from '../../../shared/db/schema';
 
 export type FlushRow = {
@@ -23,6 +22,12 @@ export type FlushRow = {
 export type ReadPosition = { userId: string; readSeq: number };
 
 /**
+ * The conversation's row: the newest message's seq and time, and the preview of the newest message
+ * still there (a deleted newest message leaves the one before it on show). `MessageStore` builds it.
+ */
+export type RoomRow = { seq: number; at: number; preview: string };
+
+/**
  * Copies a batch of the room's messages and members' read positions to D1 in one transaction.
  * Idempotent: a row that is already there (a retried flush) is updated in place on
  * `(room_id, seq)`, never duplicated, and a read position only ever moves forward.
@@ -31,22 +36,23 @@ export async function flushToD1(
 	db: D1Database,
 	roomId: string,
 	rows: FlushRow[],
-	reads: ReadPosition[]
+	reads: ReadPosition[],
+	summary: RoomRow | null
 ): Promise<void> {
 	const orm = drizzle(db);
 	const statements = [];
-	if (rows.length > 0) {
-		const last = rows.reduce((a, b) => (b.seq > a.seq ? b : a));
-		// `lte`, not `lt`: an edit or deletion of the newest message must refresh the preview.
+	if (summary) {
+		// `lte`, not `lt`: an edit or deletion at or below the newest message must refresh the
+		// preview; a retried older flush never moves the row back.
 		statements.push(
 			orm
 				.update(rooms)
 				.set({
-					lastMessageSeq: last.seq,
-					lastMessageAt: last.createdAt,
-					lastMessagePreview: plainPreview(last)
+					lastMessageSeq: summary.seq,
+					lastMessageAt: summary.at,
+					lastMessagePreview: summary.preview
 				})
-				.where(and(eq(rooms.id, roomId), lte(rooms.lastMessageSeq, last.seq)))
+				.where(and(eq(rooms.id, roomId), lte(rooms.lastMessageSeq, summary.seq)))
 		);
 	}
 	for (const { version: _version, ...row } of rows) {

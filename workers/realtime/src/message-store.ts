@@ -7,7 +7,8 @@ import {
 	type Reactions
 } from '../../../shared/protocol';
 import { parseMentionList, parseReactionMap } from '../../../shared/protocol/stored';
-import type { FlushRow } from './flush';
+import { plainPreview } from '../../../shared/preview';
+import type { FlushRow, RoomRow } from './flush';
 
 type MessageRow = {
 	seq: number;
@@ -227,6 +228,41 @@ export class MessageStore {
 			  WHERE messages.seq = f.seq AND messages.flushed_version < f.version`,
 			JSON.stringify(rows.map((row) => [row.seq, row.version]))
 		);
+	}
+
+	/**
+	 * What the conversation's row in D1 shows after copying `batch`: the newest message D1 then
+	 * holds (its seq and time: the room's activity and unread count go by it), and the preview of
+	 * the newest one of those still there, as a deleted message has nothing to show. Every flush
+	 * asks, so a deletion or edit of whichever message the row shows moves the row, also when it is
+	 * older than the newest. Two indexed reads that stop at the first match, once per flush batch,
+	 * never on the send path. Null for an empty batch.
+	 */
+	rowAfterFlush(batch: FlushRow[]): RoomRow | null {
+		if (batch.length === 0) return null;
+		// The flush goes in seq order: after this batch D1 has every seq up to the batch's last,
+		// and whatever was flushed before (a batch of only an old message's edit ends lower).
+		const flushed = this.#sql
+			.exec<{ seq: number }>(
+				'SELECT seq FROM messages WHERE flushed_version > 0 ORDER BY seq DESC LIMIT 1'
+			)
+			.toArray()[0]?.seq;
+		const top = Math.max(flushed ?? 0, ...batch.map((row) => row.seq));
+		const newest = this.#sql
+			.exec<{ seq: number; created_at: number }>(
+				'SELECT seq, created_at FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1',
+				top
+			)
+			.toArray()[0];
+		if (!newest) return null;
+		const shown = this.#sql
+			.exec<{ kind: 'text' | 'system'; body: string }>(
+				`SELECT kind, body FROM messages WHERE seq <= ? AND deleted_at IS NULL
+				 ORDER BY seq DESC LIMIT 1`,
+				top
+			)
+			.toArray()[0];
+		return { seq: newest.seq, at: newest.created_at, preview: shown ? plainPreview(shown) : '' };
 	}
 
 	hasUnflushed(): boolean {
