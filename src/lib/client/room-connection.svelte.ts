@@ -13,6 +13,7 @@ import {
 	type TypingUser
 } from '$shared/protocol';
 import { plainPreview } from '$shared/preview';
+import { errorText } from './error-text';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { Outbox, type OutboxEntry } from './outbox';
@@ -491,7 +492,8 @@ export class RoomConnection {
 	}
 
 	#onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
-		const refusal = this.#pending.refused(frame, Date.now());
+		// The frame's message is written for API clients: people read the sentence for its code.
+		const refusal = this.#pending.refused({ ...frame, message: errorText(frame) }, Date.now());
 		if (refusal === null) return;
 		if ('notice' in refusal) {
 			this.notice = refusal.notice;

@@ -10,7 +10,7 @@ export const load: PageServerLoad = async (event) => {
 	if (!found.ok) error(found.status, { message: found.message, code: found.code });
 	const { room } = found;
 	if ((await loadRoomAccess(db, room.id, user.id)).banned) {
-		error(403, { message: 'You are banned from this room.', code: 'banned' });
+		error(403, { message: `An admin removed you from ${room.name}.`, code: 'banned' });
 	}
 	return {
 		room: {
@@ -26,7 +26,9 @@ export const actions: Actions = {
 	join: async (event) => {
 		const { user, db, rt } = requireSignedIn(event);
 		const joined = await redeemInvite(db, rt, user, event.params.code);
-		if (!joined.ok) return refuse(joined);
-		redirect(303, `/rooms/${joined.roomId}`);
+		if (joined.ok) redirect(303, `/rooms/${joined.roomId}`);
+		// Said as the page says it when the link is opened (see Refusal.svelte).
+		const banned = joined.code === 'banned';
+		return refuse(banned ? { ...joined, message: 'An admin removed you from this room.' } : joined);
 	}
 };
