@@ -141,6 +141,8 @@ export class TestBrowser {
 			request,
 			route: { id: null },
 			setHeaders: (set) => Object.assign(this.responseHeaders, set),
+			// Which invalidations rerun a load: nothing to track outside SvelteKit.
+			depends: () => {},
 			url,
 			isDataRequest: false,
 			isSubRequest: false,
