@@ -23,10 +23,7 @@ test('the tab’s title and icon say how much is unread, and reading clears them
 	await expect(bob.page).toHaveTitle(/^\(2\) Friends · Parley$/);
 
 	// Reading the room clears both.
-	await bob.page
-		.getByRole('link', { name: /Tab news/ })
-		.first()
-		.click();
+	await conversationRows(bob.page).filter({ hasText: 'Tab news' }).click();
 	await expect(bob.page).toHaveTitle(/^Tab news · Parley$/);
 	await expect(icon).toHaveAttribute('href', /\/favicon\.svg$/);
 });
