@@ -189,7 +189,11 @@ export const ChatMessage = v.object({
 	clientId: v.string(),
 	senderId: v.nullable(v.string()),
 	senderName: v.string(),
-	/** `system` messages record what happened in the room ("Alice added Bob"); no sender. */
+	/**
+	 * `system` messages record what happened in the room ("Alice added Bob"). Their sender is the
+	 * person who did it (their name is in the body, so `senderName` stays empty), or null in lines
+	 * recorded before actors were.
+	 */
 	kind: v.picklist(['text', 'system']),
 	/** Empty once the message is deleted (a tombstone keeps its place). */
 	body: v.string(),
@@ -276,6 +280,11 @@ export const PresenceFrame = v.object({
 });
 export const MemberEntry = v.object({ userId: v.string(), name: v.string(), username: v.string() });
 export type MemberEntry = v.InferOutput<typeof MemberEntry>;
+/**
+ * Who did what a system message records. Acting in a room is reading it, as writing is, so the line
+ * is never unread for them; except a line that records their leaving, which they will never read.
+ */
+export type SystemActor = MemberEntry & { left?: boolean };
 /**
  * Who was added to the room and who lost their place in it (left, removed, banned, blocked or
  * deleted) since the last such frame. People who join and connect also show up in presence; this

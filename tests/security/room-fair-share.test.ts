@@ -25,13 +25,22 @@ import {
 	roomUpgrade,
 	seedRoom,
 	seedUser,
-	sleep
+	sleep,
+	type Person
 } from '../helpers';
 
-/** Fills a room with `count` messages of `body(i)`, as the room's own timeline entries. */
-async function fill(roomId: string, count: number, body: (i: number) => string): Promise<void> {
+/** Fills a room with `count` messages of `body(i)`, as timeline entries of what `by` did. */
+async function fill(
+	roomId: string,
+	by: Person,
+	count: number,
+	body: (i: number) => string
+): Promise<void> {
+	const actor = { userId: by.id, name: by.name, username: by.username };
 	await runInDurableObject(roomStub(roomId), async (room: ChatRoom) => {
-		for (let i = 1; i <= count; i++) await room.postSystemMessage(roomId, `fill-${i}`, body(i));
+		for (let i = 1; i <= count; i++) {
+			await room.postSystemMessage(roomId, `fill-${i}`, body(i), actor);
+		}
 	});
 }
 
@@ -47,7 +56,7 @@ describe('hello: one backlog per connection, within a byte budget', () => {
 		const alice = await seedUser('alice');
 		const mallory = await seedUser('mallory');
 		const room = await seedRoom(alice, mallory);
-		await fill(room, 40, (i) => `${i} `.padEnd(4000, 'x'));
+		await fill(room, alice, 40, (i) => `${i} `.padEnd(4000, 'x'));
 		const m = await connect(room, mallory);
 
 		for (let n = 0; n < 300; n++) m.send({ type: 'hello', lastSeq: 0 });
@@ -84,7 +93,7 @@ describe('hello: one backlog per connection, within a byte budget', () => {
 		const bob = await seedUser('bob');
 		const room = await seedRoom(alice, bob);
 		// Half of them two bytes a character: the budget is in bytes, not characters.
-		await fill(room, 300, (i) => `${i} `.padEnd(4000, i % 2 ? 'x' : 'é'));
+		await fill(room, alice, 300, (i) => `${i} `.padEnd(4000, i % 2 ? 'x' : 'é'));
 
 		const b = await connect(room, bob, 0);
 		const backlog = b.of('backlog')[0]!;
@@ -107,7 +116,7 @@ describe('hello: one backlog per connection, within a byte budget', () => {
 		const alice = await seedUser('alice');
 		const bob = await seedUser('bob');
 		const room = await seedRoom(alice, bob);
-		await fill(room, 300, (i) => `${i} short`);
+		await fill(room, alice, 300, (i) => `${i} short`);
 		// Every one of them changed later, each now 4,000 characters long.
 		await runInDurableObject(roomStub(room), (_room: ChatRoom, state) => {
 			state.storage.sql.exec(

@@ -421,7 +421,10 @@ export class RoomConnection {
 			case 'welcome':
 				return this.#onWelcome(frame);
 			case 'message':
-				this.typing = this.typing.filter((t) => t.userId !== frame.message.senderId);
+				// Their message ends their typing; a line about something they did does not.
+				if (frame.message.kind === 'text') {
+					this.typing = this.typing.filter((t) => t.userId !== frame.message.senderId);
+				}
 				void this.#timeline.live(frame.message);
 				return;
 			case 'update':

@@ -3,7 +3,7 @@
 // page (`requireRoom`) or a form failure (`refuse` in request-context.ts), by its status and code.
 
 /** Who does something: the signed-in user (a `SessionUser` is one), named in what others see. */
-export type Actor = { id: string; displayName: string };
+export type Actor = { id: string; displayName: string; username: string };
 
 export type DenialCode =
 	| 'sign_in'

@@ -151,13 +151,16 @@ describe('ChatRoom', () => {
 		a.send({ type: 'send', clientId: 'c1', body: 'hi' });
 		await a.next('ack');
 
-		const first = await roomStub(room).postSystemMessage(room, 'added:bob', 'Alice added Bob');
-		const again = await roomStub(room).postSystemMessage(room, 'added:bob', 'Alice added Bob');
+		const actor = { userId: alice.id, name: alice.name, username: alice.username };
+		const post = () =>
+			roomStub(room).postSystemMessage(room, 'added:bob', 'Alice added Bob', actor);
+		const first = await post();
+		const again = await post();
 
 		expect(first).toMatchObject({
 			seq: 2,
 			kind: 'system',
-			senderId: null,
+			senderId: alice.id,
 			body: 'Alice added Bob'
 		});
 		expect(again.seq).toBe(2);

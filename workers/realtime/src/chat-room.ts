@@ -11,7 +11,8 @@ import {
 	parseClientFrame,
 	type ChatMessage,
 	type ClientFrame,
-	type MemberEntry
+	type MemberEntry,
+	type SystemActor
 } from '../../../shared/protocol';
 import { loadMemberDirectory } from './directory';
 import { Fanout, sendNow } from './fanout';
@@ -263,18 +264,31 @@ export class ChatRoom extends DurableObject<Env> {
 
 	/**
 	 * Records something that happened to the room ("Alice added Bob") in its timeline, ordered
-	 * like any message. `eventId` makes it idempotent, as `clientId` does for people.
+	 * like any message, with the person who did it as its sender. `eventId` makes it idempotent, as
+	 * `clientId` does for people.
 	 */
-	async postSystemMessage(roomId: string, eventId: string, body: string): Promise<ChatMessage> {
+	async postSystemMessage(
+		roomId: string,
+		eventId: string,
+		body: string,
+		actor: SystemActor
+	): Promise<ChatMessage> {
 		this.#rememberRoomId(roomId);
-		const { messages, unread, fanout, flush } = this.#room;
-		const existing = messages.seqOf(null, eventId);
+		const { messages, members, unread, fanout, frames, flush } = this.#room;
+		const existing = messages.seqOf(actor.userId, eventId);
 		if (existing !== null) return messages.get(existing)!;
 		const message = messages.append(
-			{ clientId: eventId, senderId: null, senderName: '', kind: 'system', body },
+			{ clientId: eventId, senderId: actor.userId, senderName: '', kind: 'system', body },
 			Date.now()
 		);
+		// Their hubs are not told: the sender is nobody's news to themselves.
 		unread.onMessage(roomId, message);
+		if (!actor.left) {
+			// Acting in a room is reading it, as writing is. Someone acting from a page may never have
+			// opened the room: the room learns them first (from what the app knows of them).
+			if (!members.get(actor.userId)) members.learn([actor]);
+			if (members.markRead(actor.userId, message.seq)) frames.noteReceipt(actor.userId);
+		}
 		fanout.broadcast({ type: 'message', message });
 		await flush.afterWrite();
 		return message;

@@ -40,6 +40,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		joined.filter((m) => m.role === 'owner').map((m) => m.roomId)
 	);
 	const friendIds = await listFriendIds(db, userId);
+	const gone = { id: userId, displayName: DELETED_USER_NAME, username: `deleted-${userId}` };
 
 	await db.batch([
 		db
@@ -93,7 +94,10 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		...friendIds.map((friendId) => unlinkContacts(realtime, userId, friendId)),
 		...successors.map(async (s) => {
 			await applyRole(realtime, s.roomId, s.userId, 'owner');
-			await postSystemMessage(realtime, s.roomId, `${s.displayName} is now the owner`);
+			// The line follows from the account's going: it is the one who did it, and is gone.
+			await postSystemMessage(realtime, s.roomId, gone, `${s.displayName} is now the owner`, {
+				left: true
+			});
 		})
 	]);
 }

@@ -4,6 +4,7 @@
 import type { MemberEntry } from '$shared/protocol';
 import type { HubEvent } from '$shared/protocol/hub';
 import { generateId } from '$lib/server/ids';
+import type { Actor } from '$lib/server/outcome';
 import { hubStub, roomStub } from '$shared/objects';
 
 export type Realtime = { rooms: Env['ROOMS']; hubs: Env['HUBS'] };
@@ -12,10 +13,20 @@ export function realtimeOf(env: Env): Realtime {
 	return { rooms: env.ROOMS, hubs: env.HUBS };
 }
 
-/** "Alice added Bob": a system message in the room's timeline, ordered like any other. */
-export async function postSystemMessage(rt: Realtime, roomId: string, body: string): Promise<void> {
+/**
+ * "Alice added Bob": a system message in the room's timeline, ordered like any other, sent by the
+ * person who did it, so that it is never unread for them. `left`: the line records their leaving.
+ */
+export async function postSystemMessage(
+	rt: Realtime,
+	roomId: string,
+	actor: Actor,
+	body: string,
+	{ left = false } = {}
+): Promise<void> {
+	const who = { userId: actor.id, name: actor.displayName, username: actor.username, left };
 	try {
-		await roomStub(rt.rooms, roomId).postSystemMessage(roomId, `system:${generateId()}`, body);
+		await roomStub(rt.rooms, roomId).postSystemMessage(roomId, `system:${generateId()}`, body, who);
 	} catch (err) {
 		// The change itself is made; a missing timeline line must not turn it into an error.
 		console.warn('system message failed', err);

@@ -30,11 +30,12 @@ export async function updateRoomDetails(
 		await postSystemMessage(
 			rt,
 			roomId,
+			actor,
 			`${actor.displayName} renamed the room to “${details.name}”`
 		);
 	}
 	if (described) {
-		await postSystemMessage(rt, roomId, `${actor.displayName} changed the description`);
+		await postSystemMessage(rt, roomId, actor, `${actor.displayName} changed the description`);
 	}
 	return { ok: true };
 }

@@ -42,9 +42,14 @@ export async function createGroup(
 			syncMemberCount(db, room.id)
 		]);
 	}
-	await postSystemMessage(rt, room.id, `${creator.displayName} created the group`);
+	await postSystemMessage(rt, room.id, creator, `${creator.displayName} created the group`);
 	for (const friend of invitees) {
-		await postSystemMessage(rt, room.id, `${creator.displayName} added ${friend!.displayName}`);
+		await postSystemMessage(
+			rt,
+			room.id,
+			creator,
+			`${creator.displayName} added ${friend!.displayName}`
+		);
 	}
 	await Promise.all(
 		wanted.map((userId) =>

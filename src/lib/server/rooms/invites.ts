@@ -149,7 +149,7 @@ export async function redeemInvite(
 	}
 	if (await grantMembership(db, roomId, actor.id)) {
 		await Promise.all([
-			postSystemMessage(rt, roomId, `${actor.displayName} joined with an invite link`),
+			postSystemMessage(rt, roomId, actor, `${actor.displayName} joined with an invite link`),
 			notifyUser(rt, actor.id, { type: 'membership', roomId, change: 'added' })
 		]);
 	}

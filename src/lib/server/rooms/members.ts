@@ -110,7 +110,7 @@ export async function addMember(
 	}
 	await grantMembership(db, roomId, person.id);
 	await Promise.all([
-		postSystemMessage(rt, roomId, `${actor.displayName} added ${person.displayName}`),
+		postSystemMessage(rt, roomId, actor, `${actor.displayName} added ${person.displayName}`),
 		announceMember(rt, roomId, {
 			userId: person.id,
 			name: person.displayName,
@@ -130,7 +130,7 @@ export async function removeMember(
 ): Promise<Done> {
 	const checked = await checkChange(db, actor, roomId, targetId, 'remove_member', 'remove');
 	if (!checked.ok) return checked;
-	return dropMember(db, rt, roomId, targetId, {
+	return dropMember(db, rt, actor, roomId, targetId, {
 		change: 'removed',
 		line: `${actor.displayName} removed ${checked.target.displayName}`
 	});
@@ -145,7 +145,7 @@ export async function banMember(
 ): Promise<Done> {
 	const checked = await checkChange(db, actor, roomId, targetId, 'ban', 'ban');
 	if (!checked.ok) return checked;
-	return dropMember(db, rt, roomId, targetId, {
+	return dropMember(db, rt, actor, roomId, targetId, {
 		change: 'banned',
 		line: `${actor.displayName} banned ${checked.target.displayName}`,
 		also: [
@@ -188,6 +188,7 @@ export async function setMemberRole(
 	return assignRoles(
 		db,
 		rt,
+		actor,
 		roomId,
 		[[targetId, role]],
 		role === 'admin'
@@ -209,6 +210,7 @@ export async function transferOwnership(
 	return assignRoles(
 		db,
 		rt,
+		actor,
 		roomId,
 		[
 			[targetId, 'owner'],
@@ -222,7 +224,7 @@ export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: stri
 	const auth = await authorizeRoom(db, actor.id, roomId, 'leave');
 	if (!auth.ok) return auth;
 	// The leaver's other tabs lose the room too.
-	return dropMember(db, rt, roomId, actor.id, {
+	return dropMember(db, rt, actor, roomId, actor.id, {
 		change: 'left',
 		line: auth.room.kind === 'group' ? `${actor.displayName} left` : null
 	});
@@ -231,11 +233,12 @@ export async function leaveRoom(db: Db, rt: Realtime, actor: Actor, roomId: stri
 /**
  * Takes someone out of the room, however they go: the membership is deleted (with `also` in the
  * same batch) and the count kept, their open sockets close at once (invariant 6), then the
- * timeline line, if any, and their hub hear of it.
+ * timeline line, if any (`actor`'s), and their hub hear of it.
  */
 async function dropMember(
 	db: Db,
 	rt: Realtime,
+	actor: Actor,
 	roomId: string,
 	userId: string,
 	how: {
@@ -252,7 +255,9 @@ async function dropMember(
 	await db.batch(statements);
 	await disconnectFromRoom(rt, roomId, userId);
 	await Promise.all([
-		how.line === null ? null : postSystemMessage(rt, roomId, how.line),
+		how.line === null
+			? null
+			: postSystemMessage(rt, roomId, actor, how.line, { left: actor.id === userId }),
 		notifyUser(rt, userId, { type: 'membership', roomId, change: how.change })
 	]);
 	return { ok: true };
@@ -265,6 +270,7 @@ async function dropMember(
 async function assignRoles(
 	db: Db,
 	rt: Realtime,
+	actor: Actor,
 	roomId: string,
 	roles: [[string, Role], ...[string, Role][]],
 	line: string
@@ -277,7 +283,7 @@ async function assignRoles(
 	const [head, ...tail] = roles;
 	await db.batch([update(head), ...tail.map(update)]);
 	await Promise.all(roles.map(([userId, role]) => applyRole(rt, roomId, userId, role)));
-	await postSystemMessage(rt, roomId, line);
+	await postSystemMessage(rt, roomId, actor, line);
 	return { ok: true };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { rooms } from '$shared/db/schema';
@@ -17,11 +18,12 @@ import {
 	transferOwnership,
 	unbanMember
 } from '$lib/server/rooms/members';
-import { createRoom } from '$lib/server/rooms/rooms';
+import { createRoom, listConversations } from '$lib/server/rooms/rooms';
 import { connect, db, roomStub, seedRoom } from '../../../helpers';
 import {
 	befriend,
 	block,
+	connectHub,
 	roleOf,
 	rt,
 	seedPerson,
@@ -237,5 +239,81 @@ describe('membership changes', () => {
 		expect(await deleteRoom(db(), rt(), alice, room)).toEqual({ ok: true });
 		await bobSocket.until(() => bobSocket.closed);
 		expect(await db().select().from(rooms).where(eq(rooms.id, room))).toHaveLength(0);
+	});
+});
+
+describe('what people did themselves', () => {
+	/** The room's unread count for `person`, as the sidebar loads it from D1. */
+	async function unreadFor(roomId: string, person: { id: string }) {
+		await runDurableObjectAlarm(roomStub(roomId));
+		const rows = await listConversations(db(), person.id);
+		return rows.find((row) => row.id === roomId)?.unread;
+	}
+
+	it("is never unread for them, in any tab, while everyone else's count goes up", async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const carol = await seedPerson('carol');
+		await befriend(alice, carol);
+		const room = await seedRoom(alice, bob);
+		// Alice is signed in elsewhere (her hub has a tab) but has never opened the room.
+		const aliceTab = await connectHub(alice);
+		const bobTab = await connectHub(bob);
+
+		await updateRoomDetails(db(), rt(), alice, room, { name: 'Renamed', description: 'About' });
+		await addMember(db(), rt(), alice, room, carol.username);
+		await setMemberRole(db(), rt(), alice, room, bob.id, 'admin');
+
+		expect(await timeline(room)).toEqual([
+			'Alice renamed the room to “Renamed”',
+			'Alice changed the description',
+			'Alice added Carol',
+			'Alice made Bob an admin'
+		]);
+		expect(await unreadFor(room, alice)).toBe(0);
+		expect(await unreadFor(room, bob)).toBe(4);
+		// Each line names who did it.
+		const page = await readHistory(db(), roomStub(room), room, {});
+		expect(page.messages.map((m) => m.senderId)).toEqual([alice.id, alice.id, alice.id, alice.id]);
+		// Her other tabs hear nothing of it; Bob's hear the room became unread.
+		await bobTab.next('room', (f) => f.roomId === room);
+		expect(aliceTab.of('room').filter((f) => f.roomId === room)).toEqual([]);
+		aliceTab.close();
+		bobTab.close();
+	});
+
+	it('an action moves the actor past everything before it too, as sending a message does', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobSocket = await connect(room, bob, 0);
+		bobSocket.send({ type: 'send', clientId: 'c1', body: 'hello' });
+		await bobSocket.next('ack');
+		expect(await unreadFor(room, alice)).toBe(1);
+
+		await updateRoomDetails(db(), rt(), alice, room, { name: 'Renamed', description: '' });
+		expect(await unreadFor(room, alice)).toBe(0);
+		// Bob is told how far Alice has read, like any read position.
+		await bobSocket.until(() =>
+			bobSocket.frames.some(
+				(f) =>
+					f.type === 'receipt' && f.receipts.some((r) => r.userId === alice.id && r.readSeq === 2)
+			)
+		);
+	});
+
+	it('someone who leaves is not taken back into the room by their own "left" line', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobSocket = await connect(room, bob, 0);
+		bobSocket.close();
+		expect(await leaveRoom(db(), rt(), bob, room)).toEqual({ ok: true });
+		expect(await timeline(room)).toEqual(['Bob left']);
+		const aliceSocket = await connect(room, alice, 0);
+		const welcome = aliceSocket.of('welcome')[0]!;
+		expect(welcome.presence.map((p) => p.userId)).not.toContain(bob.id);
+		expect(welcome.receipts.map((r) => r.userId)).not.toContain(bob.id);
+		expect(await unreadFor(room, alice)).toBe(1);
 	});
 });
