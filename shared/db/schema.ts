@@ -322,3 +322,47 @@ export const messages = sqliteTable(
 		index('messages_sender_idx').on(t.senderId)
 	]
 );
+
+/**
+ * Uploaded files: the metadata here, the bytes in R2 under `r2Key`. The id is what URLs carry
+ * (`/files/<id>`); the key is another random value, so neither the bucket's listing nor a leaked
+ * key names a file's URL, its room or its name.
+ *
+ * Rows are never cascade-deleted: a row is the only record of where its bytes are, and a row gone
+ * before its object would leave the object in R2 forever. Deleting a room sets `room_id` to null
+ * (so the room's deletion never fails on files, and no one can read them: a file without a room
+ * is served to nobody); a cleanup job on the realtime worker (to come) deletes the R2 object of
+ * every row without a room, then the row. A user row is never hard-deleted (account deletion
+ * blanks it), so `uploader_id` restricts: a hard delete must remove the person's files first.
+ */
+export const files = sqliteTable(
+	'files',
+	{
+		id: text('id').primaryKey(),
+		/** `f/<random id>`: reveals nothing, and is never chosen by the uploader. */
+		r2Key: text('r2_key').notNull(),
+		uploaderId: text('uploader_id')
+			.notNull()
+			.references(() => users.id),
+		/** Null once the room is deleted: the file waits for the cleanup job. */
+		roomId: text('room_id').references(() => rooms.id, { onDelete: 'set null' }),
+		/** The name the uploader gave, sanitized (no path, no control characters, capped). */
+		name: text('name').notNull(),
+		/** The MIME type decided from the bytes, never from the name or the declared type. */
+		type: text('type').notNull(),
+		kind: text('kind', { enum: ['image', 'video', 'audio', 'document'] }).notNull(),
+		size: integer('size').notNull(),
+		width: integer('width'),
+		height: integer('height'),
+		/** A small placeholder the browser computed (a thumbhash, base64). */
+		placeholder: text('placeholder'),
+		createdAt: integer('created_at').notNull(),
+		/** The message that carries the file, once one does; null while unattached. */
+		messageSeq: integer('message_seq')
+	},
+	(t) => [
+		uniqueIndex('files_r2_key_unique').on(t.r2Key),
+		index('files_room_idx').on(t.roomId, t.createdAt),
+		index('files_uploader_idx').on(t.uploaderId, t.size)
+	]
+);

@@ -1,0 +1,47 @@
+// How much one file and one person may weigh, and how often a person may upload. The sizes come
+// from `[vars]` in wrangler.toml; a deployment (or a test worker) without them gets the same
+// defaults from here, so there is nothing to configure for development.
+import type { RateLimitPolicy } from '$lib/server/rate-limit';
+
+const MiB = 1024 * 1024;
+
+/** The largest file by default: 25 MiB. One request carries it (Workers cap bodies at 100 MB). */
+export const DEFAULT_FILE_MAX_BYTES = 25 * MiB;
+/** What one person may keep in the bucket by default: 1 GiB over all their uploads. */
+export const DEFAULT_FILE_QUOTA_BYTES = 1024 * MiB;
+
+/** Uploads a person may start in ten minutes, stored or refused (the limiter counts both). */
+export const UPLOAD_RATE_LIMIT = {
+	name: 'upload:user',
+	limit: 60,
+	windowMs: 10 * 60_000
+} as const satisfies RateLimitPolicy;
+
+export type FileLimits = { maxBytes: number; quotaBytes: number };
+
+/** The limits in force: the configured ones where they are positive integers, else the defaults. */
+export function fileLimits(env: Partial<Pick<Env, 'FILE_MAX_BYTES' | 'FILE_QUOTA_BYTES'>>) {
+	return {
+		maxBytes: positiveInteger(env.FILE_MAX_BYTES) ?? DEFAULT_FILE_MAX_BYTES,
+		quotaBytes: positiveInteger(env.FILE_QUOTA_BYTES) ?? DEFAULT_FILE_QUOTA_BYTES
+	} satisfies FileLimits;
+}
+
+/** A `[vars]` number arrives as a number; one given with `--var NAME:value` as a string. */
+function positiveInteger(value: unknown): number | null {
+	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+	return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** A size as people read it in a refusal: "25 MB", "1 GB", "512 KB" (powers of 1024). */
+export function describeBytes(bytes: number): string {
+	const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+	let value = bytes;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	const shown = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1);
+	return `${shown} ${units[unit]}`;
+}

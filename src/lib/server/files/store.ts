@@ -1,0 +1,295 @@
+// Files in R2 with their metadata in D1: storing an upload, finding a file for a reader, opening
+// its bytes, deleting it. The one rule for who may read a file is the room's: whoever may read
+// the room's history now (authz.ts, `read`), asked again on every access, so a removal, ban or
+// block ends access at once. Everyone else is told the file does not exist.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '$lib/server/db';
+import { generateId } from '$lib/server/ids';
+import { consumeRateLimits, describeWait } from '$lib/server/rate-limit';
+import {
+	accessOf,
+	authorizeRoom,
+	decideRoom,
+	membershipOf,
+	roomAccessColumns
+} from '$lib/server/rooms/authz';
+import { files, memberships, rooms } from '$shared/db/schema';
+import { describeBytes, UPLOAD_RATE_LIMIT, type FileLimits } from './limits';
+import { refuseFile, type FileDone } from './refusal';
+import { detectFileType, type FileKind } from './types';
+import type { UploadMeta } from './upload-headers';
+
+export type FileStoreDeps = { db: Db; bucket: R2Bucket; limits: FileLimits };
+
+/** A file's row. `r2Key` never leaves the server. */
+export type StoredFile = typeof files.$inferSelect;
+
+/** What the API tells the uploader (and, later, what a message carries) about a file. */
+export type FileInfo = {
+	id: string;
+	name: string;
+	type: string;
+	kind: FileKind;
+	size: number;
+	width: number | null;
+	height: number | null;
+	placeholder: string | null;
+	url: string;
+};
+
+/** Where a file is served from: `src/routes/files/[id]/+server.ts`. */
+export function fileUrl(fileId: string): string {
+	return `/files/${fileId}`;
+}
+
+export function describeFile(file: StoredFile): FileInfo {
+	return {
+		id: file.id,
+		name: file.name,
+		type: file.type,
+		kind: file.kind,
+		size: file.size,
+		width: file.width,
+		height: file.height,
+		placeholder: file.placeholder,
+		url: fileUrl(file.id)
+	};
+}
+
+export type UploadInput = {
+	uploaderId: string;
+	roomId: string;
+	/** The request body: the file's bytes, read here under the size limit. */
+	body: ReadableStream<Uint8Array> | null;
+	/** Content-Length, when the request had one. */
+	declaredLength: number | null;
+	meta: UploadMeta;
+};
+
+/**
+ * Stores one uploaded file for a room, or refuses it having stored nothing. In order: the uploader
+ * may send to the room (the rule of sending a message: `read`, which only members pass); the
+ * upload rate; the size the request declares (before reading a byte); the uploader's quota; the
+ * bytes, read while counting; the type, from the bytes. Then the bytes go to R2 under a fresh
+ * random key with the detected type, and the row to D1 in one statement that re-checks the quota
+ * (two uploads at once cannot both squeeze under it). If that statement fails or the quota check
+ * in it refuses, the object is deleted again.
+ */
+export async function storeUpload(
+	deps: FileStoreDeps,
+	input: UploadInput,
+	now = Date.now()
+): Promise<FileDone<{ file: FileInfo }>> {
+	const { db, bucket, limits } = deps;
+	const { uploaderId, meta } = input;
+	const access = await authorizeRoom(db, uploaderId, input.roomId, 'read');
+	// Any refusal reads as a missing room: the same answer the reader of a file gets.
+	if (!access.ok) return notFound('This room does not exist.');
+
+	const rate = await consumeRateLimits(db, [[UPLOAD_RATE_LIMIT, uploaderId]], now);
+	if (!rate.ok) {
+		return refuseFile(
+			429,
+			'rate_limited',
+			`Too many uploads. Try again in ${describeWait(rate.retryAfterSeconds)}.`,
+			rate.retryAfterSeconds
+		);
+	}
+
+	if (input.declaredLength === 0) return emptyFile();
+	if (input.declaredLength !== null && input.declaredLength > limits.maxBytes) {
+		return tooLarge(limits);
+	}
+	const used = await bytesStoredBy(db, uploaderId);
+	if (used + Math.max(1, input.declaredLength ?? 1) > limits.quotaBytes) return overQuota(limits);
+
+	const read = await readCapped(input.body, limits.maxBytes);
+	if (!read.ok) return tooLarge(limits);
+	const bytes = read.bytes;
+	if (bytes.byteLength === 0) return emptyFile();
+	const detected = await detectFileType(bytes, meta.kindHint);
+	if (!detected.ok) return detected;
+
+	// Measurements only mean something for what is shown at a size.
+	const shown = detected.kind === 'image' || detected.kind === 'video';
+	const file: StoredFile = {
+		id: generateId(),
+		r2Key: `f/${generateId()}`,
+		uploaderId,
+		roomId: input.roomId,
+		name: meta.name,
+		type: detected.type,
+		kind: detected.kind,
+		size: bytes.byteLength,
+		width: shown ? (meta.width ?? null) : null,
+		height: shown ? (meta.height ?? null) : null,
+		placeholder: shown ? (meta.placeholder ?? null) : null,
+		createdAt: now,
+		messageSeq: null
+	};
+
+	await bucket.put(file.r2Key, bytes, { httpMetadata: { contentType: file.type } });
+	let inserted: boolean;
+	try {
+		inserted = await insertWithinQuota(db, file, limits.quotaBytes);
+	} catch (err) {
+		await bucket.delete(file.r2Key);
+		throw err;
+	}
+	if (!inserted) {
+		await bucket.delete(file.r2Key);
+		return overQuota(limits);
+	}
+	return { ok: true, file: describeFile(file) };
+}
+
+/** The bytes a person has stored, over all their files (the quota counts them until deleted). */
+export async function bytesStoredBy(db: Db, userId: string): Promise<number> {
+	const [row] = await db
+		.select({ total: sql<number>`coalesce(sum(${files.size}), 0)` })
+		.from(files)
+		.where(eq(files.uploaderId, userId));
+	return Number(row?.total ?? 0);
+}
+
+/** Inserts the row only if the uploader's total stays within the quota; false if it would not. */
+async function insertWithinQuota(db: Db, file: StoredFile, quotaBytes: number): Promise<boolean> {
+	const result = await db.run(sql`
+		insert into files (id, r2_key, uploader_id, room_id, name, type, kind, size, width, height,
+			placeholder, created_at, message_seq)
+		select ${file.id}, ${file.r2Key}, ${file.uploaderId}, ${file.roomId}, ${file.name},
+			${file.type}, ${file.kind}, ${file.size}, ${file.width}, ${file.height},
+			${file.placeholder}, ${file.createdAt}, ${file.messageSeq}
+		where (select coalesce(sum(size), 0) from files where uploader_id = ${file.uploaderId})
+			+ ${file.size} <= ${quotaBytes}`);
+	return result.meta.changes === 1;
+}
+
+type Capped = { ok: true; bytes: Uint8Array } | { ok: false };
+
+/** Reads a body to the end, giving up (and cancelling it) as soon as it passes `maxBytes`. */
+export async function readCapped(
+	body: ReadableStream<Uint8Array> | null,
+	maxBytes: number
+): Promise<Capped> {
+	if (!body) return { ok: true, bytes: new Uint8Array(0) };
+	const chunks: Uint8Array[] = [];
+	let total = 0;
+	const reader = body.getReader();
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		total += value.byteLength;
+		if (total > maxBytes) {
+			await reader.cancel();
+			return { ok: false };
+		}
+		chunks.push(value);
+	}
+	const bytes = new Uint8Array(total);
+	let at = 0;
+	for (const chunk of chunks) {
+		bytes.set(chunk, at);
+		at += chunk.byteLength;
+	}
+	return { ok: true, bytes };
+}
+
+/**
+ * The file, if `userId` may read it now: it exists, it still belongs to a room, and the room's
+ * rules (`decideRoom(…, 'read')`: membership, bans, blocks in direct rooms) let this person read
+ * it. One D1 statement, built from the same pieces as the socket door. Anonymous visitors never
+ * read a file, like they never read a room's history.
+ */
+export async function readableFile(
+	db: Db,
+	fileId: string,
+	userId: string | null
+): Promise<StoredFile | null> {
+	if (!userId) return null;
+	const [row] = await db
+		.select({ file: files, ...roomAccessColumns(userId) })
+		.from(files)
+		.innerJoin(rooms, eq(rooms.id, files.roomId))
+		.leftJoin(memberships, membershipOf(userId))
+		.where(eq(files.id, fileId))
+		.limit(1);
+	if (!row) return null;
+	return decideRoom(accessOf(userId, row), 'read').ok ? row.file : null;
+}
+
+/** A byte range within a file: `length` bytes from `offset`. */
+export type ByteRange = { offset: number; length: number };
+
+/**
+ * Opens a file's bytes for a reader, authorized now (see `readableFile`), whole or a range of
+ * them. Every refusal, and a row whose object is missing, is `not_found`.
+ */
+export async function openFile(
+	deps: Pick<FileStoreDeps, 'db' | 'bucket'>,
+	fileId: string,
+	userId: string | null,
+	range?: ByteRange
+): Promise<FileDone<{ file: StoredFile; body: R2ObjectBody }>> {
+	const file = await readableFile(deps.db, fileId, userId);
+	if (!file) return notFound();
+	const body = await readStoredFile(deps.bucket, file, range);
+	return body ? { ok: true, file, body } : notFound();
+}
+
+/** The bytes of a file already authorized; null if its object is missing from the bucket. */
+export async function readStoredFile(
+	bucket: R2Bucket,
+	file: StoredFile,
+	range?: ByteRange
+): Promise<R2ObjectBody | null> {
+	const object = await bucket.get(file.r2Key, range ? { range } : undefined);
+	if (!object) console.error(`file ${file.id}: its R2 object is missing`);
+	return object;
+}
+
+/**
+ * Deletes a file: its object, then its row. For callers that have decided it must go (deleting the
+ * message that carries it, the cleanup job): no authorization here. Deleting the object first
+ * means a failure in between leaves a row that a retry deletes, never an object nobody knows of.
+ * False if there was no such file.
+ */
+export async function deleteFile(
+	deps: Pick<FileStoreDeps, 'db' | 'bucket'>,
+	fileId: string
+): Promise<boolean> {
+	const [file] = await deps.db
+		.select({ r2Key: files.r2Key })
+		.from(files)
+		.where(eq(files.id, fileId))
+		.limit(1);
+	if (!file) return false;
+	await deps.bucket.delete(file.r2Key);
+	await deps.db.delete(files).where(and(eq(files.id, fileId), eq(files.r2Key, file.r2Key)));
+	return true;
+}
+
+function notFound(message = 'There is no such file.') {
+	return refuseFile(404, 'not_found', message);
+}
+
+function emptyFile() {
+	return refuseFile(400, 'empty_file', 'This file is empty.');
+}
+
+function tooLarge(limits: FileLimits) {
+	return refuseFile(
+		413,
+		'too_large',
+		`This file is larger than ${describeBytes(limits.maxBytes)}, the largest that can be shared.`
+	);
+}
+
+function overQuota(limits: FileLimits) {
+	return refuseFile(
+		413,
+		'quota_exceeded',
+		`This file would take your files past ${describeBytes(limits.quotaBytes)}, the space each ` +
+			'person has for them.'
+	);
+}
