@@ -45,9 +45,12 @@ export default defineConfig({
 		timeout: 180_000,
 		reuseExistingServer: false,
 		// Wrangler's local dashboards are for a developer's eyes, and their trace collector receives an
-		// event for every request and socket message: work that only slows the tests down.
+		// event for every request and socket message: work that only slows the tests down. The sample
+		// `Request.cf` wrangler would fetch from workers.cloudflare.com is not needed either: its
+		// placeholder does, and without a network (CI) the attempt only prints a stack trace.
 		env: {
 			WRANGLER_SEND_METRICS: 'false',
+			CLOUDFLARE_CF_FETCH_ENABLED: 'false',
 			X_LOCAL_OBSERVABILITY: 'false',
 			X_LOCAL_EXPLORER: 'false'
 		},

@@ -1,4 +1,4 @@
-import { error, type Handle } from '@sveltejs/kit';
+import { error, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getDb } from '$lib/server/db';
 import { openRealtimeSocket } from '$lib/server/realtime/door';
@@ -45,3 +45,15 @@ const handleSession: Handle = async ({ event, resolve }) => {
 
 // The security headers come after the realtime door, so a socket's 101 never reaches them.
 export const handle = sequence(handleRealtime, handleSecurityHeaders, handleSession);
+
+/**
+ * SvelteKit calls this for every error it did not expect, which includes its own 404 for a path no
+ * route matches and 405 for a method a route lacks: those are the visitor's doing (a mistyped link,
+ * a browser asking for an icon, a crawler) and the error page says so; logging them as errors
+ * buries the real ones. Only a server fault (5xx) is logged, with its stack. SvelteKit still shows
+ * the visitor its usual `message`, which names no detail of the fault.
+ */
+export const handleError: HandleServerError = ({ error, event, status }) => {
+	if (status < 500) return;
+	console.error(`[${status}] ${event.request.method} ${event.url.pathname}`, error);
+};

@@ -15,7 +15,8 @@ function run(command: string, args: string[]): Promise<void> {
 }
 
 function childEnv(): NodeJS.ProcessEnv {
-	return { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+	// No download of a sample `Request.cf` either: offline it only prints a stack trace.
+	return { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 }
 
 async function waitFor(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
