@@ -2,6 +2,7 @@
 // port, as the Playwright config does, for scripts that need a running Parley.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { copyEmojiAssets } from '../emoji-assets.ts';
 
 export type RunningApp = { base: string; stop: () => Promise<void> };
 
@@ -42,6 +43,8 @@ export async function startApp(
 	const state = `.wrangler/scripts-${port}`;
 	rmSync(state, { recursive: true, force: true });
 	if (options.build !== false || !existsSync('.svelte-kit/cloudflare/_worker.js')) {
+		// What `npm run build`'s prebuild does, which calling vite directly skips.
+		copyEmojiAssets();
 		await run('npx', ['vite', 'build', '--logLevel', 'warn']);
 	}
 	await run('npx', [
