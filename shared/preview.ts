@@ -12,15 +12,29 @@ export type PreviewSource = {
 	kind: 'text' | 'system';
 	body: string;
 	deletedAt?: number | null;
+	/** The files it carries, if any: only their names are shown. */
+	attachments?: readonly { name: string }[] | null;
 };
+
+/** What a preview shows before the name of a file a message carries. */
+export const ATTACHMENT_MARK = '📎';
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
 
-/** The preview of a message: empty once it is deleted; system messages are plain already. */
+/**
+ * The preview of a message: empty once it is deleted; system messages are plain already. A
+ * message with files starts with the first one's name ("📎 beach.jpg"), then how many more
+ * ("📎 beach.jpg +2"), then its caption if it has one ("📎 beach.jpg +2 · Look!").
+ */
 export function plainPreview(message: PreviewSource): string {
 	if (message.deletedAt !== undefined && message.deletedAt !== null) return '';
 	const text = message.kind === 'system' ? message.body : textOf(renderMarkdown(message.body));
-	return clip(text.replace(/\s+/g, ' ').trim());
+	const caption = text.replace(/\s+/g, ' ').trim();
+	const files = message.attachments;
+	if (!files || files.length === 0) return clip(caption);
+	const more = files.length > 1 ? ` +${files.length - 1}` : '';
+	const label = `${ATTACHMENT_MARK} ${files[0]!.name}${more}`;
+	return clip(caption ? `${label} · ${caption}` : label);
 }
 
 function textOf(html: string): string {

@@ -314,7 +314,12 @@ export const messages = sqliteTable(
 		reactions: text('reactions').notNull().default('{}'),
 		createdAt: integer('created_at').notNull(),
 		editedAt: integer('edited_at'),
-		deletedAt: integer('deleted_at')
+		deletedAt: integer('deleted_at'),
+		/**
+		 * JSON array of the files it carries (the protocol's `Attachment`), as the room recorded them;
+		 * null for none, and once the message is deleted.
+		 */
+		attachments: text('attachments')
 	},
 	(t) => [
 		primaryKey({ columns: [t.roomId, t.seq] }),

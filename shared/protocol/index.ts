@@ -15,6 +15,10 @@ export const MAX_REACTIONS_PER_MESSAGE = 20;
 export const MAX_EMOJI_LENGTH = 32;
 /** Characters of the replied-to message quoted with a reply. */
 export const REPLY_SNIPPET_LENGTH = 140;
+/** Files one message carries at most. */
+export const MAX_ATTACHMENTS = 10;
+/** A file's id (`/files/<id>`): the server makes them, 24 characters; anything longer is not one. */
+export const MAX_FILE_ID_LENGTH = 64;
 
 /** A client sends at most one `typing` frame this often while its user types. */
 export const TYPING_INTERVAL_MS = 3000;
@@ -77,6 +81,11 @@ export const ErrorCode = {
 	/** Not yours to change. */
 	Forbidden: 'forbidden',
 	InvalidReaction: 'invalid_reaction',
+	/**
+	 * A `send` names a file it may not carry: not uploaded to this room by this sender, already
+	 * carried by another message, listed twice, or more than `MAX_ATTACHMENTS`. Nothing is stored.
+	 */
+	InvalidAttachment: 'invalid_attachment',
 	Internal: 'internal'
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -84,6 +93,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const MessageSeq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const ClientId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_ID_LENGTH));
+const FileId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FILE_ID_LENGTH));
 const Emoji = v.pipe(
 	v.string(),
 	v.maxLength(MAX_EMOJI_LENGTH),
@@ -104,8 +114,14 @@ export const HelloFrame = v.object({
 export const SendFrame = v.object({
 	type: v.literal('send'),
 	clientId: ClientId,
+	/** May be empty when the message carries files: the caption is optional. */
 	body: v.string(),
-	replyTo: v.optional(MessageSeq)
+	replyTo: v.optional(MessageSeq),
+	/**
+	 * Ids of files this sender uploaded to the room, in the order shown. Their count and
+	 * uniqueness are checked by the room (`checkAttachments`), so that a refusal names the message.
+	 */
+	attachments: v.optional(v.array(FileId))
 });
 export const EditFrame = v.object({ type: v.literal('edit'), seq: MessageSeq, body: v.string() });
 export const DeleteFrame = v.object({ type: v.literal('delete'), seq: MessageSeq });
@@ -184,6 +200,26 @@ export function replyPreviewOf(message: {
 export const Reactions = v.record(v.string(), v.array(v.string()));
 export type Reactions = v.InferOutput<typeof Reactions>;
 
+/**
+ * A file a message carries, as the room recorded it at upload: what a timeline needs to show it
+ * (at its final size, before its bytes arrive) without asking anyone. Its bytes are at
+ * `/files/<id>`. Measurements and the placeholder are left out when unknown.
+ */
+export const Attachment = v.object({
+	id: v.string(),
+	/** The name the uploader gave, sanitized. */
+	name: v.string(),
+	/** The MIME type decided from the bytes. */
+	type: v.string(),
+	kind: v.picklist(['image', 'video', 'audio', 'document']),
+	size: v.number(),
+	width: v.optional(v.number()),
+	height: v.optional(v.number()),
+	/** A thumbhash (base64) the uploader's browser computed. */
+	placeholder: v.optional(v.string())
+});
+export type Attachment = v.InferOutput<typeof Attachment>;
+
 export const ChatMessage = v.object({
 	seq: MessageSeq,
 	clientId: v.string(),
@@ -205,6 +241,8 @@ export const ChatMessage = v.object({
 	/** Ids of the members mentioned with `@username`. */
 	mentions: v.optional(v.array(v.string())),
 	reactions: v.optional(Reactions),
+	/** The files it carries, in order; gone with the message when it is deleted. */
+	attachments: v.optional(v.array(Attachment)),
 	editedAt: v.optional(v.number()),
 	deletedAt: v.optional(v.number())
 });
@@ -396,9 +434,12 @@ function isKnownServerFrame(item: unknown): boolean {
 	);
 }
 
-/** Checks a message body the way the room will, so the composer can say so before sending. */
-export function checkMessageBody(body: string): ProtocolError | null {
-	if (body.trim().length === 0) {
+/**
+ * Checks a message body the way the room will, so the composer can say so before sending. A
+ * message that carries files (`attachmentCount`) may have an empty body; one without may not.
+ */
+export function checkMessageBody(body: string, attachmentCount = 0): ProtocolError | null {
+	if (attachmentCount === 0 && body.trim().length === 0) {
 		return { code: ErrorCode.EmptyMessage, message: 'A message cannot be empty.' };
 	}
 	if (body.length > MAX_MESSAGE_LENGTH) {
@@ -408,6 +449,34 @@ export function checkMessageBody(body: string): ProtocolError | null {
 		};
 	}
 	return null;
+}
+
+/** Checks the files a `send` names: at most `MAX_ATTACHMENTS`, each once. */
+export function checkAttachments(ids: readonly string[]): ProtocolError | null {
+	if (ids.length > MAX_ATTACHMENTS) {
+		return {
+			code: ErrorCode.InvalidAttachment,
+			message: `A message can carry at most ${MAX_ATTACHMENTS} files.`
+		};
+	}
+	if (new Set(ids).size !== ids.length) {
+		return { code: ErrorCode.InvalidAttachment, message: 'Each file can be attached only once.' };
+	}
+	return null;
+}
+
+/**
+ * Reads attachments stored as JSON (the room's SQLite, D1), defensively: a damaged value reads as
+ * none rather than breaking a whole page. Null (no files) is the common case and costs nothing.
+ */
+export function parseStoredAttachments(json: string | null): Attachment[] | undefined {
+	if (json === null) return undefined;
+	try {
+		const parsed = v.safeParse(v.array(Attachment), JSON.parse(json));
+		return parsed.success && parsed.output.length > 0 ? parsed.output : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 function fail(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {

@@ -2,13 +2,14 @@
 // Every refusal also proves that nothing changed: the bucket's keys and the files table.
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { files, rateLimits } from '$shared/db/schema';
 import { rateLimitKey } from '$lib/server/rate-limit';
 import { UPLOAD_RATE_LIMIT } from '$lib/server/files/limits';
 import { handleSecurityHeaders } from '$lib/server/security-headers';
 import { TestBrowser } from '../support/request-event';
-import { db, seedRoom, seedUser } from '../helpers';
+import { db, fakeNamespace, roomStub, seedRoom, seedUser } from '../helpers';
 import {
 	FileClient,
 	HTML,
@@ -115,6 +116,48 @@ describe('uploading and downloading', () => {
 		expect(note).toMatchObject({ type: 'audio/webm', kind: 'audio' });
 		const clip = await client.stored(roomId, WEBM, 'clip.webm');
 		expect(clip).toMatchObject({ type: 'video/webm', kind: 'video' });
+	});
+});
+
+describe('telling the room', () => {
+	it('an upload is recorded by its room, which alone lets its uploader attach it', async () => {
+		const { client, roomId, alice } = await roomWithMember();
+		const file = await client.stored(roomId, PNG, 'a.png');
+		const recorded = await runInDurableObject(roomStub(roomId), (_room, state) =>
+			state.storage.sql
+				.exec<{ uploader_id: string; attachment: string; message_seq: number | null }>(
+					'SELECT uploader_id, attachment, message_seq FROM files WHERE id = ?',
+					file.id
+				)
+				.toArray()
+		);
+		expect(recorded).toHaveLength(1);
+		expect(recorded[0]).toMatchObject({ uploader_id: alice.id, message_seq: null });
+		// What a message will carry: the description without the URL and without empty fields.
+		expect(JSON.parse(recorded[0]!.attachment)).toStrictEqual({
+			id: file.id,
+			name: 'a.png',
+			type: 'image/png',
+			kind: 'image',
+			size: PNG.length
+		});
+	});
+
+	it('when the room cannot be told, the file is deleted again and the upload refused', async () => {
+		const { client, roomId } = await roomWithMember();
+		const calls: string[] = [];
+		const rooms = fakeNamespace(() => ({
+			fileUploaded: async (room: string) => {
+				calls.push(room);
+				throw new Error('the room is unreachable');
+			}
+		}));
+		await expectRefused(
+			() => client.upload(roomId, PNG, 'a.png', { env: { ROOMS: rooms } }),
+			503,
+			'unavailable'
+		);
+		expect(calls).toEqual([roomId]);
 	});
 });
 

@@ -48,3 +48,31 @@ describe('plainPreview', () => {
 		expect(text('word '.repeat(100)).length).toBe(PREVIEW_LENGTH);
 	});
 });
+
+describe('plainPreview of a message with files', () => {
+	const withFiles = (body: string, ...names: string[]) =>
+		plainPreview({ kind: 'text', body, attachments: names.map((name) => ({ name })) });
+
+	it('names the first file, counts the others, and adds the caption after them', () => {
+		expect(withFiles('', 'photo.jpg')).toBe('📎 photo.jpg');
+		expect(withFiles('', 'photo.jpg', 'b.png', 'c.pdf')).toBe('📎 photo.jpg +2');
+		expect(withFiles('Look at **this**', 'photo.jpg')).toBe('📎 photo.jpg · Look at this');
+		expect(withFiles('two  lines\nhere', 'a.png', 'b.png')).toBe('📎 a.png +1 · two lines here');
+		// Whitespace alone is no caption.
+		expect(withFiles('  \n ', 'notes.txt')).toBe('📎 notes.txt');
+	});
+
+	it('shows nothing once the message is deleted, and a message without files as before', () => {
+		expect(
+			plainPreview({ kind: 'text', body: '', deletedAt: 1, attachments: [{ name: 'a.png' }] })
+		).toBe('');
+		expect(plainPreview({ kind: 'text', body: 'hi', attachments: [] })).toBe('hi');
+		expect(plainPreview({ kind: 'text', body: 'hi', attachments: null })).toBe('hi');
+	});
+
+	it('is cut to the preview length like any preview', () => {
+		const long = withFiles('x'.repeat(300), 'photo.jpg');
+		expect(Array.from(long)).toHaveLength(PREVIEW_LENGTH);
+		expect(long.startsWith('📎 photo.jpg · xxx')).toBe(true);
+	});
+});

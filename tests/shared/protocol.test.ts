@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+	ErrorCode,
+	MAX_ATTACHMENTS,
+	MAX_MESSAGE_LENGTH,
+	checkAttachments,
+	checkMessageBody,
 	isReactionEmoji,
 	mentionedUsernames,
 	parseClientFrame,
-	parseServerPayload
+	parseServerPayload,
+	parseStoredAttachments
 } from '$shared/protocol';
 
 describe('mentions', () => {
@@ -68,5 +74,61 @@ describe('parseClientFrame', () => {
 		expect(parsed.ok).toBe(false);
 		if (!parsed.ok)
 			expect(parsed.error.message).toBe('Invalid "emoji": Reactions are a single emoji.');
+	});
+});
+
+describe('messages that carry files', () => {
+	it('may have an empty body only when they carry files', () => {
+		expect(checkMessageBody('')?.code).toBe(ErrorCode.EmptyMessage);
+		expect(checkMessageBody(' \n', 0)?.code).toBe(ErrorCode.EmptyMessage);
+		expect(checkMessageBody('', 1)).toBeNull();
+		expect(checkMessageBody('x'.repeat(MAX_MESSAGE_LENGTH + 1), 1)?.code).toBe(
+			ErrorCode.MessageTooLong
+		);
+	});
+
+	it(`carry at most ${MAX_ATTACHMENTS} files, each once`, () => {
+		const ids = (n: number) => Array.from({ length: n }, (_, i) => `file${i}`);
+		expect(checkAttachments(ids(MAX_ATTACHMENTS))).toBeNull();
+		expect(checkAttachments(ids(MAX_ATTACHMENTS + 1))?.code).toBe(ErrorCode.InvalidAttachment);
+		expect(checkAttachments(['a', 'b', 'a'])?.code).toBe(ErrorCode.InvalidAttachment);
+	});
+
+	it('name them by id in a send, and describe them in a message', () => {
+		const send = parseClientFrame(
+			JSON.stringify({ type: 'send', clientId: 'c1', body: '', attachments: ['f1', 'f2'] })
+		);
+		expect(send.ok && send.frame).toEqual({
+			type: 'send',
+			clientId: 'c1',
+			body: '',
+			attachments: ['f1', 'f2']
+		});
+		const badId = parseClientFrame(
+			JSON.stringify({ type: 'send', clientId: 'c1', body: '', attachments: [7] })
+		);
+		expect(badId.ok).toBe(false);
+		const attachment = { id: 'f1', name: 'a.png', type: 'image/png', kind: 'image', size: 3 };
+		const message = {
+			seq: 1,
+			clientId: 'c1',
+			senderId: 'u1',
+			senderName: 'Alice',
+			kind: 'text',
+			body: '',
+			createdAt: 1,
+			attachments: [attachment]
+		};
+		const parsed = parseServerPayload(JSON.stringify({ type: 'message', message }));
+		expect(parsed.ok && parsed.frame).toEqual([{ type: 'message', message }]);
+	});
+
+	it('read stored attachments defensively', () => {
+		expect(parseStoredAttachments(null)).toBeUndefined();
+		expect(parseStoredAttachments('not json')).toBeUndefined();
+		expect(parseStoredAttachments('[]')).toBeUndefined();
+		expect(parseStoredAttachments('[{"id":"f1"}]')).toBeUndefined();
+		const one = { id: 'f1', name: 'n', type: 't', kind: 'document', size: 1 };
+		expect(parseStoredAttachments(JSON.stringify([one]))).toEqual([one]);
 	});
 });

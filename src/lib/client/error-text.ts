@@ -17,6 +17,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
 	[ErrorCode.NotFound]: 'That message is no longer there: it may have been deleted.',
 	[ErrorCode.Forbidden]: 'You can only change or delete your own messages.',
 	[ErrorCode.InvalidReaction]: `A message can have up to ${MAX_REACTIONS_PER_MESSAGE} different reactions. Add one of those already there.`,
+	[ErrorCode.InvalidAttachment]: 'That file can’t be attached. Upload it again and resend.',
 	[ErrorCode.Internal]: 'Something went wrong on our side. Try again.'
 };
 

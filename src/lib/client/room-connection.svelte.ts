@@ -241,7 +241,9 @@ export class RoomConnection {
 
 	/** Changes one of my messages. Returns an error when it cannot be done now. */
 	edit(seq: number, body: string): string | null {
-		const invalid = checkMessageBody(body);
+		// A message that carries files may lose its caption.
+		const files = this.messages.find((m) => m.seq === seq)?.attachments?.length ?? 0;
+		const invalid = checkMessageBody(body, files);
 		if (invalid) return invalid.message;
 		return this.#command({ type: 'edit', seq, body });
 	}

@@ -6,9 +6,11 @@ import {
 	PING,
 	PONG,
 	SEND_RATE,
+	checkAttachments,
 	checkMessageBody,
 	mentionedUsernames,
 	parseClientFrame,
+	type Attachment,
 	type ChatMessage,
 	type ClientFrame,
 	type MemberEntry,
@@ -23,6 +25,7 @@ import { MemberStore } from './members';
 import { MessageStore } from './message-store';
 import { PresenceBook } from './presence';
 import { TokenBucket } from './rate-limit';
+import { RoomFiles, type FileStores } from './room-files';
 import { migrateRoomStorage } from './room-storage';
 import { SocketRegistry, closeQuietly, type Socket } from './socket-registry';
 import { StateFrames } from './state-frames';
@@ -54,6 +57,8 @@ type Room = {
 	/** When the directory was last read; kept in storage, so that waking up does not read it again. */
 	directoryAt: number;
 	messages: MessageStore;
+	/** Files uploaded to the room: which a send may carry, which are to be deleted. */
+	files: RoomFiles;
 	members: MemberStore;
 	presence: PresenceBook;
 	typing: TypingBook;
@@ -83,6 +88,8 @@ type Room = {
 export class ChatRoom extends DurableObject<Env> {
 	/** Where the flush writes: D1. A seam for tests, which put a failing database here. */
 	database: D1Database;
+	/** Where uploaded files' bytes are (the app's bucket), for deleting them. A seam for tests. */
+	bucket: R2Bucket;
 
 	#sql: SqlStorage;
 	#room: Room;
@@ -90,6 +97,7 @@ export class ChatRoom extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.database = env.DB;
+		this.bucket = env.FILES;
 		this.#sql = ctx.storage.sql;
 		this.#room = this.#build();
 		this.#room.sockets.wake();
@@ -115,6 +123,7 @@ export class ChatRoom extends DurableObject<Env> {
 			roomId: readMeta(sql, 'room_id'),
 			directoryAt: Number(readMeta(sql, 'directory_at') ?? 0),
 			messages,
+			files: new RoomFiles(sql),
 			members,
 			presence,
 			typing,
@@ -213,14 +222,19 @@ export class ChatRoom extends DurableObject<Env> {
 		frames.schedule();
 	}
 
-	/** The flush: copies new and changed messages and read positions to D1, oldest first. */
+	/**
+	 * The flush: copies new and changed messages and read positions to D1, oldest first; then
+	 * deletes the files of deleted messages that are still marked (a background deletion failed,
+	 * or never ran). Either failing backs off and retries on the same schedule.
+	 */
 	async alarm(): Promise<void> {
-		const { flush, messages, members, roomId } = this.#room;
+		const { flush, messages, members, files, roomId } = this.#room;
 		flush.fired();
 		if (!roomId) return;
 		const rows = messages.toFlush(FLUSH_BATCH);
 		const reads = members.unflushedReads(FLUSH_BATCH);
-		if (rows.length === 0 && reads.length === 0) return;
+		const purging = files.hasPending();
+		if (rows.length === 0 && reads.length === 0 && !purging) return;
 		try {
 			await flushToD1(this.database, roomId, rows, reads, messages.rowAfterFlush(rows));
 		} catch (err) {
@@ -228,11 +242,21 @@ export class ChatRoom extends DurableObject<Env> {
 		}
 		messages.markFlushed(rows);
 		members.markReadsFlushed(reads);
+		if (purging) {
+			try {
+				await files.purge(this.#fileStores);
+			} catch (err) {
+				return flush.failed(err);
+			}
+		}
 		flush.succeeded();
-		if (messages.hasUnflushed() || members.unflushedReads(1).length > 0) {
+		if (messages.hasUnflushed() || members.unflushedReads(1).length > 0 || files.hasPending()) {
 			await flush.schedule(0);
 		}
 	}
+
+	/** The seams as they are now (tests replace them after the object is built). */
+	#fileStores = (): FileStores => ({ db: this.database, bucket: this.bucket });
 
 	// ---- RPC for the app worker ----
 
@@ -246,6 +270,17 @@ export class ChatRoom extends DurableObject<Env> {
 		limit: number;
 	}): Promise<ChatMessage[]> {
 		return this.#room.messages.unflushed(range);
+	}
+
+	/**
+	 * The app stored a file for this room (its bytes in R2, its row in D1): from now on its
+	 * uploader may attach it to one message. The room decides that from this record alone, so a
+	 * send never waits for D1. If this fails, the app deletes the file again: a file the room does
+	 * not know could never be attached.
+	 */
+	async fileUploaded(roomId: string, uploaderId: string, file: Attachment): Promise<void> {
+		this.#rememberRoomId(roomId);
+		this.#room.files.add(uploaderId, file, Date.now());
 	}
 
 	async lastSeq(): Promise<number> {
@@ -331,6 +366,9 @@ export class ChatRoom extends DurableObject<Env> {
 	 * Messages not yet flushed could never land now (their room row is gone, so D1's foreign key
 	 * refuses them), and an alarm left behind would retry that flush forever. The object starts
 	 * afresh in memory too, as if it had never held the room. Answers how many sockets it closed.
+	 *
+	 * The room's files are not deleted here: D1's rows of them lost their room with it
+	 * (`room_id` is null), and the cleanup job deletes every such file, these included.
 	 */
 	async destroy(): Promise<number> {
 		const { sockets, frames, unread } = this.#room;
@@ -446,9 +484,12 @@ export class ChatRoom extends DurableObject<Env> {
 		socket: Socket,
 		frame: Extract<ClientFrame, { type: 'send' }>
 	): Promise<void> {
-		const { messages, members, typing, fanout, frames, flush, unread, roomId } = this.#room;
+		const { messages, files, members, typing, fanout, frames, flush, unread, roomId } = this.#room;
 		const { clientId, body } = frame;
-		const invalid = checkMessageBody(body);
+		// Almost every message carries none: then nothing below reads or writes the files table.
+		const fileIds = frame.attachments?.length ? frame.attachments : null;
+		const invalid =
+			checkMessageBody(body, fileIds?.length) ?? (fileIds && checkAttachments(fileIds));
 		if (invalid) {
 			if (socket.held === clientId) socket.held = null;
 			return this.#error(ws, invalid.code, invalid.message, { clientId });
@@ -485,6 +526,18 @@ export class ChatRoom extends DurableObject<Env> {
 				});
 			}
 		}
+		let attachments: Attachment[] | undefined;
+		if (fileIds) {
+			attachments = files.claimable(socket.userId, fileIds) ?? undefined;
+			if (!attachments) {
+				return this.#error(
+					ws,
+					ErrorCode.InvalidAttachment,
+					'A file can be attached only by the person who uploaded it to this room, to one message.',
+					{ clientId }
+				);
+			}
+		}
 		const message = messages.append(
 			{
 				clientId,
@@ -493,10 +546,13 @@ export class ChatRoom extends DurableObject<Env> {
 				kind: 'text',
 				body,
 				replyTo,
-				mentions: this.#mentionsIn(body)
+				mentions: this.#mentionsIn(body),
+				attachments
 			},
 			Date.now()
 		);
+		// The same synchronous step as the append (no await between): both writes commit together.
+		if (fileIds) files.carry(fileIds, message.seq);
 		if (roomId) unread.onMessage(roomId, message);
 		// Writing in a room is reading it.
 		if (members.markRead(socket.userId, message.seq)) frames.noteReceipt(socket.userId);
@@ -515,7 +571,11 @@ export class ChatRoom extends DurableObject<Env> {
 		const { messages, flush } = this.#room;
 		const { seq, body } = frame;
 		const invalid = checkMessageBody(body);
-		if (invalid) return this.#error(ws, invalid.code, invalid.message, { seq });
+		// The body is judged before the message is read, as ever; only a blank one looks further,
+		// since a message that carries files may lose its caption (one without may not be emptied).
+		if (invalid && !(invalid.code === ErrorCode.EmptyMessage && this.#carriesFiles(seq))) {
+			return this.#error(ws, invalid.code, invalid.message, { seq });
+		}
 		const message = this.#existing(ws, seq);
 		if (!message) return;
 		if (message.senderId !== socket.userId || message.kind !== 'text') {
@@ -534,7 +594,7 @@ export class ChatRoom extends DurableObject<Env> {
 		socket: Socket,
 		frame: Extract<ClientFrame, { type: 'delete' }>
 	): Promise<void> {
-		const { messages, flush } = this.#room;
+		const { messages, files, flush } = this.#room;
 		const { seq } = frame;
 		const message = messages.get(seq);
 		if (!message) return this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
@@ -547,10 +607,25 @@ export class ChatRoom extends DurableObject<Env> {
 			});
 		}
 		if (!this.#allowChange(ws, socket, { seq })) return;
-		// A tombstone keeps the place in the timeline; the words themselves are gone, also from D1.
+		// A tombstone keeps the place in the timeline; the words and files are gone, also from D1.
 		this.#changed(
-			messages.update(seq, { body: '', deletedAt: Date.now(), mentions: [], reactions: {} })
+			messages.update(seq, {
+				body: '',
+				deletedAt: Date.now(),
+				mentions: [],
+				reactions: {},
+				...(message.attachments ? { attachments: null } : {})
+			})
 		);
+		// Marked in the same step as the tombstone, deleted in the background; the alarm the
+		// tombstone's flush sets retries what is still marked.
+		if (message.attachments && files.markForDeletion(seq)) {
+			this.ctx.waitUntil(
+				files
+					.purge(this.#fileStores)
+					.catch((err: unknown) => console.warn('deleting files failed; the alarm retries', err))
+			);
+		}
 		await flush.afterWrite();
 	}
 
@@ -653,6 +728,10 @@ export class ChatRoom extends DurableObject<Env> {
 		if (message && message.deletedAt === undefined) return message;
 		this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
 		return null;
+	}
+
+	#carriesFiles(seq: number): boolean {
+		return this.#room.messages.get(seq)?.attachments !== undefined;
 	}
 
 	#changed(message: ChatMessage | null): void {

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { and, eq, lte, sql } from 'drizzle-orm';
-import { memberships, messages, rooms } from '../../../shared/db/schema';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { parseStoredAttachments } from '../../../shared/protocol';
+import { files, memberships, messages, rooms } from '../../../shared/db/schema';
 
 export type FlushRow = {
 	seq: number;
@@ -17,6 +18,8 @@ export type FlushRow = {
 	createdAt: number;
 	editedAt: number | null;
 	deletedAt: number | null;
+	/** JSON of the files it carries; null for none, and once deleted. */
+	attachments: string | null;
 };
 
 export type ReadPosition = { userId: string; readSeq: number };
@@ -30,7 +33,8 @@ export type RoomRow = { seq: number; at: number; preview: string };
 /**
  * Copies a batch of the room's messages and members' read positions to D1 in one transaction.
  * Idempotent: a row that is already there (a retried flush) is updated in place on
- * `(room_id, seq)`, never duplicated, and a read position only ever moves forward.
+ * `(room_id, seq)`, never duplicated, and a read position only ever moves forward. The files a
+ * message carries get its seq (`files.message_seq`) in the same transaction.
  */
 export async function flushToD1(
 	db: D1Database,
@@ -67,10 +71,29 @@ export async function flushToD1(
 						mentions: sql`excluded.mentions`,
 						reactions: sql`excluded.reactions`,
 						editedAt: sql`excluded.edited_at`,
-						deletedAt: sql`excluded.deleted_at`
+						deletedAt: sql`excluded.deleted_at`,
+						attachments: sql`excluded.attachments`
 					}
 				})
 		);
+		const carried = parseStoredAttachments(row.attachments);
+		if (carried) {
+			// Only files of this room: an id is never trusted to name another room's file.
+			statements.push(
+				orm
+					.update(files)
+					.set({ messageSeq: row.seq })
+					.where(
+						and(
+							eq(files.roomId, roomId),
+							inArray(
+								files.id,
+								carried.map((file) => file.id)
+							)
+						)
+					)
+			);
+		}
 	}
 	for (const read of reads) {
 		statements.push(

@@ -1,8 +1,10 @@
 // The room's messages in its own SQLite: the acknowledgement point, the source of catch-up
 // backlogs and of the not-yet-flushed tail that history pages merge over D1.
 import {
+	parseStoredAttachments,
 	replyPreview,
 	replyPreviewOf,
+	type Attachment,
 	type ChatMessage,
 	type Reactions
 } from '../../../shared/protocol';
@@ -23,6 +25,8 @@ type MessageRow = {
 	reactions: string;
 	edited_at: number | null;
 	deleted_at: number | null;
+	/** JSON of the files it carries; null for none (almost every message). */
+	attachments: string | null;
 	rev: number;
 	version: number;
 	r_sender_name: string | null;
@@ -31,7 +35,8 @@ type MessageRow = {
 };
 
 const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
-	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.rev, m.version,
+	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.rev,
+	m.version,
 	r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at
 	FROM messages m LEFT JOIN messages r ON r.seq = m.reply_to_seq`;
 
@@ -43,6 +48,8 @@ export type NewMessage = {
 	body: string;
 	replyTo?: ChatMessage;
 	mentions?: string[];
+	/** The files it carries (`RoomFiles.claimable` found them), in order. */
+	attachments?: Attachment[];
 };
 
 export type MessageChange = {
@@ -51,6 +58,8 @@ export type MessageChange = {
 	reactions?: Reactions;
 	editedAt?: number;
 	deletedAt?: number;
+	/** Null drops the message's files (a deletion). */
+	attachments?: null;
 };
 
 export class MessageStore {
@@ -105,9 +114,10 @@ export class MessageStore {
 		const seq = this.#lastSeq + 1;
 		const rev = this.#rev + 1;
 		const mentions = input.mentions ?? [];
+		const attachments = input.attachments?.length ? input.attachments : undefined;
 		this.#sql.exec(
 			`INSERT INTO messages (seq, client_id, sender_id, sender_name, kind, body, created_at,
-			   reply_to_seq, mentions, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			   reply_to_seq, mentions, attachments, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			seq,
 			input.clientId,
 			input.senderId,
@@ -117,6 +127,7 @@ export class MessageStore {
 			now,
 			input.replyTo?.seq ?? null,
 			JSON.stringify(mentions),
+			attachments ? JSON.stringify(attachments) : null,
 			rev
 		);
 		this.#lastSeq = seq;
@@ -133,18 +144,20 @@ export class MessageStore {
 		};
 		if (input.replyTo) message.replyTo = replyPreviewOf(input.replyTo);
 		if (mentions.length > 0) message.mentions = mentions;
+		if (attachments) message.attachments = attachments;
 		return message;
 	}
 
 	/** Applies a change to a message in place (its seq, and so its order, never changes). */
 	update(seq: number, change: MessageChange): ChatMessage | null {
 		const rev = this.#rev + 1;
-		const columns: [string, string | number][] = [];
+		const columns: [string, string | number | null][] = [];
 		if (change.body !== undefined) columns.push(['body', change.body]);
 		if (change.mentions) columns.push(['mentions', JSON.stringify(change.mentions)]);
 		if (change.reactions) columns.push(['reactions', JSON.stringify(change.reactions)]);
 		if (change.editedAt !== undefined) columns.push(['edited_at', change.editedAt]);
 		if (change.deletedAt !== undefined) columns.push(['deleted_at', change.deletedAt]);
+		if (change.attachments === null) columns.push(['attachments', null]);
 		const sets = columns.map(([column]) => `, ${column} = ?`).join('');
 		const cursor = this.#sql.exec(
 			`UPDATE messages SET rev = ?, version = version + 1${sets} WHERE seq = ?`,
@@ -256,13 +269,16 @@ export class MessageStore {
 			.toArray()[0];
 		if (!newest) return null;
 		const shown = this.#sql
-			.exec<{ kind: 'text' | 'system'; body: string }>(
-				`SELECT kind, body FROM messages WHERE seq <= ? AND deleted_at IS NULL
+			.exec<{ kind: 'text' | 'system'; body: string; attachments: string | null }>(
+				`SELECT kind, body, attachments FROM messages WHERE seq <= ? AND deleted_at IS NULL
 				 ORDER BY seq DESC LIMIT 1`,
 				top
 			)
 			.toArray()[0];
-		return { seq: newest.seq, at: newest.created_at, preview: shown ? plainPreview(shown) : '' };
+		const preview = shown
+			? plainPreview({ ...shown, attachments: parseStoredAttachments(shown.attachments) })
+			: '';
+		return { seq: newest.seq, at: newest.created_at, preview };
 	}
 
 	hasUnflushed(): boolean {
@@ -298,6 +314,8 @@ function toChatMessage(row: MessageRow): ChatMessage {
 	if (Object.keys(reactions).length > 0) message.reactions = reactions;
 	if (row.edited_at !== null) message.editedAt = row.edited_at;
 	if (row.deleted_at !== null) message.deletedAt = row.deleted_at;
+	const attachments = parseStoredAttachments(row.attachments);
+	if (attachments) message.attachments = attachments;
 	return message;
 }
 
@@ -314,6 +332,7 @@ function toFlushRow(row: MessageRow): FlushRow {
 		reactions: row.reactions,
 		createdAt: row.created_at,
 		editedAt: row.edited_at,
-		deletedAt: row.deleted_at
+		deletedAt: row.deleted_at,
+		attachments: row.attachments
 	};
 }

@@ -40,7 +40,23 @@ const MIGRATIONS: string[] = [
 	   delivered_seq INTEGER NOT NULL DEFAULT 0,
 	   last_seen_at INTEGER
 	 );
-	 CREATE INDEX members_username ON members (username);`
+	 CREATE INDEX members_username ON members (username);`,
+	`-- The files a message carries, as JSON (the protocol's Attachment list); null for none.
+	 ALTER TABLE messages ADD COLUMN attachments TEXT;
+	 -- Files uploaded to this room (the app tells the room after storing each): the room decides,
+	 -- without asking D1, which files a send may carry. \`attachment\` is the description a message
+	 -- stores; \`message_seq\` the message that carries it (null while unattached); \`deleting\` is set
+	 -- when its message was deleted, until its R2 object and D1 row are gone (the alarm retries).
+	 CREATE TABLE files (
+	   id TEXT PRIMARY KEY,
+	   uploader_id TEXT NOT NULL,
+	   attachment TEXT NOT NULL,
+	   created_at INTEGER NOT NULL,
+	   message_seq INTEGER,
+	   deleting INTEGER NOT NULL DEFAULT 0
+	 );
+	 CREATE INDEX files_message ON files (message_seq) WHERE message_seq IS NOT NULL;
+	 CREATE INDEX files_deleting ON files (id) WHERE deleting = 1;`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

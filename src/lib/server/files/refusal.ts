@@ -10,11 +10,13 @@ export type FileRefusalCode =
 	| 'too_large'
 	| 'quota_exceeded'
 	| 'unsupported_type'
-	| 'rate_limited';
+	| 'rate_limited'
+	/** Stored, but the room could not be told: deleted again, so nothing is left. Try again. */
+	| 'unavailable';
 
 export type FileRefusal = {
 	ok: false;
-	status: 400 | 401 | 404 | 413 | 415 | 429;
+	status: 400 | 401 | 404 | 413 | 415 | 429 | 503;
 	code: FileRefusalCode;
 	message: string;
 	/** With `rate_limited`: when to try again. */

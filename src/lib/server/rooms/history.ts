@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { replyPreview, type ChatMessage } from '$shared/protocol';
+import { parseStoredAttachments, replyPreview, type ChatMessage } from '$shared/protocol';
 import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
 import type { Db } from '$lib/server/db';
 import { messages, users } from '$shared/db/schema';
@@ -56,6 +56,7 @@ export async function readHistory(
 				reactions: messages.reactions,
 				editedAt: messages.editedAt,
 				deletedAt: messages.deletedAt,
+				attachments: messages.attachments,
 				repliedBody: replied.body,
 				repliedDeletedAt: replied.deletedAt,
 				repliedSenderName: repliedSender.displayName
@@ -139,6 +140,7 @@ type StoredRow = {
 	reactions: string;
 	editedAt: number | null;
 	deletedAt: number | null;
+	attachments: string | null;
 	repliedBody: string | null;
 	repliedDeletedAt: number | null;
 	repliedSenderName: string | null;
@@ -173,5 +175,7 @@ function toChatMessage(row: StoredRow): ChatMessage {
 	if (Object.keys(reactions).length > 0) message.reactions = reactions;
 	if (row.editedAt !== null) message.editedAt = row.editedAt;
 	if (row.deletedAt !== null) message.deletedAt = row.deletedAt;
+	const attachments = parseStoredAttachments(row.attachments);
+	if (attachments) message.attachments = attachments;
 	return message;
 }

@@ -2,6 +2,7 @@ import { isHttpError, json } from '@sveltejs/kit';
 import { requireSignedIn } from '$lib/server/request-context';
 import { fileLimits } from '$lib/server/files/limits';
 import { refuseFile, refusalResponse } from '$lib/server/files/refusal';
+import { shareWithRoom } from '$lib/server/files/room';
 import { storeUpload } from '$lib/server/files/store';
 import { parseUploadHeaders } from '$lib/server/files/upload-headers';
 import type { RequestHandler } from './$types';
@@ -11,6 +12,8 @@ import type { RequestHandler } from './$types';
  * `X-File-Name`, with optional `X-File-Kind-Hint` (`audio`/`video`, for media containers that may
  * hold either), `X-File-Width`, `X-File-Height` and `X-File-Placeholder` (what the browser
  * measured). Answers 201 with the file's description, or `{ code, message }` having stored nothing.
+ * A stored file is then told to its room, which alone decides what a message may carry; if the
+ * room cannot be told, the file is deleted again and the answer is 503.
  */
 export const POST: RequestHandler = async (event) => {
 	const signed = signedIn(event);
@@ -19,8 +22,9 @@ export const POST: RequestHandler = async (event) => {
 	const { request, params } = event;
 	const headers = parseUploadHeaders(request.headers);
 	if (!headers.ok) return refusalResponse(headers);
+	const bucket = env.FILES;
 	const stored = await storeUpload(
-		{ db, bucket: env.FILES, limits: fileLimits(env) },
+		{ db, bucket, limits: fileLimits(env) },
 		{
 			uploaderId: user.id,
 			roomId: params.id,
@@ -30,6 +34,13 @@ export const POST: RequestHandler = async (event) => {
 		}
 	);
 	if (!stored.ok) return refusalResponse(stored);
+	const shared = await shareWithRoom(
+		{ db, bucket, rooms: env.ROOMS },
+		params.id,
+		user.id,
+		stored.file
+	);
+	if (!shared.ok) return refusalResponse(shared);
 	return json(stored.file, { status: 201, headers: { location: stored.file.url } });
 };
 

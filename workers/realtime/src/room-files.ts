@@ -1,0 +1,155 @@
+// The files uploaded to this room, in its own SQLite: which ones a send may carry, which message
+// carries each, and which must go because their message was deleted. The app stores a file's
+// bytes (R2) and row (D1) and then tells the room (`ChatRoom.fileUploaded`), so the send path
+// decides from the room's own storage and never waits for D1: a send that awaited D1 could be
+// overtaken by a later send of the same socket.
+import { drizzle } from 'drizzle-orm/d1';
+import { inArray } from 'drizzle-orm';
+import * as v from 'valibot';
+import { Attachment } from '../../../shared/protocol';
+import { files } from '../../../shared/db/schema';
+
+/** Files one background deletion handles at once (D1 binds at most 100 values a statement). */
+export const PURGE_BATCH = 50;
+
+/** Where a deleted message's files live: the seams of `ChatRoom`, read when a deletion runs. */
+export type FileStores = { db: D1Database; bucket: R2Bucket };
+
+type FileRow = {
+	id: string;
+	uploader_id: string;
+	attachment: string;
+	message_seq: number | null;
+	deleting: number;
+};
+
+export class RoomFiles {
+	#sql: SqlStorage;
+	/** The deletion under way, if any: one at a time (see `purge`). */
+	#running: Promise<void> | null = null;
+
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+	}
+
+	/**
+	 * Records a file the app stored for this room, described as a message will carry it (unknown
+	 * fields dropped). Idempotent: telling the room twice changes nothing.
+	 */
+	add(uploaderId: string, file: Attachment, now: number): void {
+		const attachment = v.parse(Attachment, file);
+		this.#sql.exec(
+			`INSERT INTO files (id, uploader_id, attachment, created_at) VALUES (?, ?, ?, ?)
+			 ON CONFLICT (id) DO NOTHING`,
+			attachment.id,
+			uploaderId,
+			JSON.stringify(attachment),
+			now
+		);
+	}
+
+	/**
+	 * The descriptions of `ids`, in their order, if every one is a file uploaded to this room by
+	 * `senderId` that no message carries yet; null if any is not. One indexed read.
+	 */
+	claimable(senderId: string, ids: readonly string[]): Attachment[] | null {
+		const rows = this.#sql
+			.exec<FileRow>(
+				`SELECT id, uploader_id, attachment, message_seq, deleting FROM files
+				 WHERE id IN (SELECT value FROM json_each(?))`,
+				JSON.stringify(ids)
+			)
+			.toArray();
+		const byId = new Map(rows.map((row) => [row.id, row]));
+		const attachments: Attachment[] = [];
+		for (const id of ids) {
+			const row = byId.get(id);
+			if (!row || row.uploader_id !== senderId || row.message_seq !== null || row.deleting) {
+				return null;
+			}
+			attachments.push(JSON.parse(row.attachment) as Attachment);
+		}
+		return attachments;
+	}
+
+	/**
+	 * The message `seq` carries these files. Called in the same synchronous step as the message's
+	 * append, so the two writes are committed together: no message without its files marked, no
+	 * file marked for a message that was never stored.
+	 */
+	carry(ids: readonly string[], seq: number): void {
+		this.#sql.exec(
+			'UPDATE files SET message_seq = ? WHERE id IN (SELECT value FROM json_each(?))',
+			seq,
+			JSON.stringify(ids)
+		);
+	}
+
+	/**
+	 * The message `seq` was deleted: its files are to go. Marked in the same step as the tombstone,
+	 * so a deletion that fails (or never ran: the object was evicted) is retried by the alarm.
+	 * True if there was anything to mark.
+	 */
+	markForDeletion(seq: number): boolean {
+		return (
+			this.#sql.exec('UPDATE files SET deleting = 1 WHERE message_seq = ?', seq).rowsWritten > 0
+		);
+	}
+
+	hasPending(): boolean {
+		return this.#sql.exec('SELECT 1 FROM files WHERE deleting = 1 LIMIT 1').toArray().length > 0;
+	}
+
+	/**
+	 * Deletes the marked files' R2 objects and D1 rows, a batch at a time, then forgets them. One
+	 * run at a time: a caller that finds one under way waits for it, then deletes whatever is still
+	 * marked (a failed run leaves its files marked). Throws when a batch fails; the alarm retries.
+	 */
+	async purge(stores: () => FileStores): Promise<void> {
+		while (this.#running) await this.#running.catch(() => undefined);
+		for (;;) {
+			const ids = this.#sql
+				.exec<{ id: string }>('SELECT id FROM files WHERE deleting = 1 LIMIT ?', PURGE_BATCH)
+				.toArray()
+				.map((row) => row.id);
+			if (ids.length === 0) return;
+			const { db, bucket } = stores();
+			const run = deleteStoredFiles(db, bucket, ids);
+			this.#running = run;
+			try {
+				await run;
+			} finally {
+				if (this.#running === run) this.#running = null;
+			}
+			this.#sql.exec(
+				'DELETE FROM files WHERE id IN (SELECT value FROM json_each(?))',
+				JSON.stringify(ids)
+			);
+		}
+	}
+}
+
+/**
+ * Deletes files: their R2 objects, then their D1 rows (the order of the app's `deleteFile`: a
+ * failure in between leaves a row a retry finds, never an object nobody knows of). Idempotent:
+ * files already gone are skipped.
+ */
+export async function deleteStoredFiles(
+	db: D1Database,
+	bucket: R2Bucket,
+	ids: string[]
+): Promise<void> {
+	const orm = drizzle(db);
+	const rows = await orm
+		.select({ id: files.id, r2Key: files.r2Key })
+		.from(files)
+		.where(inArray(files.id, ids));
+	if (rows.length === 0) return;
+	await bucket.delete(rows.map((row) => row.r2Key));
+	await orm.delete(files).where(
+		inArray(
+			files.id,
+			rows.map((row) => row.id)
+		)
+	);
+}
