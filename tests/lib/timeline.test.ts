@@ -51,6 +51,17 @@ describe('buildTimeline', () => {
 		expect(shape(items)).toEqual(['day', 'alice×1', 'system×1', 'system×1', 'alice×1']);
 	});
 
+	it('never joins a system line to the run of the person it names as its actor', () => {
+		const items = buildTimeline([
+			msg('alice', at(20, 10)),
+			msg('alice', at(20, 10, 1), 'system'),
+			msg('alice', at(20, 10, 2))
+		]);
+		const system = items.flatMap((item) => (item.type === 'group' ? [item.system] : []));
+		expect(system).toEqual([false, true, false]);
+		expect(shape(items)).toEqual(['day', 'alice×1', 'alice×1', 'alice×1']);
+	});
+
 	it('places the new-messages divider before the first unread message and breaks the group there', () => {
 		seq = 0;
 		const messages = [msg('bob', at(20, 10)), msg('bob', at(20, 10, 1)), msg('bob', at(20, 10, 2))];
