@@ -314,7 +314,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			page.getByRole('tab', { selected: false }).first()
 		);
 		const notify = page.getByRole('combobox', { name: 'Notifications' });
-		await checkStates(page, failures, 'notifications select', notify);
+		await checkStates(page, failures, 'notifications select', notify, {
+			text: true,
+			boundary: true
+		});
 		const pin = page.getByRole('checkbox', { name: 'Pin to the top' });
 		await pin.check();
 		await check(failures, 'checked checkbox', pin, { tick: true });

@@ -51,3 +51,19 @@ export function at(path: string): RegExp {
 	const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 	return new RegExp(`^[a-z]+://[^/]+${escaped}(?:[?#].*)?$`);
 }
+
+/**
+ * Opens a room's details page on one of its sections (its tabs: About unless another is named).
+ * The section is in the address, as a tab click or a form's answer leaves it.
+ */
+export async function openDetails(
+	page: Page,
+	roomPath: string,
+	section: 'about' | 'members' | 'invites' | 'notifications' | 'theme' = 'about'
+): Promise<void> {
+	await page.goto(`${roomPath}/details?tab=${section}`);
+	await expect(page.getByRole('tab', { selected: true })).toHaveAttribute(
+		'aria-controls',
+		`panel-${section}`
+	);
+}

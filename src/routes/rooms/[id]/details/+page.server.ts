@@ -21,6 +21,7 @@ import { deleteRoom, updateRoomDetails } from '$lib/server/rooms/admin';
 import * as members from '$lib/server/rooms/members';
 import { updateMemberSettings } from '$lib/server/rooms/settings';
 import { Details, InviteOptions, Settings } from './forms';
+import { detailsHref, sectionIn } from './sections';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -46,13 +47,16 @@ export const load: PageServerLoad = async (event) => {
 
 type Step = (s: Signed, roomId: string, form: FormData) => Promise<Done>;
 
+/** Back to the details page, on the section whose form was sent (`?/add` → Members). */
+const backToSection = (event: RequestEvent) => detailsHref(event.params.id, sectionIn(event.url));
+
 /** Runs one change to the room for the signed-in user; refusals come back as `{code, message}`. */
-function change(step: Step, after: (roomId: string) => string = (id) => `/rooms/${id}/details`) {
+function change(step: Step, after: (event: RequestEvent) => string = backToSection) {
 	return async (event: RequestEvent) => {
 		const signed = requireSignedIn(event);
 		const result = await step(signed, event.params.id, await event.request.formData());
 		if (!result.ok) return refuse(result);
-		redirect(303, after(event.params.id));
+		redirect(303, after(event));
 	};
 }
 
@@ -92,7 +96,7 @@ export const actions: Actions = {
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const result = await updateRoomDetails(db, rt, user, event.params.id, form.data);
 		if (!result.ok) return refuse(result);
-		redirect(303, `/rooms/${event.params.id}/details`);
+		redirect(303, backToSection(event));
 	},
 	invite: async (event) => {
 		const { user, db } = requireSignedIn(event);
