@@ -4,6 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { MAX_HUB_SOCKETS_PER_USER, MAX_ROOM_SOCKETS_PER_USER } from '$shared/protocol';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
+import { expectConnected } from './realtime-support';
 
 /**
  * Opens `count` sockets to `path` from the page at once (same origin, same cookie) and keeps them.
@@ -74,7 +75,7 @@ test('a room opened past the room socket cap says why and does not keep reconnec
 	const alice = await signedInPage(browser, persona('alice'));
 	const path = await createRoom(alice, 'Capped room');
 	const roomId = path.split('/').at(-1)!;
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	// With the room page's own socket, one of these is past the cap and is turned away.
 	const codes = await holdSockets(alice, `/ws/room/${roomId}`, MAX_ROOM_SOCKETS_PER_USER);
 	expect(codes.filter((code) => code === 4008)).toHaveLength(1);

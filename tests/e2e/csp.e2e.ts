@@ -3,7 +3,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { persona, register } from './support';
 import { createRoom } from './ui-support';
-import { message, say } from './realtime-support';
+import { expectConnected, message, say } from './realtime-support';
 
 type Problem = { page: string; kind: string; detail: string };
 
@@ -89,7 +89,7 @@ test('every main page works under the content security policy, with no violation
 	const room = await createRoom(alice, 'Policy check');
 	await visit(alice, room);
 	// The realtime socket (connect-src 'self' covers ws: to the same host) and a rendered message.
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	await say(alice, 'Hello **there**, see https://example.com and `code`');
 	await expect(message(alice, 'Hello there')).toBeVisible();
 	await alice.getByRole('button', { name: 'Insert emoji' }).click();

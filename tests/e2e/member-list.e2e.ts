@@ -1,7 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { befriend } from './people-support';
-import { peopleInRoom, setOffline } from './realtime-support';
+import {
+	expectConnected,
+	expectNotConnected,
+	peopleInRoom,
+	roomAction,
+	setOffline
+} from './realtime-support';
 import { persona, signedInPage } from './support';
+import { openDetails } from './ui-support';
 
 /** Records what the room page's sockets send, as parsed frames. */
 function framesSentBy(page: Page): { type?: unknown }[] {
@@ -24,10 +31,10 @@ test('the member list asks the room for last-seen times the welcome leaves out, 
 	// Alice comes back to the room later: a fresh page, a fresh welcome.
 	const sent = framesSentBy(alice.page);
 	await alice.page.reload();
-	await expect(alice.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice.page);
 	expect(sent.filter((f) => f.type === 'presence')).toHaveLength(0);
 
-	await alice.page.getByRole('button', { name: 'Members' }).click();
+	await roomAction(alice.page, 'Members');
 	const bobRow = alice.page
 		.getByRole('complementary', { name: 'Members' })
 		.getByRole('listitem')
@@ -36,8 +43,8 @@ test('the member list asks the room for last-seen times the welcome leaves out, 
 	await expect.poll(() => sent.filter((f) => f.type === 'presence').length).toBe(1);
 
 	// Closing and opening the list again asks nothing more: presence frames keep it current.
-	await alice.page.getByRole('button', { name: 'Members' }).click();
-	await alice.page.getByRole('button', { name: 'Members' }).click();
+	await roomAction(alice.page, 'Members');
+	await roomAction(alice.page, 'Members');
 	await expect(bobRow).toContainText(/Last seen/);
 	expect(sent.filter((f) => f.type === 'presence')).toHaveLength(1);
 });
@@ -53,11 +60,11 @@ test('member lists follow who is added and who is removed, without a reload', as
 	await befriend(alice.page, 'Alice', carol, carolWho);
 
 	// Bob watches the member list.
-	await bob.page.getByRole('button', { name: 'Members' }).click();
+	await roomAction(bob.page, 'Members');
 	const bobsList = bob.page.getByRole('complementary', { name: 'Members' }).getByRole('listitem');
 	await expect(bobsList).toHaveCount(2);
 
-	await alice.page.goto(`${roomUrl}/details`);
+	await openDetails(alice.page, roomUrl, 'members');
 	await alice.page.getByLabel("Friend's username").fill(carolWho.username);
 	await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
 	await expect(bobsList.filter({ hasText: 'Carol' })).toContainText('Offline');
@@ -72,14 +79,14 @@ test('member lists follow who is added and who is removed, without a reload', as
 	// Bob's connection drops, and Alice adds Carol again meanwhile: he misses the room's news of it.
 	// Back online, his welcome shows the membership changed and his list is loaded afresh.
 	await setOffline(bob.page, true);
-	await expect(bob.page.getByRole('status')).not.toHaveText('Connected');
+	await expectNotConnected(bob.page);
 	await alice.page.getByLabel("Friend's username").fill(carolWho.username);
 	await alice.page.getByRole('button', { name: 'Add', exact: true }).click();
 	await expect(alice.page.getByRole('button', { name: 'Remove Carol' })).toBeVisible();
 	// The room sends membership news at most once a second: let it go out before Bob is back.
 	await bob.page.waitForTimeout(1500);
 	await setOffline(bob.page, false);
-	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob.page);
 	await expect(bobsList.filter({ hasText: 'Carol' })).toContainText('Offline');
 	await expect(header).toContainText('3 members');
 });

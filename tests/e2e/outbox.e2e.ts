@@ -1,7 +1,7 @@
 // The outbox as a browser keeps it: entries in IndexedDB that this version of the app did not
 // write (or that someone edited in the devtools) must not stop the room or the real unsent messages.
 import { expect, test } from '@playwright/test';
-import { message, say, timeline } from './realtime-support';
+import { expectConnected, message, say, timeline } from './realtime-support';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
 
@@ -49,7 +49,7 @@ test("a tampered outbox entry is skipped, and alice's real unsent message still 
 	const errors: string[] = [];
 	alice.on('pageerror', (error) => errors.push(error.message));
 	await alice.reload();
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	await expect(message(alice, 'Written before the crash')).toHaveCount(1);
 	await expect(timeline(alice).locator('li.pending')).toHaveCount(0);
 	// Still usable: a new message goes out as usual.

@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { befriend, openProfile, sendMessage, timeline } from './people-support';
 import { persona, signedInPage } from './support';
+import { openDetails } from './ui-support';
+import { expectConnected } from './realtime-support';
 
 test('two people find each other, become friends and talk in a direct conversation', async ({
 	browser
@@ -42,7 +44,7 @@ test('two people find each other, become friends and talk in a direct conversati
 	await alice.getByRole('button', { name: 'Message' }).click();
 	await expect(alice).toHaveURL(/\/rooms\/[a-z0-9]+$/);
 	await expect(alice.getByRole('heading', { name: 'Bob' })).toBeVisible();
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	await sendMessage(alice, 'Hi Bob, coffee later?');
 
 	// Bob presses "Message" on Alice's profile and lands in the very same conversation.
@@ -78,7 +80,7 @@ test('a third person joins a group by invite link, is promoted, and removes some
 
 	// Bob has the group open in his tab.
 	await bob.goto(roomUrl);
-	await expect(bob.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob);
 	await expect(timeline(bob).getByText('Alice added Bob')).toBeVisible();
 
 	// An empty name is refused at the field; a new description is kept.
@@ -95,6 +97,7 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	await expect(about.getByLabel('Description')).toHaveValue('Weekend trips and gym nights');
 
 	// Alice makes an invite link limited to one use and gives it to Carol.
+	await alice.getByRole('tab', { name: 'Invites' }).click();
 	await alice.getByLabel('Maximum uses').fill('1');
 	await alice.getByRole('button', { name: 'Create invite link' }).click();
 	const link = await alice.getByLabel(/New invite link/).inputValue();
@@ -103,7 +106,7 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	await carol.goto(link);
 	await expect(carol.getByRole('heading', { name: 'Climbing crew' })).toBeVisible();
 	await carol.getByRole('button', { name: 'Join Climbing crew' }).click();
-	await expect(carol.getByRole('status')).toHaveText('Connected');
+	await expectConnected(carol);
 	await expect(timeline(bob).getByText('Carol joined with an invite link')).toBeVisible();
 
 	// The link was for one person: a second use is refused.
@@ -112,12 +115,13 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	await expect(stranger.getByRole('alert')).toContainText('This invite link has been used up.');
 
 	await alice.reload();
+	await alice.getByRole('tab', { name: 'Members' }).click();
 	await alice.getByRole('button', { name: 'Make Carol an admin' }).click();
 	await expect(alice.getByRole('button', { name: 'Make Carol a member' })).toBeVisible();
 	await expect(timeline(bob).getByText('Alice made Carol an admin')).toBeVisible();
 
 	// Carol, now an admin, removes Bob while his tab is open.
-	await carol.goto(`${roomUrl}/details`);
+	await openDetails(carol, roomUrl, 'members');
 	await carol.getByRole('button', { name: 'Remove Bob' }).click();
 	await expect(
 		carol.getByRole('list', { name: 'Members' }).getByText('Bob', { exact: true })

@@ -23,10 +23,28 @@ export async function peopleInRoom<const N extends readonly string[]>(
 		await guest.page.goto(host!.page.url());
 		await guest.page.getByRole('button', { name: 'Join room' }).click();
 	}
-	for (const person of people) {
-		await expect(person.page.getByRole('status')).toHaveText('Connected');
-	}
+	for (const person of people) await expectConnected(person.page);
 	return people as { [K in keyof N]: Participant };
+}
+
+/** The room page's socket is open (the page says nothing then: it is on the room's section). */
+export async function expectConnected(page: Page): Promise<void> {
+	await expect(page.locator('section[data-connection]')).toHaveAttribute('data-connection', 'open');
+}
+
+/** The room page's socket is not open: connecting, waiting to reconnect, or closed for good. */
+export async function expectNotConnected(page: Page): Promise<void> {
+	await expect(page.locator('section[data-connection]')).not.toHaveAttribute(
+		'data-connection',
+		'open'
+	);
+}
+
+/** Runs one of the room's actions (Members, Details, Chat theme) from its header's menu. */
+export async function roomAction(page: Page, name: string): Promise<void> {
+	await page.getByRole('button', { name: 'Room actions' }).click();
+	const role = name === 'Members' ? 'menuitemcheckbox' : 'menuitem';
+	await page.getByRole('menu', { name: 'Room actions' }).getByRole(role, { name }).click();
 }
 
 export function timeline(page: Page): Locator {

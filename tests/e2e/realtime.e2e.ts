@@ -1,8 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
 	act,
+	expectNotConnected,
 	message,
 	peopleInRoom,
+	roomAction,
 	say,
 	sendMany,
 	setOffline,
@@ -118,7 +120,7 @@ test('messages written offline are sent once when the browser is back, and appea
 }) => {
 	const [alice, bob, carol] = await peopleInRoom(browser, ['alice', 'bob', 'carol'], 'Offline');
 	await setOffline(alice.page, true);
-	await expect(alice.page.getByRole('status')).toHaveText('Offline, reconnecting…');
+	await expectNotConnected(alice.page);
 
 	await say(alice.page, 'Written on the train');
 	await say(alice.page, 'Still no signal');
@@ -213,7 +215,7 @@ test('members show as online, away when their tab is hidden, and offline with a 
 	browser
 }) => {
 	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Presence');
-	await alice.page.getByRole('button', { name: 'Members' }).click();
+	await roomAction(alice.page, 'Members');
 	const bobRow = alice.page
 		.getByRole('complementary', { name: 'Members' })
 		.getByRole('listitem')

@@ -2,7 +2,8 @@
 // them, the room turning down what their tab sends, and where the sidebar's "+" leads.
 import { expect, test } from '@playwright/test';
 import { persona, signedInPage } from './support';
-import { at, createRoom, expectNoSeriousA11yViolations } from './ui-support';
+import { at, createRoom, expectNoSeriousA11yViolations, openDetails } from './ui-support';
+import { expectConnected } from './realtime-support';
 
 test('a banned person, and anyone opening a revoked link, is told plainly what happened', async ({
 	browser
@@ -14,11 +15,12 @@ test('a banned person, and anyone opening a revoked link, is told plainly what h
 
 	await bob.goto(roomPath);
 	await bob.getByRole('button', { name: 'Join room' }).click();
-	await expect(bob.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob);
 
-	await alice.goto(`${roomPath}/details`);
+	await openDetails(alice, roomPath, 'invites');
 	await alice.getByRole('button', { name: 'Create invite link' }).click();
 	const link = await alice.getByLabel(/New invite link/).inputValue();
+	await alice.getByRole('tab', { name: 'Members' }).click();
 	await alice.getByRole('button', { name: 'Ban Bob' }).click();
 	await expect(alice.getByRole('list', { name: 'Banned' })).toContainText('Bob');
 
@@ -33,6 +35,7 @@ test('a banned person, and anyone opening a revoked link, is told plainly what h
 	await expect(bob).toHaveURL(at('/'));
 
 	// The link is revoked: Carol is told so, and what she can do.
+	await alice.getByRole('tab', { name: 'Invites' }).click();
 	await alice
 		.getByRole('list', { name: 'Invite links' })
 		.getByRole('button', { name: 'Revoke' })
@@ -62,7 +65,7 @@ test('when the room turns down what a tab sends, the person reads words meant fo
 		};
 	});
 	await alice.goto(roomPath);
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	flood();
 	const notice = alice.getByRole('alert').filter({ hasText: /\S/ });
 	await expect(notice).toHaveText('You’re sending very fast — wait a moment and try again.');

@@ -1,5 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
-import { peopleInRoom, setOffline, timeline } from './realtime-support';
+import {
+	expectConnected,
+	expectNotConnected,
+	peopleInRoom,
+	setOffline,
+	timeline
+} from './realtime-support';
 
 // The room lets a person send SEND_RATE.burst messages at once and then a few a second: a hundred
 // take about sixteen seconds. These bounds leave room for a slow machine; they are not speed tests.
@@ -75,14 +81,14 @@ test('forty messages written offline reach bob once each, in order, ahead of wha
 	const offline = numbered(40, 'Offline');
 	const back = numbered(20, 'Back');
 	await setOffline(alice.page, true);
-	await expect(alice.page.getByRole('status')).toHaveText('Offline, reconnecting…');
+	await expectNotConnected(alice.page);
 
 	await typeAll(alice.page, offline);
 	await expect(timeline(alice.page).locator('li.pending')).toHaveCount(offline.length);
 
 	// Back online, she goes on writing while the outbox is still going out over the rate limit.
 	await setOffline(alice.page, false);
-	await expect(alice.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice.page);
 	await typeAll(alice.page, back);
 
 	const all = [...offline, ...back];

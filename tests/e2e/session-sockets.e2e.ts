@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { logIn } from './accounts-support';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
+import { expectConnected } from './realtime-support';
 
 test('a session revoked from another device leaves its open room at once', async ({ browser }) => {
 	const bob = persona('bob');
@@ -13,7 +14,7 @@ test('a session revoked from another device leaves its open room at once', async
 	// The phone has a room open and connected.
 	const room = await createRoom(laptop, 'Notes to self');
 	await phone.goto(room);
-	await expect(phone.getByRole('status')).toHaveText('Connected');
+	await expectConnected(phone);
 
 	await laptop.goto('/settings/sessions');
 	await laptop

@@ -1,6 +1,6 @@
 // The sidebar's rows after a deletion and after a quick page load (issue 14).
 import { expect, test, type Page } from '@playwright/test';
-import { act, message, peopleInRoom, say } from './realtime-support';
+import { act, expectConnected, message, peopleInRoom, say } from './realtime-support';
 import { conversationRows } from './sidebar-support';
 
 const rowOf = (page: Page, name: string) => conversationRows(page).filter({ hasText: name });
@@ -65,7 +65,7 @@ test('a room read just before loading another page by its address shows nothing 
 	// Bob reads the room, then at once loads another page by its address (a full page load),
 	// well before the room copies his read position to D1.
 	await bob.page.goto(roomUrl);
-	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob.page);
 	await expect(message(bob.page, 'Three')).toBeVisible();
 	await bob.page.goto('/people');
 	await expect(bob.page.getByRole('heading', { level: 1 })).toBeVisible();

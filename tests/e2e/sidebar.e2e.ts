@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { openProfile, sendMessage, timeline } from './people-support';
-import { message, peopleInRoom, say } from './realtime-support';
+import { expectConnected, message, peopleInRoom, say } from './realtime-support';
 import { conversationRows, friendsLink } from './sidebar-support';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
@@ -32,7 +32,7 @@ test('the sidebar follows conversations, friend requests and presence without a 
 	// Alice starts a direct conversation; her row shows Bob online while his tab is open.
 	await openProfile(alice, bobWho);
 	await alice.getByRole('button', { name: 'Message' }).click();
-	await expect(alice.getByRole('status')).toHaveText('Connected');
+	await expectConnected(alice);
 	await sendMessage(alice, 'Are you around?');
 	const bobRow = conversationRows(alice).filter({ hasText: 'Bob' });
 	await expect(bobRow).toContainText(', online');
@@ -87,7 +87,7 @@ test("the open room's own row follows what is said in it, as plain text and read
 	for (const { page } of [alice, bob]) {
 		await expect(message(page, /Milk and bread|Tomatoes are in/)).toBeVisible();
 		await page.goto(reading);
-		await expect(page.getByRole('status')).toHaveText('Connected');
+		await expectConnected(page);
 		await expect(conversationRows(page).first()).not.toContainText('Reading room');
 	}
 	const row = (page: Page) => conversationRows(page).filter({ hasText: 'Reading room' });
@@ -135,7 +135,7 @@ test("a room open in one tab keeps its row current in the person's other tabs", 
 	const other = await alice.page.context().newPage();
 	await other.goto('/');
 	await createRoom(other, 'Elsewhere');
-	await expect(other.getByRole('status')).toHaveText('Connected');
+	await expectConnected(other);
 	const row = conversationRows(other).filter({ hasText: 'Two tabs' });
 	await expect(row).toBeVisible();
 

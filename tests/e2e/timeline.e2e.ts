@@ -1,9 +1,30 @@
-import { expect, test } from '@playwright/test';
-import { message, peopleInRoom, say, sendMany, timeline } from './realtime-support';
+import { expect, test, type Page } from '@playwright/test';
+import {
+	expectConnected,
+	message,
+	peopleInRoom,
+	say,
+	sendMany,
+	timeline
+} from './realtime-support';
 import { persona } from './support';
-import { personAt } from './ui-support';
+import { expectNoSeriousA11yViolations, personAt } from './ui-support';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The words of each message whose time can be seen now. A time can be in the page yet transparent
+ * (inside a run, until asked for), which `toBeVisible` does not tell apart.
+ */
+function withTimeShown(page: Page): Promise<(string | undefined)[]> {
+	return timeline(page)
+		.locator('li[data-seq]')
+		.evaluateAll((items) =>
+			items
+				.filter((item) => item.querySelector('time')?.checkVisibility({ opacityProperty: true }))
+				.map((item) => item.querySelector('.body')?.textContent?.trim())
+		);
+}
 
 test('messages are grouped by author under a separator for their day', async ({ browser }) => {
 	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Grouping');
@@ -19,8 +40,8 @@ test('messages are grouped by author under a separator for their day', async ({ 
 		'Bob answers',
 		'Alice again'
 	]);
-	// The author is named once per run of messages, not on every one.
-	await expect(log.locator('li[data-seq] .author')).toHaveText(['Alice', 'Bob', 'Alice']);
+	// The author is named once per run of messages, not on every one, and never to themselves.
+	await expect(log.locator('li[data-seq] .author')).toHaveText(['Alice', 'Alice']);
 	await expect(message(bob.page, 'Second from Alice').locator('.author')).toHaveCount(0);
 	await expect(log.getByRole('separator', { name: 'Today' })).toHaveCount(1);
 	await expect(log.getByRole('separator', { name: 'Today' })).toBeVisible();
@@ -30,6 +51,90 @@ test('messages are grouped by author under a separator for their day', async ({ 
 	await bob.page.reload();
 	await expect(timeline(bob.page).getByRole('separator', { name: 'Yesterday' })).toBeVisible();
 	await expect(timeline(bob.page).getByRole('separator', { name: 'Today' })).toHaveCount(0);
+});
+
+test('a run of messages names its author once, never to themselves, and shows its time once', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Runs');
+	await say(alice.page, 'One');
+	await say(alice.page, 'Two');
+	await say(alice.page, 'Three');
+	await expect(message(bob.page, 'Three')).toBeVisible();
+	await say(bob.page, 'Four');
+	await say(bob.page, 'Five');
+	for (const { page } of [alice, bob]) {
+		await expect(message(page, 'Five')).toBeVisible();
+		await page.mouse.move(0, 0);
+	}
+
+	// My own run is on the right, unnamed; the other person's is named once, at its start.
+	await expect(timeline(alice.page).locator('.author')).toHaveText(['Bob']);
+	await expect(timeline(bob.page).locator('.author')).toHaveText(['Alice']);
+	// A screen reader still hears who wrote each one.
+	await expect(message(bob.page, 'Two')).toContainText('Alice:');
+	await expect(message(alice.page, 'Two')).toContainText('You:');
+	// One time per run, at its last message.
+	for (const { page } of [alice, bob]) {
+		await expect.poll(() => withTimeShown(page)).toEqual(['Three', 'Five']);
+	}
+});
+
+test('every message’s exact time shows on hover, on keyboard focus and on a tap', async ({
+	browser
+}) => {
+	test.setTimeout(Math.max(test.info().timeout, 120_000));
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Exact times');
+	await say(alice.page, 'Morning');
+	await say(alice.page, 'Coffee?');
+	await say(alice.page, 'Or tea');
+	await expect(message(bob.page, 'Or tea')).toBeVisible();
+	await bob.page.mouse.move(0, 0);
+	await expect.poll(() => withTimeShown(bob.page)).toEqual(['Or tea']);
+
+	// Its time's tooltip (and description, for a screen reader) gives the full date and time.
+	const first = message(bob.page, 'Morning');
+	const time = first.locator('time');
+	const exact = await time.evaluate((el) =>
+		new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' }).format(
+			new Date(el.getAttribute('datetime')!)
+		)
+	);
+	expect(exact).toContain(String(new Date().getFullYear()));
+	const link = first.getByRole('link').filter({ has: bob.page.locator('time') });
+	await expect(link).toHaveAttribute('title', exact);
+	await expect(link).toHaveAccessibleDescription(exact);
+
+	await first.hover();
+	await expect.poll(() => withTimeShown(bob.page)).toEqual(['Morning', 'Or tea']);
+	for (const colorScheme of ['light', 'dark'] as const) {
+		await bob.page.emulateMedia({ colorScheme });
+		await expectNoSeriousA11yViolations(bob.page, `room, a time shown in a run (${colorScheme})`);
+	}
+	await bob.page.mouse.move(0, 0);
+	await expect.poll(() => withTimeShown(bob.page)).toEqual(['Or tea']);
+
+	// The keyboard reaches each message through its time, and from there its actions.
+	await link.focus();
+	await expect.poll(() => withTimeShown(bob.page)).toEqual(['Morning', 'Or tea']);
+	await bob.page.keyboard.press('Tab');
+	await expect(
+		first.getByRole('toolbar', { name: 'Message actions' }).getByRole('button').first()
+	).toBeFocused();
+	await bob.page.getByRole('textbox', { name: 'Message' }).focus();
+	await expect.poll(() => withTimeShown(bob.page)).toEqual(['Or tea']);
+
+	// On a phone, a tap on a message shows its time.
+	const carol = await personAt(browser, persona('carol'), 'phone');
+	await carol.goto(alice.page.url());
+	await carol.getByRole('button', { name: 'Join room' }).click();
+	await expectConnected(carol);
+	await expect(message(carol, 'Or tea')).toBeVisible();
+	await expect.poll(() => withTimeShown(carol)).toEqual(['Or tea']);
+	await message(carol, 'Coffee?').locator('.body').tap();
+	await expect.poll(() => withTimeShown(carol)).toEqual(['Coffee?', 'Or tea']);
+	// The tap only shows: the actions it reveals are not under the finger.
+	await expect(carol.getByText('Replying to')).toHaveCount(0);
 });
 
 test('a reader scrolled up is offered a jump to the latest, with how many arrived', async ({
@@ -195,7 +300,7 @@ test('Shift+Esc marks the open room read, so its unread count is cleared', async
 	expect(Number(await row.locator('.badge').textContent())).toBeGreaterThan(20);
 
 	await bob.page.goto(`${room}?m=1`);
-	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob.page);
 	await expect(message(bob.page, /^Update 1$/)).toBeInViewport();
 	await bob.page.keyboard.press('Shift+Escape');
 	// Gone from the room's own count at once, and from the sidebar once the room has stored it.
@@ -213,7 +318,7 @@ test('times read in the reader’s own time zone, not the server’s', async ({ 
 	});
 	await page.getByLabel('New room').fill('Line islands');
 	await page.getByRole('button', { name: 'Create room' }).click();
-	await expect(page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(page);
 	await say(page, 'Good morning from the future');
 	await page.reload();
 
@@ -271,7 +376,7 @@ test('a message that arrives rises into place, and does not move for a reader wh
 
 	await bob.page.emulateMedia({ reducedMotion: 'reduce' });
 	await bob.page.reload();
-	await expect(bob.page.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob.page);
 	await watch();
 	await say(alice.page, 'And this, calmly');
 	await expect(message(bob.page, 'And this, calmly')).toBeVisible();

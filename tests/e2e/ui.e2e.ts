@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { persona, register } from './support';
 import { at, createRoom, expectNoSeriousA11yViolations, personAt, SIZES } from './ui-support';
+import { expectConnected, roomAction } from './realtime-support';
 
 for (const size of ['desktop', 'phone'] as const) {
 	test(`every main screen has no serious accessibility problems on a ${size}, in light and dark`, async ({
@@ -23,7 +24,7 @@ for (const size of ['desktop', 'phone'] as const) {
 			await expectNoSeriousA11yViolations(alice, `home, empty (${colorScheme})`);
 
 			const room = await createRoom(alice, 'Weekend plans');
-			await expect(alice.getByRole('status')).toHaveText('Connected');
+			await expectConnected(alice);
 			await alice.getByRole('textbox', { name: 'Message' }).fill('Hello **there**');
 			await alice.getByRole('textbox', { name: 'Message' }).press('Enter');
 			await expect(alice.getByRole('log').getByText('Hello')).toBeVisible();
@@ -239,9 +240,9 @@ test('each member chooses their own theme for a conversation', async ({ browser 
 	const room = await createRoom(alice, 'Themed room');
 	await bob.goto(room);
 	await bob.getByRole('button', { name: 'Join room' }).click();
-	await expect(bob.getByRole('status')).toHaveText('Connected');
+	await expectConnected(bob);
 
-	await alice.getByRole('link', { name: 'Chat theme' }).click();
+	await roomAction(alice, 'Chat theme');
 	await expect(alice.getByRole('heading', { name: 'Chat theme for Themed room' })).toBeVisible();
 	await alice.getByRole('radio', { name: 'Teal' }).check();
 	await alice.getByRole('radio', { name: 'Dots' }).check();

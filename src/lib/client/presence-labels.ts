@@ -1,5 +1,23 @@
 // Words for who is here and who is typing, shared by the room's header, member list and timeline.
-import type { PresenceState } from '$shared/protocol';
+import type { PresenceEntry, PresenceState } from '$shared/protocol';
+
+/** Where someone is, as every part of the page shows it. */
+export type Presence = { state: PresenceState; lastSeenAt: number | null };
+
+/**
+ * One person's presence from the two things a page hears: the room's own presence (online or away
+ * in this room, or offline with when they were last here) and the user hub's online flag (a
+ * friend with Parley open anywhere, which the sidebar's dot shows). Here (online or away) wins;
+ * else the hub's online says online; else offline, with the room's last-seen time.
+ */
+export function presenceOf(
+	inRoom: Pick<PresenceEntry, 'state' | 'lastSeenAt'> | undefined,
+	onlineElsewhere: boolean
+): Presence {
+	if (inRoom && inRoom.state !== 'offline') return { state: inRoom.state, lastSeenAt: null };
+	if (onlineElsewhere) return { state: 'online', lastSeenAt: null };
+	return { state: 'offline', lastSeenAt: inRoom?.lastSeenAt ?? null };
+}
 
 /** "Alice is typing…", "Alice and Bob are typing…", "Several people are typing…". */
 export function describeTyping(names: string[]): string | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePresence, describeTyping } from '$lib/client/presence-labels';
+import { describePresence, describeTyping, presenceOf } from '$lib/client/presence-labels';
 
 describe('describeTyping', () => {
 	it('names one or two people typing, and says "several" beyond that', () => {
@@ -22,5 +22,36 @@ describe('describePresence', () => {
 		expect(describePresence('offline', now - 60 * 60_000, now)).toBe('Last seen 1 hour ago');
 		expect(describePresence('offline', now - 30 * 60 * 60_000, now)).toBe('Last seen yesterday');
 		expect(describePresence('offline', now - 10 * 24 * 60 * 60_000, now)).toMatch(/^Last seen \S+/);
+	});
+});
+
+describe('presenceOf', () => {
+	const seen = 1_700_000_000_000;
+
+	it('takes online or away in the room first, whatever the hub says', () => {
+		expect(presenceOf({ state: 'online', lastSeenAt: null }, false)).toEqual({
+			state: 'online',
+			lastSeenAt: null
+		});
+		expect(presenceOf({ state: 'away', lastSeenAt: null }, true)).toEqual({
+			state: 'away',
+			lastSeenAt: null
+		});
+	});
+
+	it('says online when the hub does, though the room last saw them a while ago', () => {
+		expect(presenceOf({ state: 'offline', lastSeenAt: seen }, true)).toEqual({
+			state: 'online',
+			lastSeenAt: null
+		});
+		expect(presenceOf(undefined, true)).toEqual({ state: 'online', lastSeenAt: null });
+	});
+
+	it('is offline with the room’s last-seen time when neither has them online', () => {
+		expect(presenceOf({ state: 'offline', lastSeenAt: seen }, false)).toEqual({
+			state: 'offline',
+			lastSeenAt: seen
+		});
+		expect(presenceOf(undefined, false)).toEqual({ state: 'offline', lastSeenAt: null });
 	});
 });

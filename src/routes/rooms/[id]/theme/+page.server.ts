@@ -12,9 +12,10 @@ const NOT_FOUND = 'This room does not exist.';
 export const load: PageServerLoad = async (event) => {
 	requireSignedIn(event);
 	const { room } = requireAccess(await roomAccessFor(event, event.params.id), 'configure');
-	const { roomTheme } = await event.parent();
+	// The layout's name is the one people see: the other person's, in a direct conversation.
+	const { roomTheme, roomName } = await event.parent();
 	if (!roomTheme) error(404, NOT_FOUND);
-	return { room: { id: room.id, name: room.name }, theme: roomTheme };
+	return { room: { id: room.id, name: roomName ?? room.name }, theme: roomTheme };
 };
 
 /** "" is the default; anything else must be one of the offered names. */
