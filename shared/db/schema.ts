@@ -336,8 +336,8 @@ export const messages = sqliteTable(
  * Rows are never cascade-deleted: a row is the only record of where its bytes are, and a row gone
  * before its object would leave the object in R2 forever. Deleting a room sets `room_id` to null
  * (so the room's deletion never fails on files, and no one can read them: a file without a room
- * is served to nobody); a cleanup job on the realtime worker (to come) deletes the R2 object of
- * every row without a room, then the row. A user row is never hard-deleted (account deletion
+ * is served to nobody); the realtime worker's cleanup job (`file-cleanup.ts`) deletes the R2
+ * object of every row without a room, then the row. A user row is never hard-deleted (account deletion
  * blanks it), so `uploader_id` restricts: a hard delete must remove the person's files first.
  */
 export const files = sqliteTable(
@@ -368,6 +368,10 @@ export const files = sqliteTable(
 	(t) => [
 		uniqueIndex('files_r2_key_unique').on(t.r2Key),
 		index('files_room_idx').on(t.roomId, t.createdAt),
-		index('files_uploader_idx').on(t.uploaderId, t.size)
+		index('files_uploader_idx').on(t.uploaderId, t.size),
+		// The cleanup's other question, uploads never attached by age, without reading every file.
+		index('files_unattached_idx')
+			.on(t.createdAt)
+			.where(sql`${t.messageSeq} IS NULL`)
 	]
 );

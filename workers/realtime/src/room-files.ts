@@ -3,11 +3,16 @@
 // bytes (R2) and row (D1) and then tells the room (`ChatRoom.fileUploaded`), so the send path
 // decides from the room's own storage and never waits for D1: a send that awaited D1 could be
 // overtaken by a later send of the same socket.
+//
+// An upload no message carries is attachable for `UNATTACHED_FILE_CLAIM_MS` only: after a little
+// longer the realtime worker's cleanup job deletes its bytes and row (`file-cleanup.ts`), so the
+// room refuses it first, and forgets it.
 import { drizzle } from 'drizzle-orm/d1';
 import { inArray } from 'drizzle-orm';
 import * as v from 'valibot';
 import { Attachment } from '../../../shared/protocol';
 import { files } from '../../../shared/db/schema';
+import { UNATTACHED_FILE_CLAIM_MS } from '../../../shared/files';
 
 /** Files one background deletion handles at once (D1 binds at most 100 values a statement). */
 export const PURGE_BATCH = 50;
@@ -15,18 +20,24 @@ export const PURGE_BATCH = 50;
 /** Where a deleted message's files live: the seams of `ChatRoom`, read when a deletion runs. */
 export type FileStores = { db: D1Database; bucket: R2Bucket };
 
+/** How often, at most, an upload also sweeps away the room's expired unattached records. */
+export const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
 type FileRow = {
 	id: string;
 	uploader_id: string;
 	attachment: string;
 	message_seq: number | null;
 	deleting: number;
+	created_at: number;
 };
 
 export class RoomFiles {
 	#sql: SqlStorage;
 	/** The deletion under way, if any: one at a time (see `purge`). */
-	#running: Promise<void> | null = null;
+	#running: Promise<unknown> | null = null;
+	/** When `add` last swept expired records (in memory: a woken object sweeps on its first upload). */
+	#sweptAt = 0;
 
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
@@ -34,10 +45,19 @@ export class RoomFiles {
 
 	/**
 	 * Records a file the app stored for this room, described as a message will carry it (unknown
-	 * fields dropped). Idempotent: telling the room twice changes nothing.
+	 * fields dropped). Idempotent: telling the room twice changes nothing. Also forgets, at most
+	 * once an hour, the uploads that expired unattached: uploads are rarer than sends, so the
+	 * send path stays one indexed read.
 	 */
 	add(uploaderId: string, file: Attachment, now: number): void {
 		const attachment = v.parse(Attachment, file);
+		if (now - this.#sweptAt >= SWEEP_INTERVAL_MS) {
+			this.#sweptAt = now;
+			this.#sql.exec(
+				'DELETE FROM files WHERE message_seq IS NULL AND deleting = 0 AND created_at < ?',
+				now - UNATTACHED_FILE_CLAIM_MS
+			);
+		}
 		this.#sql.exec(
 			`INSERT INTO files (id, uploader_id, attachment, created_at) VALUES (?, ?, ?, ?)
 			 ON CONFLICT (id) DO NOTHING`,
@@ -50,17 +70,29 @@ export class RoomFiles {
 
 	/**
 	 * The descriptions of `ids`, in their order, if every one is a file uploaded to this room by
-	 * `senderId` that no message carries yet; null if any is not. One indexed read.
+	 * `senderId` that no message carries yet, recorded less than `UNATTACHED_FILE_CLAIM_MS` ago;
+	 * null if any is not. One indexed read; a refusal for an expired upload also forgets it (the
+	 * cleanup job deletes its bytes and row, or already has).
 	 */
-	claimable(senderId: string, ids: readonly string[]): Attachment[] | null {
+	claimable(senderId: string, ids: readonly string[], now = Date.now()): Attachment[] | null {
 		const rows = this.#sql
 			.exec<FileRow>(
-				`SELECT id, uploader_id, attachment, message_seq, deleting FROM files
+				`SELECT id, uploader_id, attachment, message_seq, deleting, created_at FROM files
 				 WHERE id IN (SELECT value FROM json_each(?))`,
 				JSON.stringify(ids)
 			)
 			.toArray();
 		const byId = new Map(rows.map((row) => [row.id, row]));
+		const expired = rows.filter(
+			(row) => row.message_seq === null && row.created_at < now - UNATTACHED_FILE_CLAIM_MS
+		);
+		if (expired.length > 0) {
+			this.#sql.exec(
+				'DELETE FROM files WHERE id IN (SELECT value FROM json_each(?))',
+				JSON.stringify(expired.map((row) => row.id))
+			);
+			return null;
+		}
 		const attachments: Attachment[] = [];
 		for (const id of ids) {
 			const row = byId.get(id);
@@ -132,19 +164,19 @@ export class RoomFiles {
 /**
  * Deletes files: their R2 objects, then their D1 rows (the order of the app's `deleteFile`: a
  * failure in between leaves a row a retry finds, never an object nobody knows of). Idempotent:
- * files already gone are skipped.
+ * files already gone are skipped. Answers how many there were to delete.
  */
 export async function deleteStoredFiles(
 	db: D1Database,
 	bucket: R2Bucket,
 	ids: string[]
-): Promise<void> {
+): Promise<number> {
 	const orm = drizzle(db);
 	const rows = await orm
 		.select({ id: files.id, r2Key: files.r2Key })
 		.from(files)
 		.where(inArray(files.id, ids));
-	if (rows.length === 0) return;
+	if (rows.length === 0) return 0;
 	await bucket.delete(rows.map((row) => row.r2Key));
 	await orm.delete(files).where(
 		inArray(
@@ -152,4 +184,5 @@ export async function deleteStoredFiles(
 			rows.map((row) => row.id)
 		)
 	);
+	return rows.length;
 }

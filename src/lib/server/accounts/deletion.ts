@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import {
 	blocks,
+	files,
 	friendships,
 	knownDevices,
 	memberships,
@@ -27,6 +28,13 @@ import {
  * shows them as from "Deleted user". Memberships go (room counts follow), so does the social graph.
  * A room the person owned passes to its longest-standing admin, or else its longest-standing
  * member, so no group is left without anyone who can administer it.
+ *
+ * The person's uploads go too. Their rows cannot be deleted here (a row is the only record of
+ * where its bytes are in R2), so they lose their room in the same batch: from then on they are
+ * served to nobody (`/files/<id>` answers 404), and the realtime worker's cleanup job deletes
+ * their objects and rows on its next run. Messages that carried them keep their attachment
+ * entries, which now lead to a 404: the room's copy of a message is the authority, and a flush
+ * would write it back over any change made to D1's copy here.
  */
 export async function deleteAccount(db: Db, userId: string, realtime: Realtime): Promise<void> {
 	const joined = await db
@@ -65,6 +73,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
 		db.delete(friendships).where(friendshipsOf(userId)),
 		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
+		db.update(files).set({ roomId: null }).where(eq(files.uploaderId, userId)),
 		db
 			.update(rooms)
 			.set({ memberCount: sql`max(${rooms.memberCount} - 1, 0)` })

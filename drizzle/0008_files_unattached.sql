@@ -1,0 +1,1 @@
+CREATE INDEX `files_unattached_idx` ON `files` (`created_at`) WHERE "files"."message_seq" IS NULL;

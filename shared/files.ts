@@ -1,0 +1,17 @@
+// How long an upload that no message carries may wait. Both sides of one rule, in one place: the
+// realtime worker's cleanup job deletes such uploads after `UNATTACHED_FILE_MAX_AGE_MS`, and a
+// room stops letting a send attach one after `UNATTACHED_FILE_CLAIM_MS`, earlier by a margin.
+//
+// The margin is for what the job cannot see: a send attaches a file in the room's SQLite at once,
+// but `files.message_seq` reaches D1 only with the room's flush. A file attached just before the
+// room's limit is safe as long as that flush lands within the margin (it normally lands within a
+// second; while D1 fails it retries every 30 s at most) and the two machines' clocks agree to
+// within it. Keep the claim age below the cleanup age.
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** The cleanup job deletes an upload no message carries once it is this old (by D1's `created_at`). */
+export const UNATTACHED_FILE_MAX_AGE_MS = 24 * HOUR_MS;
+
+/** A room refuses to attach an upload older than this (by the room's record), and forgets it. */
+export const UNATTACHED_FILE_CLAIM_MS = UNATTACHED_FILE_MAX_AGE_MS - HOUR_MS;

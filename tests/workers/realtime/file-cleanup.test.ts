@@ -1,0 +1,286 @@
+// The file cleanup: the realtime worker's cron deletes, from the local R2 and D1, files whose room
+// (or uploader) is gone and uploads never attached after a day; a room stops letting a send attach
+// an upload before the cleanup may delete it, and forgets it.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+	createExecutionContext,
+	createScheduledController,
+	runInDurableObject,
+	waitOnExecutionContext
+} from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { ErrorCode, type Attachment } from '$shared/protocol';
+import { files } from '$shared/db/schema';
+import { UNATTACHED_FILE_CLAIM_MS, UNATTACHED_FILE_MAX_AGE_MS } from '$shared/files';
+import worker from '../../../workers/realtime/src/index';
+import { cleanUpFiles } from '../../../workers/realtime/src/file-cleanup';
+import { RoomFiles, SWEEP_INTERVAL_MS } from '../../../workers/realtime/src/room-files';
+import { connect, db, roomStub, seedRoom, seedUser, type Person } from '../../helpers';
+import { PASSWORD, registerPerson, signedInBrowser } from '../../support/accounts';
+import { FileClient, PNG, TEXT } from '../../lib/server/files/support';
+import { actions as accountActions } from '../../../src/routes/settings/account/+page.server';
+
+const stores = () => ({ db: env.DB, bucket: env.FILES });
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+type Stored = { id: string; r2Key: string };
+
+/** A file as an upload leaves it (object in R2, row in D1), written directly. */
+async function storedFile(
+	uploaderId: string,
+	roomId: string | null,
+	{ age = 0, messageSeq = null }: { age?: number; messageSeq?: number | null } = {}
+): Promise<Stored> {
+	const id = crypto.randomUUID();
+	const r2Key = `f/${crypto.randomUUID()}`;
+	await env.FILES.put(r2Key, 'bytes');
+	await db()
+		.insert(files)
+		.values({
+			id,
+			r2Key,
+			uploaderId,
+			roomId,
+			name: 'notes.txt',
+			type: 'text/plain',
+			kind: 'document',
+			size: 5,
+			createdAt: Date.now() - age,
+			messageSeq
+		});
+	return { id, r2Key };
+}
+
+/** Whether the file's row and its object are still there. */
+async function presence(file: Stored): Promise<{ row: boolean; object: boolean }> {
+	const rows = await db().select({ id: files.id }).from(files).where(eq(files.id, file.id));
+	return { row: rows.length === 1, object: (await env.FILES.head(file.r2Key)) !== null };
+}
+
+const KEPT = { row: true, object: true };
+const GONE = { row: false, object: false };
+
+/** The cron as the runtime fires it: the worker's `scheduled` handler. */
+async function runCron(): Promise<void> {
+	const ctx = createExecutionContext();
+	await worker.scheduled!(createScheduledController({ scheduledTime: Date.now() }), env, ctx);
+	await waitOnExecutionContext(ctx);
+}
+
+/** Whatever earlier tests left for the cleanup, deleted, so counts below are this test's own. */
+async function drain(): Promise<void> {
+	while ((await cleanUpFiles(stores(), Date.now())).roomless > 0);
+	while ((await cleanUpFiles(stores(), Date.now())).unattached > 0);
+}
+
+describe('the file cleanup', () => {
+	it('deletes room-less files and day-old unattached uploads, object then row; keeps the rest', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const roomless = await storedFile(alice.id, null, { messageSeq: 3 });
+		const expired = await storedFile(alice.id, room, { age: UNATTACHED_FILE_MAX_AGE_MS + 1000 });
+		const fresh = await storedFile(alice.id, room, { age: UNATTACHED_FILE_MAX_AGE_MS - 60_000 });
+		const oldButAttached = await storedFile(alice.id, room, {
+			age: 30 * UNATTACHED_FILE_MAX_AGE_MS,
+			messageSeq: 1
+		});
+		const log = vi.spyOn(console, 'log');
+
+		await runCron();
+		expect(await presence(roomless)).toEqual(GONE);
+		expect(await presence(expired)).toEqual(GONE);
+		expect(await presence(fresh)).toEqual(KEPT);
+		expect(await presence(oldButAttached)).toEqual(KEPT);
+		const lines = log.mock.calls.map((call) => String(call[0]));
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toMatch(/^file cleanup: deleted \d+ files? \(\d+ without a room, \d+ never/);
+
+		// A run with nothing to do says nothing.
+		log.mockClear();
+		expect(await cleanUpFiles(stores(), Date.now())).toEqual({ roomless: 0, unattached: 0 });
+		expect(log).not.toHaveBeenCalled();
+	});
+
+	it('leaves everything for the next run when the bucket fails', async () => {
+		const alice = await seedUser('alice');
+		const roomless = await storedFile(alice.id, null);
+		const failing = new Proxy(env.FILES, {
+			get(target, key) {
+				if (key === 'delete') return () => Promise.reject(new Error('R2 is down'));
+				const value: unknown = Reflect.get(target, key);
+				return typeof value === 'function' ? value.bind(target) : value;
+			}
+		});
+		await expect(cleanUpFiles({ db: env.DB, bucket: failing }, Date.now())).rejects.toThrow(
+			'R2 is down'
+		);
+		expect(await presence(roomless)).toEqual(KEPT);
+
+		await cleanUpFiles(stores(), Date.now());
+		expect(await presence(roomless)).toEqual(GONE);
+	});
+
+	it('does a bounded amount of work per run, and the next run goes on', async () => {
+		await drain();
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const roomless = await Promise.all(Array.from({ length: 5 }, () => storedFile(alice.id, null)));
+		const expired = await Promise.all(
+			Array.from({ length: 2 }, () =>
+				storedFile(alice.id, room, { age: UNATTACHED_FILE_MAX_AGE_MS + 1000 })
+			)
+		);
+		const bounds = { batches: 2, batchSize: 2 };
+		expect(await cleanUpFiles(stores(), Date.now(), bounds)).toEqual({
+			roomless: 4,
+			unattached: 0
+		});
+		const left = await Promise.all([...roomless, ...expired].map(presence));
+		expect(left.filter((p) => p.row && p.object)).toHaveLength(3);
+
+		expect(await cleanUpFiles(stores(), Date.now(), { batches: 3, batchSize: 2 })).toEqual({
+			roomless: 1,
+			unattached: 2
+		});
+		for (const file of [...roomless, ...expired]) expect(await presence(file)).toEqual(GONE);
+	});
+});
+
+/** Uploads through the app's route (which tells the room); answers the description and URL. */
+async function upload(person: Person, roomId: string, bytes: Uint8Array, name: string) {
+	const {
+		url,
+		width: _w,
+		height: _h,
+		placeholder: _p,
+		...rest
+	} = await (await FileClient.as(person)).stored(roomId, bytes, name);
+	return { url, attachment: { ...rest, kind: rest.kind as Attachment['kind'] } };
+}
+
+/** Backdates the room's own record of a file. */
+function backdateInRoom(roomId: string, fileId: string, age: number): Promise<void> {
+	return runInDurableObject(roomStub(roomId), (_instance, state) => {
+		state.storage.sql.exec(
+			'UPDATE files SET created_at = ? WHERE id = ?',
+			Date.now() - age,
+			fileId
+		);
+	});
+}
+
+function roomKnows(roomId: string, fileId: string): Promise<boolean> {
+	return runInDurableObject(
+		roomStub(roomId),
+		(_instance, state) =>
+			state.storage.sql.exec('SELECT 1 FROM files WHERE id = ?', fileId).toArray().length > 0
+	);
+}
+
+describe('a room and an upload the cleanup may delete', () => {
+	it('refuses to attach it from the margin before the cleanup age on, and forgets it', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const stale = await upload(alice, room, PNG, 'stale.png');
+		const nearly = await upload(alice, room, TEXT, 'nearly.txt');
+		await backdateInRoom(room, stale.attachment.id, UNATTACHED_FILE_CLAIM_MS + 1000);
+		await backdateInRoom(room, nearly.attachment.id, UNATTACHED_FILE_CLAIM_MS - 60_000);
+		expect(UNATTACHED_FILE_CLAIM_MS).toBeLessThan(UNATTACHED_FILE_MAX_AGE_MS);
+
+		const a = await connect(room, alice, 0);
+		a.send({ type: 'send', clientId: 'late', body: '', attachments: [stale.attachment.id] });
+		expect(await a.next('error')).toMatchObject({
+			clientId: 'late',
+			code: ErrorCode.InvalidAttachment
+		});
+		expect(await roomKnows(room, stale.attachment.id)).toBe(false);
+		expect(await roomStub(room).lastSeq()).toBe(0);
+
+		a.send({ type: 'send', clientId: 'in-time', body: '', attachments: [nearly.attachment.id] });
+		expect(await a.next('ack')).toMatchObject({ clientId: 'in-time', seq: 1 });
+		a.close();
+	});
+
+	it('forgets expired uploads when a new one arrives, at most once per sweep interval', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const [old, attached, later] = await Promise.all(
+			['old.txt', 'attached.txt', 'later.txt'].map((name) => upload(alice, room, TEXT, name))
+		);
+		const a = await connect(room, alice, 0);
+		a.send({ type: 'send', clientId: 'c1', body: '', attachments: [attached!.attachment.id] });
+		await a.next('ack');
+		a.close();
+		for (const file of [old!, attached!]) {
+			await backdateInRoom(room, file.attachment.id, UNATTACHED_FILE_CLAIM_MS + 1000);
+		}
+
+		await runInDurableObject(roomStub(room), (_instance, state) => {
+			const roomFiles = new RoomFiles(state.storage.sql);
+			const known = (id: string) =>
+				state.storage.sql.exec('SELECT 1 FROM files WHERE id = ?', id).toArray().length > 0;
+			const now = Date.now();
+			const next = (n: number): Attachment => ({ ...later!.attachment, id: `new-${n}-${room}` });
+			roomFiles.add(alice.id, next(1), now);
+			expect(known(old!.attachment.id)).toBe(false);
+			// A file a message carries is the message's: never swept.
+			expect(known(attached!.attachment.id)).toBe(true);
+			expect(known(later!.attachment.id)).toBe(true);
+
+			state.storage.sql.exec(
+				'UPDATE files SET created_at = ? WHERE id = ?',
+				now - UNATTACHED_FILE_CLAIM_MS - 1000,
+				later!.attachment.id
+			);
+			roomFiles.add(alice.id, next(2), now + 1000);
+			expect(known(later!.attachment.id)).toBe(true);
+			roomFiles.add(alice.id, next(3), now + SWEEP_INTERVAL_MS);
+			expect(known(later!.attachment.id)).toBe(false);
+		});
+	});
+});
+
+describe("deleting an account and the person's uploads", () => {
+	it('stops serving them at once, and the next cleanup run deletes them', async () => {
+		const alice = await registerPerson('alice');
+		const bob = await registerPerson('bob');
+		const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
+		const room = await seedRoom(person(alice), person(bob));
+		const sent = await upload(person(alice), room, PNG, 'sent.png');
+		const unsent = await upload(person(alice), room, TEXT, 'unsent.txt');
+		const bobs = await upload(person(bob), room, TEXT, 'bobs.txt');
+		const a = await connect(room, person(alice), 0);
+		a.send({ type: 'send', clientId: 'c1', body: 'look', attachments: [sent.attachment.id] });
+		await a.next('ack');
+		const bobClient = await FileClient.as(person(bob));
+		expect((await bobClient.download(sent.url)).status).toBe(200);
+		const keys = await db()
+			.select({ id: files.id, r2Key: files.r2Key })
+			.from(files)
+			.where(eq(files.uploaderId, alice.id));
+		expect(keys).toHaveLength(2);
+
+		const browser = await signedInBrowser(alice);
+		expect(
+			await browser.call(accountActions.delete!, {
+				path: '/settings/account?/delete',
+				form: { confirm: PASSWORD }
+			})
+		).toMatchObject({ kind: 'redirect' });
+
+		for (const file of [sent, unsent]) {
+			expect((await bobClient.download(file.url)).status).toBe(404);
+		}
+		expect((await bobClient.download(bobs.url)).status).toBe(200);
+		for (const key of keys) expect(await presence(key)).toEqual(KEPT);
+
+		await runCron();
+		for (const key of keys) expect(await presence(key)).toEqual(GONE);
+		expect((await bobClient.download(bobs.url)).status).toBe(200);
+		a.close();
+	});
+});
