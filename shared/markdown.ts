@@ -18,6 +18,7 @@ import type {
 	TokenType
 } from 'micromark-util-types';
 import { replaceShortcodes } from './emoji';
+import { emojiPictures } from './emoji-pictures';
 
 export type MarkdownOptions = {
 	/** Usernames that can be mentioned here (lower or mixed case); absent: any `@name` is one. */
@@ -68,11 +69,16 @@ function renderText(text: string, options: MarkdownOptions): string {
 		if (name.length < 3 || (known && !known.includes(lower))) continue;
 		const start = match.index;
 		const mine = lower === self ? ' mention-self' : '';
-		html += escapeHtml(replaceShortcodes(text.slice(last, start)));
+		html += prose(text.slice(last, start));
 		html += `<span class="mention${mine}" data-username="${escapeHtml(lower)}">@${escapeHtml(name)}</span>`;
 		last = start + 1 + name.length;
 	}
-	return html + escapeHtml(replaceShortcodes(text.slice(last)));
+	return html + prose(text.slice(last));
+}
+
+/** Words between mentions: shortcodes become emoji, and emoji the shipped pictures. */
+function prose(text: string): string {
+	return emojiPictures(escapeHtml(replaceShortcodes(text)));
 }
 
 /**
@@ -122,7 +128,7 @@ function proseRuns(events: Event[]): WeakSet<Token> {
 	return prose;
 }
 
-/** Prose runs get mentions and emoji shortcodes; every other text run is written as text. */
+/** Prose runs get mentions, shortcodes and emoji pictures; every other text run is plain text. */
 function textRuns(prose: WeakSet<Token>, options: MarkdownOptions): HtmlExtension {
 	return {
 		exit: {
@@ -134,7 +140,10 @@ function textRuns(prose: WeakSet<Token>, options: MarkdownOptions): HtmlExtensio
 	};
 }
 
-/** The HTML for one message body. Safe to insert: it contains only the tags micromark emits. */
+/**
+ * The HTML for one message body. Safe to insert: it contains only the tags micromark emits, the
+ * mention spans and emoji pictures of prose runs (`renderText`), all with escaped values.
+ */
 export function renderMarkdown(source: string, options: MarkdownOptions = {}): string {
 	const events = postprocess(
 		parse({ extensions: syntax })

@@ -40,8 +40,10 @@ export function plainPreview(message: PreviewSource): string {
 function textOf(html: string): string {
 	// The renderer escapes every `<`, `>`, `&` and `"` of the text, so any `<` left is a tag it
 	// wrote and these four are the only references to undo. Blocks are separated by line breaks
-	// in its output, so dropping the tags never glues two paragraphs together.
+	// in its output, so dropping the tags never glues two paragraphs together. An emoji's picture
+	// gives back its character (its alt text, which is never anything but the emoji).
 	return html
+		.replace(/<img class="emoji" [^>]*alt="([^"]*)"[^>]*>/g, '$1')
 		.replace(/<[^>]*>/g, '')
 		.replace(/&(amp|lt|gt|quot);/g, (_, name: string) => ENTITIES[name] ?? '');
 }

@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { searchEmoji } from '../../shared/emoji.ts';
-import { REACTION_CHOICES, emojiFileName } from '../../src/lib/ui/emoji-asset.ts';
+import { REACTION_CHOICES, emojiFileName } from '../../shared/emoji-pictures.ts';
 import { EMOJI_OUT } from '../emoji-assets.ts';
 import { kb, type FileSize } from './size.ts';
 

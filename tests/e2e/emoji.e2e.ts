@@ -2,7 +2,7 @@
 // system's fonts, which on many Linux desktops have no colour emoji: the reactions, the reaction
 // picker and the composer's picker. The character stays what is read and what is copied.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { message, peopleInRoom, say } from './realtime-support';
+import { message, peopleInRoom, say, timeline } from './realtime-support';
 import { expectNoSeriousA11yViolations } from './ui-support';
 
 /** Every request the page makes to another host than the app's: there must be none. */
@@ -84,6 +84,9 @@ test("the composer's emoji picker shows the shipped pictures and inserts the cha
 	const box = alice.page.getByRole('textbox', { name: 'Message' });
 	await expect(box).toHaveValue('🎉');
 	await box.press('Enter');
-	await expect(message(bob.page, '🎉')).toHaveCount(1);
+	// In the timeline too the emoji is the shipped picture, the character its name.
+	const party = timeline(bob.page).getByRole('img', { name: '🎉' });
+	await expect(party).toHaveCount(1);
+	await expect(party).toHaveAttribute('src', '/emoji/1f389.svg');
 	expect(foreign).toEqual([]);
 });

@@ -266,10 +266,19 @@ test('the emoji picker inserts at the caret, and shortcodes show as emoji', asyn
 	await expect(box).toHaveValue('Sun☀️ today');
 	await expect(box).toBeFocused();
 	await box.press('Enter');
-	await expect(message(bob.page, 'Sun☀️ today')).toHaveCount(1);
+	// Emoji in words are drawn from the shipped pictures, the character as their name.
+	const sunny = message(bob.page, 'Sun today');
+	await expect(sunny).toHaveCount(1);
+	const sun = sunny.getByRole('img', { name: '☀️' });
+	await expect(sun).toHaveAttribute('src', '/emoji/2600.svg');
+	await expect
+		.poll(() => sun.evaluate((img: HTMLImageElement) => img.naturalWidth))
+		.toBeGreaterThan(0);
 
 	await say(alice.page, 'Done :tada: :not_an_emoji:');
-	await expect(message(bob.page, 'Done')).toContainText('Done 🎉 :not_an_emoji:');
+	const done = message(bob.page, 'Done');
+	await expect(done).toContainText('Done :not_an_emoji:');
+	await expect(done.getByRole('img', { name: '🎉' })).toBeVisible();
 });
 
 test('Shift+Esc marks the open room read, so its unread count is cleared', async ({ browser }) => {

@@ -79,7 +79,13 @@ const CORPUS = [
 	'[x\u2028](javascript:alert(1))',
 	'[x](\u200Bjavascript:alert(1))',
 	'[x](java\u0000script:alert(1))',
-	'<scr\u0000ipt>alert(1)</script>'
+	'<scr\u0000ipt>alert(1)</script>',
+	// Emoji become pictures: their tag must never carry anything but the emoji and its file.
+	'🎉"><img src=x onerror=alert(1)>',
+	'🎉\u0022 onerror=alert(1) 🎉',
+	'[🎉](javascript:alert(1)) [x](https://a "🎉\\" onmouseover=alert(1)")',
+	'**🎉<script>alert(1)</script>** `🎉` @bob🎉 :tada:" onerror="alert(1)',
+	'👩‍👩‍👧&quot;🇫🇷&#34;👋🏽<svg onload=alert(1)>'
 ];
 
 /** The renderer's whole vocabulary: each tag it writes and the attributes it may carry. */
@@ -93,7 +99,17 @@ const ALLOWED: Record<string, readonly string[]> = {
 	pre: [],
 	blockquote: [],
 	a: ['href', 'title', 'target', 'rel'],
-	span: ['class', 'data-username']
+	span: ['class', 'data-username'],
+	img: ['class', 'src', 'alt', 'draggable', 'loading']
+};
+
+/** An emoji picture's attributes, exactly as the renderer writes them and nothing else. */
+const EMOJI_PICTURE: Record<string, RegExp> = {
+	class: /^emoji$/,
+	src: /^\/emoji\/[0-9a-f]+(-[0-9a-f]+)*\.svg$/,
+	alt: /^\p{RGI_Emoji}$/v,
+	draggable: /^false$/,
+	loading: /^lazy$/
 };
 
 /** Link schemes micromark keeps; a target without a scheme is a path on this site. */
@@ -149,6 +165,10 @@ function problemsIn(html: string): string[] {
 				const href = [...value].filter((c) => !isInvisible(c)).join('');
 				const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href)?.[1]?.toLowerCase();
 				if (scheme !== undefined && !SAFE_SCHEMES.has(scheme)) problems.push(`href ${value}`);
+			}
+			if (name === 'img') {
+				if (!EMOJI_PICTURE[attribute]?.test(value)) problems.push(`${attribute} ${value} on <img>`);
+				continue;
 			}
 			if (attribute === 'class' && !/^(mention( mention-self)?|language-\S*)$/.test(value)) {
 				problems.push(`class ${value} on <${name}>`);

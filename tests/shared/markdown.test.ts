@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '$shared/markdown';
 
+/** The renderer's picture of one emoji. */
+function picture(emoji: string, file: string): string {
+	return `<img class="emoji" src="/emoji/${file}.svg" alt="${emoji}" draggable="false" loading="lazy">`;
+}
+
 describe('renderMarkdown', () => {
 	it('renders bold, italic, strike, inline code, code blocks and quotes', () => {
 		expect(renderMarkdown('**bold** _it_ ~~gone~~ `a < b`')).toBe(
@@ -83,7 +88,7 @@ describe('renderMarkdown', () => {
 
 	it('turns known emoji shortcodes into emoji outside code', () => {
 		expect(renderMarkdown('nice :tada: :+1: :not_an_emoji: `:smile:`')).toBe(
-			'<p>nice 🎉 👍 :not_an_emoji: <code>:smile:</code></p>'
+			`<p>nice ${picture('🎉', '1f389')} ${picture('👍', '1f44d')} :not_an_emoji: <code>:smile:</code></p>`
 		);
 	});
 
@@ -136,6 +141,22 @@ describe('renderMarkdown', () => {
 	});
 
 	it('reads shortcodes with underscores whole', () => {
-		expect(renderMarkdown(':heart_eyes: :not_an_emoji:')).toBe('<p>😍 :not_an_emoji:</p>');
+		expect(renderMarkdown(':heart_eyes: :not_an_emoji:')).toBe(
+			`<p>${picture('😍', '1f60d')} :not_an_emoji:</p>`
+		);
+	});
+
+	it('draws emoji as the shipped pictures in prose, whole sequences at once, never in code', () => {
+		const html = renderMarkdown(
+			'map 🗺️, flag 🇫🇷, family 👩‍👩‍👧, wave 👋🏽 and **bold 🎉** `code 🎉` [link 🎉](https://a.test "t 🎉")'
+		);
+		expect(html).toBe(
+			`<p>map ${picture('🗺️', '1f5fa')}, flag ${picture('🇫🇷', '1f1eb-1f1f7')}, ` +
+				`family ${picture('👩‍👩‍👧', '1f469-200d-1f469-200d-1f467')}, wave ${picture('👋🏽', '1f44b-1f3fd')} and ` +
+				`<strong>bold ${picture('🎉', '1f389')}</strong> <code>code 🎉</code> ` +
+				`<a target="_blank" rel="noopener noreferrer" href="https://a.test" title="t 🎉">link ${picture('🎉', '1f389')}</a></p>`
+		);
+		// Characters that are emoji only with a selector, digits and symbols stay text.
+		expect(renderMarkdown('1 # * © ☀ ♥')).toBe('<p>1 # * © ☀ ♥</p>');
 	});
 });

@@ -27,6 +27,10 @@ describe('plainPreview', () => {
 		expect(text('`:sunny:`')).toBe(':sunny:');
 	});
 
+	it('keeps emoji as characters, though the timeline draws them as pictures', () => {
+		expect(text('bring the map 🗺️ 👩‍👩‍👧 🇫🇷')).toBe('bring the map 🗺️ 👩‍👩‍👧 🇫🇷');
+	});
+
 	it('shows what looks like HTML or an entity exactly as typed', () => {
 		expect(text('<b>hi</b> & "quotes" &amp; 1 > 0')).toBe('<b>hi</b> & "quotes" & 1 > 0');
 		expect(text('\\*not italic\\*')).toBe('*not italic*');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '@twemoji/parser';
 import { EMOJI_GROUPS } from '$shared/emoji';
-import { REACTION_CHOICES, emojiFileName, emojiSrc } from '$lib/ui/emoji-asset';
+import { REACTION_CHOICES, emojiFileName, emojiSrc } from '$shared/emoji-pictures';
 
 // The files the app ships (scripts/emoji-assets.ts copies this folder), listed without loading them.
 const SHIPPED = new Set(

@@ -1,5 +1,6 @@
 // Emoji are drawn from pictures that ship with the app rather than from the system's fonts: many
-// Linux desktops have no colour emoji font and show empty boxes.
+// Linux desktops have no colour emoji font and show empty boxes. Shared: the pickers and reactions
+// use it in the browser, and the message renderer (`markdown.ts`) on both sides.
 //
 // The set is Twemoji (graphics CC-BY 4.0), one SVG per emoji, from the `@twemoji/svg` package;
 // `scripts/emoji-assets.ts` copies it into `static/emoji/` when the app is built. Chosen over a
@@ -30,6 +31,34 @@ export function emojiFileName(emoji: string): string {
 /** The URL of an emoji's picture, from the site's root. */
 export function emojiSrc(emoji: string): string {
 	return `/${EMOJI_DIR}/${emojiFileName(emoji)}`;
+}
+
+/**
+ * Every emoji of the Unicode RGI set (sequences whole: flags, skin tones, families), or null where
+ * the engine has no `v` flag: there the system draws emoji, as before. Built at run time so that
+ * no bundler has to understand the flag.
+ */
+const EMOJI: RegExp | null = (() => {
+	try {
+		return new RegExp('\\p{RGI_Emoji}', 'gv');
+	} catch {
+		return null;
+	}
+})();
+
+/**
+ * `html` (escaped text, as the renderer writes it) with each emoji as its picture. The character is
+ * the alt text, so it is what a screen reader reads, a copy carries and a preview keeps; an emoji
+ * newer than the set shows as text again (`MessageBody` swaps a picture that fails to load).
+ * Nothing else is touched: escaping leaves no character an emoji could be made of.
+ */
+export function emojiPictures(html: string): string {
+	if (!EMOJI) return html;
+	return html.replace(
+		EMOJI,
+		(emoji) =>
+			`<img class="emoji" src="${emojiSrc(emoji)}" alt="${emoji}" draggable="false" loading="lazy">`
+	);
 }
 
 /** The reaction picker's choices; `npm run size` counts their pictures too. */
