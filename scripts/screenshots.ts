@@ -126,6 +126,17 @@ async function main() {
 					await page.getByRole('log').getByText('I will bring the map').waitFor();
 				}
 			},
+			{
+				name: 'room-actions',
+				path: hike,
+				as: 'alice',
+				then: async (page) => {
+					await page.getByRole('log').getByText('I will bring the map').waitFor();
+					await page.getByRole('button', { name: 'Room actions' }).click();
+					await page.getByRole('menu', { name: 'Room actions' }).waitFor();
+				}
+			},
+			{ name: 'room-details', path: `${hike}/details?tab=members`, as: 'alice' },
 			{ name: 'chat-theme', path: `${hike}/theme`, as: 'alice' },
 			{ name: 'appearance', path: '/settings/appearance', as: 'alice' },
 			{
