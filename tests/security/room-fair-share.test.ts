@@ -13,7 +13,8 @@ import {
 	type ChatMessage
 } from '$shared/protocol';
 import { readHistory } from '$lib/server/rooms/history';
-import { BACKLOG_BYTES, ChatRoom } from '../../workers/realtime/src/chat-room';
+import { BACKLOG_BYTES } from '../../workers/realtime/src/backlog';
+import { ChatRoom } from '../../workers/realtime/src/chat-room';
 import { IdentityHeader } from '$shared/identity';
 import { connectHub, hubStub, seedPerson } from '../support/people';
 import {

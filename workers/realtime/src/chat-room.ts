@@ -16,6 +16,7 @@ import {
 	type MemberEntry,
 	type SystemActor
 } from '../../../shared/protocol';
+import { backlogFrame } from './backlog';
 import { loadMemberDirectory } from './directory';
 import { Fanout, sendNow } from './fanout';
 import { flushToD1 } from './flush';
@@ -35,16 +36,6 @@ import { readMeta, writeMeta } from './meta';
 
 export { RECEIPTS_LIVE_LIMIT, WELCOME_LAST_SEEN } from './state-frames';
 
-/** How many missed messages a reconnecting client gets over the socket; the rest it pages. */
-export const BACKLOG_LIMIT = 500;
-/**
- * Bytes of message JSON a hello's backlog carries at most (`messages` and `updates` together):
- * 500 messages of 4,000 characters are 2 MB, and a reply that size costs the runtime more than a
- * thousand ordinary frames. Past it the backlog says `more` and the client pages over HTTP.
- */
-export const BACKLOG_BYTES = 512 * 1024;
-/** Edits, deletions and reactions of older messages a reconnecting client gets at most. */
-const UPDATES_LIMIT = 2000;
 /** The directory of usernames (for mentions) is refreshed from D1 at most this often. */
 const DIRECTORY_TTL_MS = 60_000;
 
@@ -444,38 +435,12 @@ export class ChatRoom extends DurableObject<Env> {
 		} else {
 			this.#room.sockets.save(ws, socket);
 		}
-		const budget = { bytes: BACKLOG_BYTES };
-		// A page loaded just now has missed nothing: most joins of a storm read no storage here.
-		const missed =
-			frame.lastSeq < socket.fromSeq
-				? fitted(
-						this.#room.messages.after(frame.lastSeq, socket.fromSeq, BACKLOG_LIMIT + 1),
-						BACKLOG_LIMIT,
-						budget
-					)
-				: { json: [], cut: false };
-		let updates = '';
-		let updatesCut = false;
-		if (frame.lastRev !== undefined) {
-			const changed =
-				frame.lastRev >= socket.fromRev
-					? { json: [], cut: false }
-					: fitted(
-							this.#room.messages.changedSince(
-								frame.lastRev,
-								socket.fromRev,
-								Math.min(frame.lastSeq, socket.fromSeq),
-								UPDATES_LIMIT
-							),
-							UPDATES_LIMIT,
-							budget
-						);
-			updates = `,"updates":[${changed.json.join(',')}]`;
-			updatesCut = changed.cut;
-		}
-		const more = missed.cut || updatesCut;
-		// Built from the pieces already serialized to measure them: the budget is what is sent.
-		const backlog = `{"type":"backlog","messages":[${missed.json.join(',')}],"more":${more}${updates}}`;
+		const backlog = backlogFrame(this.#room.messages, {
+			lastSeq: frame.lastSeq,
+			lastRev: frame.lastRev,
+			fromSeq: socket.fromSeq,
+			fromRev: socket.fromRev
+		});
 		sendNow(ws, `[${this.#room.frames.welcome(socket)},${backlog}]`);
 	}
 
@@ -794,28 +759,3 @@ export class ChatRoom extends DurableObject<Env> {
 		writeMeta(this.#sql, 'room_id', roomId);
 	}
 }
-
-/**
- * Serializes messages in order until `limit` of them, or until the next would take the JSON past
- * what is left of `budget` (shared by the parts of one reply). `cut` when any were left out.
- */
-function fitted(
-	messages: Iterable<ChatMessage>,
-	limit: number,
-	budget: { bytes: number }
-): { json: string[]; cut: boolean } {
-	const json: string[] = [];
-	for (const message of messages) {
-		if (json.length >= limit) return { json, cut: true };
-		const one = JSON.stringify(message);
-		// One byte per character unless the text says otherwise; the separating comma counts too.
-		const bytes = (NON_ASCII.test(one) ? utf8.encode(one).byteLength : one.length) + 1;
-		if (bytes > budget.bytes) return { json, cut: true };
-		budget.bytes -= bytes;
-		json.push(one);
-	}
-	return { json, cut: false };
-}
-
-const NON_ASCII = /[\u0080-\uffff]/;
-const utf8 = new TextEncoder();
