@@ -1,5 +1,4 @@
 import {
-	AWAY_AFTER_MS,
 	CloseCode,
 	TYPING_INTERVAL_MS,
 	checkMessageBody,
@@ -13,6 +12,7 @@ import {
 	type TypingUser
 } from '$shared/protocol';
 import { plainPreview } from '$shared/preview';
+import { AwayWatch } from './away-watch';
 import { errorText } from './error-text';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
@@ -133,9 +133,8 @@ export class RoomConnection {
 	#readTimer: ReturnType<typeof setTimeout> | undefined;
 	#readSent = 0;
 	#typingSentAt = 0;
-	#away = false;
-	#lastActivityAt = 0;
-	#idleTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Here or away, told to the room as it changes. */
+	#away = new AwayWatch((away) => this.#frame({ type: 'activity', away }));
 	/** Someone shows every member's last-seen time: ask on every connection (the room answers once). */
 	#wantsLastSeen = false;
 	/** Asked on the current socket; its answer follows its welcome, which replaces the presence. */
@@ -192,14 +191,8 @@ export class RoomConnection {
 	}
 
 	connect(): void {
-		document.addEventListener('visibilitychange', this.#onActivity);
-		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
-			window.addEventListener(event, this.#onActivity, { passive: true });
-		}
+		this.#away.start();
 		window.addEventListener('pagehide', this.#onPageHide);
-		this.#lastActivityAt = Date.now();
-		this.#away = document.visibilityState === 'hidden';
-		this.#armIdleTimer();
 		this.#outbox = new Outbox();
 		this.#timeline.announceNewest();
 		this.#live.start();
@@ -207,14 +200,11 @@ export class RoomConnection {
 	}
 
 	close(): void {
-		document.removeEventListener('visibilitychange', this.#onActivity);
-		for (const event of ['pointerdown', 'keydown', 'pointermove', 'focus'] as const) {
-			window.removeEventListener(event, this.#onActivity);
-		}
+		this.#away.stop();
 		window.removeEventListener('pagehide', this.#onPageHide);
 		// What was read and still waits for the debounce goes now, while the socket is open.
 		this.#sendRead();
-		for (const timer of [this.#retryTimer, this.#readTimer, this.#idleTimer]) clearTimeout(timer);
+		for (const timer of [this.#retryTimer, this.#readTimer]) clearTimeout(timer);
 		this.#live.stop();
 	}
 
@@ -361,7 +351,7 @@ export class RoomConnection {
 			type: 'hello',
 			lastSeq: this.#timeline.lastSeq,
 			lastRev: this.#timeline.lastRev,
-			away: this.#away
+			away: this.#away.away
 		});
 		clearTimeout(this.#retryTimer);
 		this.#pending.reconnected();
@@ -569,33 +559,6 @@ export class RoomConnection {
 			console.warn('outbox: could not read unsent messages', err);
 		}
 		this.#pending.restore(entries, this.#timeline.messages);
-	}
-
-	// ---- presence: here or away ----
-
-	/** Away: this tab is hidden, or nobody has touched it for a while. */
-	#onActivity = (event: Event): void => {
-		if (event.type !== 'visibilitychange') {
-			const now = Date.now();
-			// Pointer moves come by the hundred: re-arm the idle timer at most once a second.
-			if (now - this.#lastActivityAt < 1000 && !this.#away) return;
-			this.#lastActivityAt = now;
-			this.#armIdleTimer();
-		}
-		this.#updateAway();
-	};
-
-	#armIdleTimer(): void {
-		clearTimeout(this.#idleTimer);
-		this.#idleTimer = setTimeout(() => this.#updateAway(), AWAY_AFTER_MS);
-	}
-
-	#updateAway(): void {
-		const away =
-			document.visibilityState === 'hidden' || Date.now() - this.#lastActivityAt >= AWAY_AFTER_MS;
-		if (away === this.#away) return;
-		this.#away = away;
-		this.#frame({ type: 'activity', away });
 	}
 }
 
