@@ -40,8 +40,11 @@ function isSection(value: string | null | undefined): value is Section {
 export function sectionIn(url: URL): Section | undefined {
 	const tab = url.searchParams.get('tab');
 	if (isSection(tab)) return tab;
-	const action = [...url.searchParams.keys()].find((key) => key.startsWith('/'));
-	return action === undefined ? undefined : ACTION_SECTIONS[action.slice(1)];
+	const action = [...url.searchParams.keys()].find((key) => key.startsWith('/'))?.slice(1);
+	// Own keys only: `?/constructor` must not find Object's.
+	return action !== undefined && Object.hasOwn(ACTION_SECTIONS, action)
+		? ACTION_SECTIONS[action]
+		: undefined;
 }
 
 export function detailsHref(roomId: string, section: Section | undefined): string {
