@@ -15,3 +15,10 @@ export const UNATTACHED_FILE_MAX_AGE_MS = 24 * HOUR_MS;
 
 /** A room refuses to attach an upload older than this (by the room's record), and forgets it. */
 export const UNATTACHED_FILE_CLAIM_MS = UNATTACHED_FILE_MAX_AGE_MS - HOUR_MS;
+
+/**
+ * A profile picture or room icon that no person or room names (replaced, or its account or room
+ * deleted) is deleted by the cleanup job once it is this old; the hour covers the moment between
+ * storing a new picture and naming it.
+ */
+export const UNUSED_PICTURE_MAX_AGE_MS = HOUR_MS;

@@ -363,7 +363,15 @@ export const files = sqliteTable(
 		placeholder: text('placeholder'),
 		createdAt: integer('created_at').notNull(),
 		/** The message that carries the file, once one does; null while unattached. */
-		messageSeq: integer('message_seq')
+		messageSeq: integer('message_seq'),
+		/**
+		 * What the file is for: a message's attachment (in `room_id`, carried by `message_seq`), a
+		 * person's profile picture (`users.avatar_key` names it; no room) or a room's icon
+		 * (`rooms.icon_key`). The cleanup job's rules for attachments never touch the other two.
+		 */
+		purpose: text('purpose', { enum: ['attachment', 'avatar', 'icon'] })
+			.notNull()
+			.default('attachment')
 	},
 	(t) => [
 		uniqueIndex('files_r2_key_unique').on(t.r2Key),
@@ -374,4 +382,58 @@ export const files = sqliteTable(
 			.on(t.createdAt)
 			.where(sql`${t.messageSeq} IS NULL`)
 	]
+);
+
+/**
+ * Multipart uploads under way (R2's multipart upload, for files above the single-request
+ * threshold). The binding cannot list an upload's parts, so each finished part's etag is kept in
+ * `upload_parts`; a dropped connection or a reload resumes from them. Completing an upload makes
+ * a `files` row and deletes this one; the cleanup job aborts uploads left unfinished. Like files,
+ * a row is the only record of its R2 upload, so deleting a room only sets `room_id` to null.
+ */
+export const uploads = sqliteTable(
+	'uploads',
+	{
+		id: text('id').primaryKey(),
+		/** The key the finished object will have: `f/<random id>`, as for a single-request upload. */
+		r2Key: text('r2_key').notNull(),
+		/** R2's id of the multipart upload, to resume, complete or abort it. */
+		r2UploadId: text('r2_upload_id').notNull(),
+		uploaderId: text('uploader_id')
+			.notNull()
+			.references(() => users.id),
+		roomId: text('room_id').references(() => rooms.id, { onDelete: 'set null' }),
+		name: text('name').notNull(),
+		kindHint: text('kind_hint', { enum: ['audio', 'video'] }),
+		/** The whole file's size, declared when the upload starts; counted against the quota. */
+		size: integer('size').notNull(),
+		/** Every part but the last is exactly this long. */
+		partSize: integer('part_size').notNull(),
+		/** Decided from the first part's bytes, when it arrives. */
+		type: text('type'),
+		kind: text('kind', { enum: ['image', 'video', 'audio', 'document'] }),
+		width: integer('width'),
+		height: integer('height'),
+		placeholder: text('placeholder'),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [
+		uniqueIndex('uploads_r2_key_unique').on(t.r2Key),
+		index('uploads_uploader_idx').on(t.uploaderId),
+		index('uploads_created_idx').on(t.createdAt)
+	]
+);
+
+export const uploadParts = sqliteTable(
+	'upload_parts',
+	{
+		uploadId: text('upload_id')
+			.notNull()
+			.references(() => uploads.id, { onDelete: 'cascade' }),
+		/** 1-based, as R2 numbers parts. */
+		partNumber: integer('part_number').notNull(),
+		etag: text('etag').notNull(),
+		size: integer('size').notNull()
+	},
+	(t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })]
 );

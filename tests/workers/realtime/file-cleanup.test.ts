@@ -11,8 +11,12 @@ import {
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { ErrorCode, type Attachment } from '$shared/protocol';
-import { files } from '$shared/db/schema';
-import { UNATTACHED_FILE_CLAIM_MS, UNATTACHED_FILE_MAX_AGE_MS } from '$shared/files';
+import { files, rooms, users } from '$shared/db/schema';
+import {
+	UNATTACHED_FILE_CLAIM_MS,
+	UNATTACHED_FILE_MAX_AGE_MS,
+	UNUSED_PICTURE_MAX_AGE_MS
+} from '$shared/files';
 import worker from '../../../workers/realtime/src/index';
 import { cleanUpFiles } from '../../../workers/realtime/src/file-cleanup';
 import { RoomFiles, SWEEP_INTERVAL_MS } from '../../../workers/realtime/src/room-files';
@@ -33,7 +37,15 @@ type Stored = { id: string; r2Key: string };
 async function storedFile(
 	uploaderId: string,
 	roomId: string | null,
-	{ age = 0, messageSeq = null }: { age?: number; messageSeq?: number | null } = {}
+	{
+		age = 0,
+		messageSeq = null,
+		purpose = 'attachment'
+	}: {
+		age?: number;
+		messageSeq?: number | null;
+		purpose?: 'attachment' | 'avatar' | 'icon';
+	} = {}
 ): Promise<Stored> {
 	const id = crypto.randomUUID();
 	const r2Key = `f/${crypto.randomUUID()}`;
@@ -50,7 +62,8 @@ async function storedFile(
 			kind: 'document',
 			size: 5,
 			createdAt: Date.now() - age,
-			messageSeq
+			messageSeq,
+			purpose
 		});
 	return { id, r2Key };
 }
@@ -75,6 +88,7 @@ async function runCron(): Promise<void> {
 async function drain(): Promise<void> {
 	while ((await cleanUpFiles(stores(), Date.now())).roomless > 0);
 	while ((await cleanUpFiles(stores(), Date.now())).unattached > 0);
+	while ((await cleanUpFiles(stores(), Date.now())).unused > 0);
 }
 
 describe('the file cleanup', () => {
@@ -101,8 +115,38 @@ describe('the file cleanup', () => {
 
 		// A run with nothing to do says nothing.
 		log.mockClear();
-		expect(await cleanUpFiles(stores(), Date.now())).toEqual({ roomless: 0, unattached: 0 });
+		expect(await cleanUpFiles(stores(), Date.now())).toEqual({
+			roomless: 0,
+			unattached: 0,
+			unused: 0
+		});
 		expect(log).not.toHaveBeenCalled();
+	});
+
+	it('keeps pictures a person or room names, and deletes the others after an hour', async () => {
+		await drain();
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const old = { age: UNUSED_PICTURE_MAX_AGE_MS + 1000 };
+		// Pictures have no message, and a profile picture no room: the attachment rules skip them.
+		const avatar = await storedFile(alice.id, null, { ...old, purpose: 'avatar' });
+		const icon = await storedFile(alice.id, room, { ...old, purpose: 'icon' });
+		await db().update(users).set({ avatarKey: avatar.id }).where(eq(users.id, alice.id));
+		await db().update(rooms).set({ iconKey: icon.id }).where(eq(rooms.id, room));
+		const replaced = await storedFile(alice.id, null, { ...old, purpose: 'avatar' });
+		const oldIcon = await storedFile(alice.id, room, { ...old, purpose: 'icon' });
+		const justStored = await storedFile(alice.id, null, { purpose: 'avatar' });
+
+		expect(await cleanUpFiles(stores(), Date.now())).toEqual({
+			roomless: 0,
+			unattached: 0,
+			unused: 2
+		});
+		expect(await presence(avatar)).toEqual(KEPT);
+		expect(await presence(icon)).toEqual(KEPT);
+		expect(await presence(justStored)).toEqual(KEPT);
+		expect(await presence(replaced)).toEqual(GONE);
+		expect(await presence(oldIcon)).toEqual(GONE);
 	});
 
 	it('leaves everything for the next run when the bucket fails', async () => {
@@ -137,14 +181,16 @@ describe('the file cleanup', () => {
 		const bounds = { batches: 2, batchSize: 2 };
 		expect(await cleanUpFiles(stores(), Date.now(), bounds)).toEqual({
 			roomless: 4,
-			unattached: 0
+			unattached: 0,
+			unused: 0
 		});
 		const left = await Promise.all([...roomless, ...expired].map(presence));
 		expect(left.filter((p) => p.row && p.object)).toHaveLength(3);
 
 		expect(await cleanUpFiles(stores(), Date.now(), { batches: 3, batchSize: 2 })).toEqual({
 			roomless: 1,
-			unattached: 2
+			unattached: 2,
+			unused: 0
 		});
 		for (const file of [...roomless, ...expired]) expect(await presence(file)).toEqual(GONE);
 	});

@@ -2,14 +2,16 @@
 // nobody can use any more, working through D1's `files` rows:
 // - files whose room is gone (`room_id` null: deleting a room, or the uploader's account, sets it);
 // - uploads no message carries once they are `UNATTACHED_FILE_MAX_AGE_MS` old (rooms stop letting
-//   a send attach them earlier, see `shared/files.ts`).
+//   a send attach them earlier, see `shared/files.ts`);
+// - profile pictures and room icons no person or room names any more (replaced, or their account
+//   or room deleted) once they are `UNUSED_PICTURE_MAX_AGE_MS` old.
 // Each file goes by `deleteStoredFiles`: its R2 object first, then its row. A run that fails stops
 // there and leaves the rest (and the failed batch's rows) to the next run; nothing is lost, as a
 // row is only deleted after its object.
-import { and, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, lt, ne, notExists, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { files } from '../../../shared/db/schema';
-import { UNATTACHED_FILE_MAX_AGE_MS } from '../../../shared/files';
+import { files, rooms, users } from '../../../shared/db/schema';
+import { UNATTACHED_FILE_MAX_AGE_MS, UNUSED_PICTURE_MAX_AGE_MS } from '../../../shared/files';
 import { PURGE_BATCH, deleteStoredFiles, type FileStores } from './room-files';
 
 /**
@@ -21,7 +23,7 @@ import { PURGE_BATCH, deleteStoredFiles, type FileStores } from './room-files';
 export type CleanupBounds = { batches: number; batchSize: number };
 export const CLEANUP_BOUNDS: CleanupBounds = { batches: 10, batchSize: PURGE_BATCH };
 
-export type CleanupResult = { roomless: number; unattached: number };
+export type CleanupResult = { roomless: number; unattached: number; unused: number };
 
 /**
  * One run of the cleanup at `now`: room-less files first, then expired uploads, within `bounds`.
@@ -33,15 +35,29 @@ export async function cleanUpFiles(
 	now: number,
 	bounds: CleanupBounds = CLEANUP_BOUNDS
 ): Promise<CleanupResult> {
-	const result: CleanupResult = { roomless: 0, unattached: 0 };
+	const result: CleanupResult = { roomless: 0, unattached: 0, unused: 0 };
+	const orm = drizzle(stores.db);
+	const attachment = eq(files.purpose, 'attachment');
 	const kinds: [keyof CleanupResult, SQL][] = [
-		['roomless', isNull(files.roomId)],
+		['roomless', and(attachment, isNull(files.roomId))!],
 		[
 			'unattached',
-			and(isNull(files.messageSeq), lt(files.createdAt, now - UNATTACHED_FILE_MAX_AGE_MS))!
+			and(
+				attachment,
+				isNull(files.messageSeq),
+				lt(files.createdAt, now - UNATTACHED_FILE_MAX_AGE_MS)
+			)!
+		],
+		[
+			'unused',
+			and(
+				ne(files.purpose, 'attachment'),
+				lt(files.createdAt, now - UNUSED_PICTURE_MAX_AGE_MS),
+				notExists(orm.select({ id: users.id }).from(users).where(eq(users.avatarKey, files.id))),
+				notExists(orm.select({ id: rooms.id }).from(rooms).where(eq(rooms.iconKey, files.id)))
+			)!
 		]
 	];
-	const orm = drizzle(stores.db);
 	let batches = bounds.batches;
 	try {
 		for (const [kind, condition] of kinds) {
@@ -64,11 +80,11 @@ export async function cleanUpFiles(
 }
 
 /** One line, and only when something was deleted. */
-function logSummary({ roomless, unattached }: CleanupResult, tail = ''): void {
-	if (roomless + unattached === 0) return;
-	const total = roomless + unattached;
+function logSummary({ roomless, unattached, unused }: CleanupResult, tail = ''): void {
+	const total = roomless + unattached + unused;
+	if (total === 0) return;
 	const line =
 		`file cleanup: deleted ${total} ${total === 1 ? 'file' : 'files'} ` +
-		`(${roomless} without a room, ${unattached} never attached)`;
+		`(${roomless} without a room, ${unattached} never attached, ${unused} unused pictures)`;
 	console.log(tail ? `${line}, ${tail}` : line);
 }
