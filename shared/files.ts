@@ -22,3 +22,26 @@ export const UNATTACHED_FILE_CLAIM_MS = UNATTACHED_FILE_MAX_AGE_MS - HOUR_MS;
  * storing a new picture and naming it.
  */
 export const UNUSED_PICTURE_MAX_AGE_MS = HOUR_MS;
+
+const MiB = 1024 * 1024;
+
+/**
+ * Files larger than this go up in parts (R2 multipart upload, `POST /api/rooms/<id>/uploads`);
+ * smaller ones in one request. Below it a failed request costs little to send again; above it a
+ * dropped connection or a reload should lose at most one part. Two parts' worth, so an upload in
+ * parts always has at least two.
+ */
+export const MULTIPART_THRESHOLD_BYTES = 10 * MiB;
+
+/**
+ * The size of every part of an upload in parts but the last. R2 needs at least 5 MiB for each
+ * part but the last, and the same size for all of them. The minimum keeps what a drop loses, and
+ * what the app holds in memory per part request, small; a 20 MB file goes in four parts.
+ */
+export const MULTIPART_PART_BYTES = 5 * MiB;
+
+/**
+ * An upload in parts left unfinished this long is aborted (its parts deleted from R2, its rows
+ * from D1) by the cleanup job: a day, like an upload no message carries.
+ */
+export const UNFINISHED_UPLOAD_MAX_AGE_MS = 24 * HOUR_MS;

@@ -4,6 +4,7 @@
 // place that makes a preview: the room's flush to D1, its signals to user hubs, and the open room's
 // report to the sidebar.
 import { renderMarkdown } from './markdown';
+import { attachmentLabel } from './protocol';
 
 /** Characters (code points) of a preview; the row cuts it shorter on screen. */
 export const PREVIEW_LENGTH = 140;
@@ -16,9 +17,6 @@ export type PreviewSource = {
 	attachments?: readonly { name: string }[] | null;
 };
 
-/** What a preview shows before the name of a file a message carries. */
-export const ATTACHMENT_MARK = '📎';
-
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
 
 /**
@@ -30,10 +28,8 @@ export function plainPreview(message: PreviewSource): string {
 	if (message.deletedAt !== undefined && message.deletedAt !== null) return '';
 	const text = message.kind === 'system' ? message.body : textOf(renderMarkdown(message.body));
 	const caption = text.replace(/\s+/g, ' ').trim();
-	const files = message.attachments;
-	if (!files || files.length === 0) return clip(caption);
-	const more = files.length > 1 ? ` +${files.length - 1}` : '';
-	const label = `${ATTACHMENT_MARK} ${files[0]!.name}${more}`;
+	const label = attachmentLabel(message.attachments);
+	if (!label) return clip(caption);
 	return clip(caption ? `${label} · ${caption}` : label);
 }
 

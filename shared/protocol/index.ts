@@ -167,6 +167,20 @@ export const ReplyPreview = v.object({
 });
 export type ReplyPreview = v.InferOutput<typeof ReplyPreview>;
 
+/** What a one-line preview shows before the name of a file a message carries. */
+export const ATTACHMENT_MARK = '📎';
+
+/**
+ * How a message's files are named where there is room for one line: the first one's name and how
+ * many more ("📎 beach.jpg +2"); empty without files. The reply quote of a message without a
+ * caption says this too.
+ */
+export function attachmentLabel(files: readonly { name: string }[] | null | undefined): string {
+	if (!files || files.length === 0) return '';
+	const more = files.length > 1 ? ` +${files.length - 1}` : '';
+	return `${ATTACHMENT_MARK} ${files[0]!.name}${more}`;
+}
+
 /**
  * The quote a reply shows of the message it answers, by one rule wherever it is made: the room
  * (a new reply, a stored one), the history pages, and the browser (a pending reply, and a quote
@@ -176,9 +190,12 @@ export function replyPreview(
 	seq: number,
 	senderName: string,
 	body: string,
-	deleted: boolean
+	deleted: boolean,
+	attachments?: readonly { name: string }[] | null
 ): ReplyPreview {
-	return { seq, senderName, snippet: deleted ? '' : body.slice(0, REPLY_SNIPPET_LENGTH), deleted };
+	// A message of files alone is quoted by its files' names, not an empty line.
+	const text = body.trim() === '' ? attachmentLabel(attachments) : body;
+	return { seq, senderName, snippet: deleted ? '' : text.slice(0, REPLY_SNIPPET_LENGTH), deleted };
 }
 
 /** `replyPreview` of a message in hand. */
@@ -187,12 +204,14 @@ export function replyPreviewOf(message: {
 	senderName: string;
 	body: string;
 	deletedAt?: number;
+	attachments?: readonly { name: string }[] | null;
 }): ReplyPreview {
 	return replyPreview(
 		message.seq,
 		message.senderName,
 		message.body,
-		message.deletedAt !== undefined
+		message.deletedAt !== undefined,
+		message.attachments
 	);
 }
 

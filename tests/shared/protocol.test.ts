@@ -3,6 +3,7 @@ import {
 	ErrorCode,
 	MAX_ATTACHMENTS,
 	MAX_MESSAGE_LENGTH,
+	replyPreview,
 	checkAttachments,
 	checkMessageBody,
 	isReactionEmoji,
@@ -130,5 +131,25 @@ describe('messages that carry files', () => {
 		expect(parseStoredAttachments('[{"id":"f1"}]')).toBeUndefined();
 		const one = { id: 'f1', name: 'n', type: 't', kind: 'document', size: 1 };
 		expect(parseStoredAttachments(JSON.stringify([one]))).toEqual([one]);
+	});
+});
+
+describe('replyPreview', () => {
+	const files = [{ name: 'beach.png' }, { name: 'notes.pdf' }];
+
+	it('quotes a message of files alone by their names, and a caption by its words', () => {
+		expect(replyPreview(3, 'Ana', '', false, files).snippet).toBe('📎 beach.png +1');
+		expect(replyPreview(3, 'Ana', '  \n', false, [files[0]!]).snippet).toBe('📎 beach.png');
+		expect(replyPreview(3, 'Ana', 'look', false, files).snippet).toBe('look');
+		expect(replyPreview(3, 'Ana', '', false).snippet).toBe('');
+	});
+
+	it('quotes nothing of a deleted message', () => {
+		expect(replyPreview(3, 'Ana', '', true, files)).toEqual({
+			seq: 3,
+			senderName: 'Ana',
+			snippet: '',
+			deleted: true
+		});
 	});
 });

@@ -137,6 +137,33 @@ describe('a message that carries files', () => {
 		b.close();
 	});
 
+	it('is quoted by its files when a reply answers one without a caption', async () => {
+		const alice = await seedUser('alice');
+		const bob = await seedUser('bob');
+		const room = await seedRoom(alice, bob);
+		const photo = await upload(alice, room, PNG, 'beach.png');
+		const notes = await upload(alice, room, PDF, 'notes.pdf');
+		const a = await connect(room, alice, 0);
+		const b = await connect(room, bob, 0);
+		a.send({ type: 'send', clientId: 'c1', body: '', attachments: [photo.id, notes.id] });
+		await a.next('ack');
+		b.send({ type: 'send', clientId: 'b1', body: 'lovely', replyTo: 1 });
+		await b.next('ack');
+		const quote = { seq: 1, snippet: '📎 beach.png +1', deleted: false };
+		const live = await a.next('message', (frame) => frame.message.seq === 2);
+		expect(live.message.replyTo).toMatchObject(quote);
+
+		// From the room's tail, then from D1 once flushed: the same quote.
+		const fromRoom = await readHistory(db(), roomStub(room), room, {});
+		expect(fromRoom.messages.find((m) => m.seq === 2)?.replyTo).toMatchObject(quote);
+		await runDurableObjectAlarm(roomStub(room));
+		expect(await roomStub(room).unflushed({ limit: 10 })).toEqual([]);
+		const fromD1 = await readHistory(db(), roomStub(room), room, {});
+		expect(fromD1.messages.find((m) => m.seq === 2)?.replyTo).toMatchObject(quote);
+		a.close();
+		b.close();
+	});
+
 	it('refuses files it may not carry, storing nothing and leaving them unattached', async () => {
 		const alice = await seedUser('alice');
 		const bob = await seedUser('bob');

@@ -11,13 +11,16 @@ import {
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { ErrorCode, type Attachment } from '$shared/protocol';
-import { files, rooms, users } from '$shared/db/schema';
+import { files, rooms, uploadParts, uploads, users } from '$shared/db/schema';
 import {
+	MULTIPART_PART_BYTES,
 	UNATTACHED_FILE_CLAIM_MS,
 	UNATTACHED_FILE_MAX_AGE_MS,
+	UNFINISHED_UPLOAD_MAX_AGE_MS,
 	UNUSED_PICTURE_MAX_AGE_MS
 } from '$shared/files';
 import worker from '../../../workers/realtime/src/index';
+import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
 import { cleanUpFiles } from '../../../workers/realtime/src/file-cleanup';
 import { RoomFiles, SWEEP_INTERVAL_MS } from '../../../workers/realtime/src/room-files';
 import { connect, db, roomStub, seedRoom, seedUser, type Person } from '../../helpers';
@@ -89,6 +92,7 @@ async function drain(): Promise<void> {
 	while ((await cleanUpFiles(stores(), Date.now())).roomless > 0);
 	while ((await cleanUpFiles(stores(), Date.now())).unattached > 0);
 	while ((await cleanUpFiles(stores(), Date.now())).unused > 0);
+	while ((await cleanUpFiles(stores(), Date.now())).unfinished > 0);
 }
 
 describe('the file cleanup', () => {
@@ -118,7 +122,8 @@ describe('the file cleanup', () => {
 		expect(await cleanUpFiles(stores(), Date.now())).toEqual({
 			roomless: 0,
 			unattached: 0,
-			unused: 0
+			unused: 0,
+			unfinished: 0
 		});
 		expect(log).not.toHaveBeenCalled();
 	});
@@ -140,7 +145,8 @@ describe('the file cleanup', () => {
 		expect(await cleanUpFiles(stores(), Date.now())).toEqual({
 			roomless: 0,
 			unattached: 0,
-			unused: 2
+			unused: 2,
+			unfinished: 0
 		});
 		expect(await presence(avatar)).toEqual(KEPT);
 		expect(await presence(icon)).toEqual(KEPT);
@@ -182,7 +188,8 @@ describe('the file cleanup', () => {
 		expect(await cleanUpFiles(stores(), Date.now(), bounds)).toEqual({
 			roomless: 4,
 			unattached: 0,
-			unused: 0
+			unused: 0,
+			unfinished: 0
 		});
 		const left = await Promise.all([...roomless, ...expired].map(presence));
 		expect(left.filter((p) => p.row && p.object)).toHaveLength(3);
@@ -190,7 +197,8 @@ describe('the file cleanup', () => {
 		expect(await cleanUpFiles(stores(), Date.now(), { batches: 3, batchSize: 2 })).toEqual({
 			roomless: 1,
 			unattached: 2,
-			unused: 0
+			unused: 0,
+			unfinished: 0
 		});
 		for (const file of [...roomless, ...expired]) expect(await presence(file)).toEqual(GONE);
 	});
@@ -226,6 +234,119 @@ function roomKnows(roomId: string, fileId: string): Promise<boolean> {
 			state.storage.sql.exec('SELECT 1 FROM files WHERE id = ?', fileId).toArray().length > 0
 	);
 }
+
+/**
+ * An upload in parts as the upload routes leave it: its R2 multipart upload with `parts` parts
+ * sent (none: the first part never arrived, so R2 has nothing yet), and its rows in D1.
+ */
+async function openUpload(
+	uploaderId: string,
+	roomId: string | null,
+	{ age = 0, parts = 1 }: { age?: number; parts?: number } = {}
+) {
+	const id = crypto.randomUUID();
+	const r2Key = `f/${crypto.randomUUID()}`;
+	let r2UploadId = '';
+	const sent: { partNumber: number; etag: string; size: number }[] = [];
+	if (parts > 0) {
+		const r2 = await env.FILES.createMultipartUpload(r2Key, {
+			httpMetadata: { contentType: 'text/plain' }
+		});
+		r2UploadId = r2.uploadId;
+		for (let n = 1; n <= parts; n++) {
+			const part = await r2.uploadPart(n, new Uint8Array(MULTIPART_PART_BYTES).fill(97));
+			sent.push({ ...part, size: MULTIPART_PART_BYTES });
+		}
+	}
+	await db()
+		.insert(uploads)
+		.values({
+			id,
+			r2Key,
+			r2UploadId,
+			uploaderId,
+			roomId,
+			name: 'big.txt',
+			size: 3 * MULTIPART_PART_BYTES,
+			partSize: MULTIPART_PART_BYTES,
+			type: parts > 0 ? 'text/plain' : null,
+			kind: parts > 0 ? 'document' : null,
+			createdAt: Date.now() - age
+		});
+	if (sent.length > 0) {
+		await db()
+			.insert(uploadParts)
+			.values(sent.map((p) => ({ uploadId: id, ...p })));
+	}
+	return { id, r2Key, r2UploadId };
+}
+
+/** Whether the upload's rows are there, and whether R2 still takes parts for it. */
+async function uploadPresence(upload: Awaited<ReturnType<typeof openUpload>>) {
+	const row = (await db().select().from(uploads).where(eq(uploads.id, upload.id))).length === 1;
+	const parts = (await db().select().from(uploadParts).where(eq(uploadParts.uploadId, upload.id)))
+		.length;
+	if (!upload.r2UploadId) return { row, parts, r2: 'none' };
+	const r2 = await env.FILES.resumeMultipartUpload(upload.r2Key, upload.r2UploadId)
+		.uploadPart(10_000, 'x')
+		.then(
+			() => 'open',
+			() => 'aborted'
+		);
+	return { row, parts, r2 };
+}
+
+describe('the cleanup and unfinished uploads in parts', () => {
+	it('aborts those unfinished for a day and those whose room is gone; keeps the others', async () => {
+		await drain();
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const old = { age: UNFINISHED_UPLOAD_MAX_AGE_MS + 1000 };
+		const stale = await openUpload(alice.id, room, { ...old, parts: 2 });
+		const neverSent = await openUpload(alice.id, room, { ...old, parts: 0 });
+		const roomless = await openUpload(alice.id, null);
+		const fresh = await openUpload(alice.id, room, { age: UNFINISHED_UPLOAD_MAX_AGE_MS - 60_000 });
+		const log = vi.spyOn(console, 'log');
+
+		expect(await cleanUpFiles(stores(), Date.now())).toEqual({
+			roomless: 0,
+			unattached: 0,
+			unused: 0,
+			unfinished: 3
+		});
+		expect(log.mock.calls.map((call) => String(call[0]))).toEqual([
+			'file cleanup: deleted 0 files (0 without a room, 0 never attached, 0 unused pictures), ' +
+				'aborted 3 unfinished uploads'
+		]);
+		for (const upload of [stale, roomless]) {
+			expect(await uploadPresence(upload)).toEqual({ row: false, parts: 0, r2: 'aborted' });
+		}
+		expect(await uploadPresence(neverSent)).toEqual({ row: false, parts: 0, r2: 'none' });
+		expect(await uploadPresence(fresh)).toEqual({ row: true, parts: 1, r2: 'open' });
+		// Nothing of theirs is left in the bucket: an aborted upload leaves no object.
+		for (const upload of [stale, roomless]) expect(await env.FILES.head(upload.r2Key)).toBeNull();
+	});
+
+	it('aborts a bounded number per run, and one R2 no longer knows is done already', async () => {
+		await drain();
+		const alice = await seedUser('alice');
+		const old = { age: UNFINISHED_UPLOAD_MAX_AGE_MS + 1000, parts: 0 };
+		const idle = await Promise.all(
+			Array.from({ length: 3 }, () => openUpload(alice.id, null, old))
+		);
+		const gone = await openUpload(alice.id, null);
+		await env.FILES.resumeMultipartUpload(gone.r2Key, gone.r2UploadId).abort();
+		expect(await cleanUpFiles(stores(), Date.now(), { batches: 1, batchSize: 2 })).toMatchObject({
+			unfinished: 2
+		});
+		expect(await cleanUpFiles(stores(), Date.now(), { batches: 5, batchSize: 2 })).toMatchObject({
+			unfinished: 2
+		});
+		for (const upload of [...idle, gone]) {
+			expect((await uploadPresence(upload)).row).toBe(false);
+		}
+	});
+});
 
 describe('a room and an upload the cleanup may delete', () => {
 	it('refuses to attach it from the margin before the cleanup age on, and forgets it', async () => {
@@ -291,7 +412,7 @@ describe('a room and an upload the cleanup may delete', () => {
 });
 
 describe("deleting an account and the person's uploads", () => {
-	it('stops serving them at once, and the next cleanup run deletes them', async () => {
+	it('stops serving them at once, and the cleanup deletes them when the room could not', async () => {
 		const alice = await registerPerson('alice');
 		const bob = await registerPerson('bob');
 		const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
@@ -310,6 +431,13 @@ describe("deleting an account and the person's uploads", () => {
 			.where(eq(files.uploaderId, alice.id));
 		expect(keys).toHaveLength(2);
 
+		// The room strips and deletes her files itself (account-uploads.test.ts); here its bucket
+		// fails, and the cleanup job is the safety net.
+		await runInDurableObject(roomStub(room), (instance: ChatRoom) => {
+			instance.bucket = {
+				delete: () => Promise.reject(new Error('R2 is down'))
+			} as unknown as R2Bucket;
+		});
 		const browser = await signedInBrowser(alice);
 		expect(
 			await browser.call(accountActions.delete!, {
@@ -328,5 +456,44 @@ describe("deleting an account and the person's uploads", () => {
 		for (const key of keys) expect(await presence(key)).toEqual(GONE);
 		expect((await bobClient.download(bobs.url)).status).toBe(200);
 		a.close();
+	});
+
+	it('keeps a room icon she set, and lets the cleanup abort her unfinished uploads', async () => {
+		const alice = await registerPerson('alice');
+		const bob = await registerPerson('bob');
+		const person = (p: typeof alice) => ({ id: p.id, name: p.displayName, username: p.username });
+		const room = await seedRoom(person(alice), person(bob));
+		const icon = await storedFile(alice.id, room, { purpose: 'icon' });
+		await db().update(rooms).set({ iconKey: icon.id }).where(eq(rooms.id, room));
+		const uploadId = crypto.randomUUID();
+		await db()
+			.insert(uploads)
+			.values({
+				id: uploadId,
+				r2Key: `f/${crypto.randomUUID()}`,
+				r2UploadId: '',
+				uploaderId: alice.id,
+				roomId: room,
+				name: 'big.zip',
+				size: 20_000_000,
+				partSize: 5 * 1024 * 1024,
+				createdAt: Date.now()
+			});
+
+		const browser = await signedInBrowser(alice);
+		expect(
+			await browser.call(accountActions.delete!, {
+				path: '/settings/account?/delete',
+				form: { confirm: PASSWORD }
+			})
+		).toMatchObject({ kind: 'redirect' });
+
+		const [open] = await db().select().from(uploads).where(eq(uploads.id, uploadId));
+		expect(open?.roomId).toBeNull();
+		await runCron();
+		expect(await presence(icon)).toEqual(KEPT);
+		expect(await db().select().from(uploads).where(eq(uploads.id, uploadId))).toEqual([]);
+		const bobClient = await FileClient.as(person(bob));
+		expect((await bobClient.download(`/files/${icon.id}`)).status).toBe(200);
 	});
 });

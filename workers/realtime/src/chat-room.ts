@@ -23,7 +23,7 @@ import { flushToD1 } from './flush';
 import { FLUSH_BATCH, FlushSchedule } from './flush-schedule';
 import { readIdentity, type MemberRole } from '../../../shared/identity';
 import { MemberStore } from './members';
-import { MessageStore } from './message-store';
+import { MessageStore, type MessageChange } from './message-store';
 import { PresenceBook } from './presence';
 import { TokenBucket } from './rate-limit';
 import { RoomFiles, type FileStores } from './room-files';
@@ -63,6 +63,17 @@ type Room = {
 	/** Each user's budget for messages and changes, shared by all of their tabs. */
 	sendRates: Map<string, TokenBucket>;
 };
+
+/** A deleted message: its place in the timeline stays; its words, reactions and files go. */
+function tombstone(now: number, hadFiles = true): MessageChange {
+	return {
+		body: '',
+		deletedAt: now,
+		mentions: [],
+		reactions: {},
+		...(hadFiles ? { attachments: null } : {})
+	};
+}
 
 /**
  * One chat room. It owns ordering: each message gets the next `seq`, is written to this object's
@@ -353,6 +364,46 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * A person's account was deleted (D1 already took their files out of the room, so nobody is
+	 * served them): their files leave the room's messages too. Each message that carried one loses
+	 * those entries (a new `rev`, an `update` to open sockets, rewritten in D1 by the flush); a
+	 * message left with neither files nor words becomes a tombstone, as if deleted, since nothing
+	 * of it remains to show and its sender can no longer edit it. The files are marked and deleted
+	 * (objects, then rows) in the background, the alarm retrying as for a deleted message's, and
+	 * the person's unattached uploads go with them. Only the uploader's files are dropped, whoever
+	 * else's a message carries. Idempotent. Answers how many messages changed.
+	 */
+	async dropUploads(userId: string): Promise<number> {
+		const { messages, files, flush } = this.#room;
+		const carried = files.dropUploader(userId);
+		let changed = 0;
+		for (const [seq, ids] of carried) {
+			const message = messages.get(seq);
+			if (!message?.attachments || message.deletedAt !== undefined) continue;
+			const kept = message.attachments.filter((file) => !ids.has(file.id));
+			if (kept.length === message.attachments.length) continue;
+			const empty = kept.length === 0 && message.body.trim() === '';
+			this.#changed(
+				messages.update(
+					seq,
+					empty ? tombstone(Date.now()) : { attachments: kept.length ? kept : null }
+				)
+			);
+			changed++;
+		}
+		// Marked in the same step as the messages changed; the purge's failures are the alarm's.
+		if (files.hasPending()) {
+			this.ctx.waitUntil(
+				files
+					.purge(this.#fileStores)
+					.catch((err: unknown) => console.warn('deleting files failed; the alarm retries', err))
+			);
+			await flush.afterWrite();
+		}
+		return changed;
+	}
+
+	/**
 	 * The room was deleted in D1: closes every socket, and drops the object's storage and alarm.
 	 * Messages not yet flushed could never land now (their room row is gone, so D1's foreign key
 	 * refuses them), and an alarm left behind would retry that flush forever. The object starts
@@ -573,15 +624,7 @@ export class ChatRoom extends DurableObject<Env> {
 		}
 		if (!this.#allowChange(ws, socket, { seq })) return;
 		// A tombstone keeps the place in the timeline; the words and files are gone, also from D1.
-		this.#changed(
-			messages.update(seq, {
-				body: '',
-				deletedAt: Date.now(),
-				mentions: [],
-				reactions: {},
-				...(message.attachments ? { attachments: null } : {})
-			})
-		);
+		this.#changed(messages.update(seq, tombstone(Date.now(), message.attachments !== undefined)));
 		// Marked in the same step as the tombstone, deleted in the background; the alarm the
 		// tombstone's flush sets retries what is still marked.
 		if (message.attachments && files.markForDeletion(seq)) {

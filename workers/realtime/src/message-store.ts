@@ -32,12 +32,14 @@ type MessageRow = {
 	r_sender_name: string | null;
 	r_body: string | null;
 	r_deleted_at: number | null;
+	r_attachments: string | null;
 };
 
 const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
 	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.rev,
 	m.version,
-	r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at
+	r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at,
+	r.attachments AS r_attachments
 	FROM messages m LEFT JOIN messages r ON r.seq = m.reply_to_seq`;
 
 export type NewMessage = {
@@ -58,8 +60,11 @@ export type MessageChange = {
 	reactions?: Reactions;
 	editedAt?: number;
 	deletedAt?: number;
-	/** Null drops the message's files (a deletion). */
-	attachments?: null;
+	/**
+	 * The files it carries from now on: null drops them all (a deletion); a list keeps those only
+	 * (their uploader's account was deleted), an empty one counting as none.
+	 */
+	attachments?: Attachment[] | null;
 };
 
 export class MessageStore {
@@ -157,7 +162,10 @@ export class MessageStore {
 		if (change.reactions) columns.push(['reactions', JSON.stringify(change.reactions)]);
 		if (change.editedAt !== undefined) columns.push(['edited_at', change.editedAt]);
 		if (change.deletedAt !== undefined) columns.push(['deleted_at', change.deletedAt]);
-		if (change.attachments === null) columns.push(['attachments', null]);
+		if (change.attachments !== undefined) {
+			const kept = change.attachments?.length ? JSON.stringify(change.attachments) : null;
+			columns.push(['attachments', kept]);
+		}
 		const sets = columns.map(([column]) => `, ${column} = ?`).join('');
 		const cursor = this.#sql.exec(
 			`UPDATE messages SET rev = ?, version = version + 1${sets} WHERE seq = ?`,
@@ -305,7 +313,8 @@ function toChatMessage(row: MessageRow): ChatMessage {
 			row.reply_to_seq,
 			row.r_sender_name ?? '',
 			row.r_body ?? '',
-			row.r_deleted_at !== null
+			row.r_deleted_at !== null,
+			parseStoredAttachments(row.r_attachments)
 		);
 	}
 	const mentions = parseMentionList(row.mentions);

@@ -128,6 +128,33 @@ export class RoomFiles {
 		);
 	}
 
+	/**
+	 * The person `uploaderId` is gone (their account was deleted): every file of theirs the room
+	 * knows is to go, attached or not, marked as a deleted message's files are (the alarm retries
+	 * the deletion). Answers, per message, the ids of theirs it carries, which the caller strips
+	 * from it in the same synchronous step. Their unattached uploads are marked too: nobody may
+	 * claim them any more (`claimable` refuses a file being deleted), and the purge that deletes
+	 * their bytes forgets them. Idempotent: files already marked are not answered again. One scan
+	 * of the room's files, never on the send path.
+	 */
+	dropUploader(uploaderId: string): Map<number, Set<string>> {
+		const rows = this.#sql
+			.exec<{ id: string; message_seq: number | null }>(
+				`UPDATE files SET deleting = 1 WHERE uploader_id = ? AND deleting = 0
+				 RETURNING id, message_seq`,
+				uploaderId
+			)
+			.toArray();
+		const carried = new Map<number, Set<string>>();
+		for (const row of rows) {
+			if (row.message_seq === null) continue;
+			let ids = carried.get(row.message_seq);
+			if (!ids) carried.set(row.message_seq, (ids = new Set()));
+			ids.add(row.id);
+		}
+		return carried;
+	}
+
 	hasPending(): boolean {
 		return this.#sql.exec('SELECT 1 FROM files WHERE deleting = 1 LIMIT 1').toArray().length > 0;
 	}

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import {
 	blocks,
@@ -9,10 +9,12 @@ import {
 	oauthAccounts,
 	rooms,
 	sessions,
+	uploads,
 	userTokens,
 	users
 } from '$shared/db/schema';
 import { DELETED_USER_NAME } from '$lib/server/rooms/history';
+import { roomStub } from '$shared/objects';
 import { friendshipsOf, listFriendIds } from '$shared/db/friends';
 import {
 	applyRole,
@@ -29,12 +31,12 @@ import {
  * A room the person owned passes to its longest-standing admin, or else its longest-standing
  * member, so no group is left without anyone who can administer it.
  *
- * The person's uploads go too. Their rows cannot be deleted here (a row is the only record of
+ * The person's uploads go too (a room icon they set stays: it is the room's). Their rows cannot be deleted here (a row is the only record of
  * where its bytes are in R2), so they lose their room in the same batch: from then on they are
  * served to nobody (`/files/<id>` answers 404), and the realtime worker's cleanup job deletes
- * their objects and rows on its next run. Messages that carried them keep their attachment
- * entries, which now lead to a 404: the room's copy of a message is the authority, and a flush
- * would write it back over any change made to D1's copy here.
+ * their objects and rows on its next run. Messages that carried them lose them afterwards, in
+ * each room that had any: the room's copy of a message is the authority (a flush would write it
+ * back over any change made to D1's copy here), so the room strips them (`dropUploads`).
  */
 export async function deleteAccount(db: Db, userId: string, realtime: Realtime): Promise<void> {
 	const joined = await db
@@ -48,6 +50,15 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		joined.filter((m) => m.role === 'owner').map((m) => m.roomId)
 	);
 	const friendIds = await listFriendIds(db, userId);
+	// The rooms the person's attachments were shared with, read before the batch below takes the
+	// files out of their rooms. Any upload counts, attached in D1 or not: the room attaches a file
+	// in its own storage at once, and D1 hears of it only with the flush.
+	const uploadRooms = await db
+		.selectDistinct({ roomId: files.roomId })
+		.from(files)
+		.where(
+			and(eq(files.uploaderId, userId), eq(files.purpose, 'attachment'), isNotNull(files.roomId))
+		);
 	const gone = { id: userId, displayName: DELETED_USER_NAME, username: `deleted-${userId}` };
 
 	await db.batch([
@@ -73,7 +84,13 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
 		db.delete(friendships).where(friendshipsOf(userId)),
 		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
-		db.update(files).set({ roomId: null }).where(eq(files.uploaderId, userId)),
+		// A room's icon is the room's, whoever set it: it stays while the room names it.
+		db
+			.update(files)
+			.set({ roomId: null })
+			.where(and(eq(files.uploaderId, userId), ne(files.purpose, 'icon'))),
+		// Uploads in parts not finished: the cleanup job aborts them on its next run.
+		db.update(uploads).set({ roomId: null }).where(eq(uploads.uploaderId, userId)),
 		db
 			.update(rooms)
 			.set({ memberCount: sql`max(${rooms.memberCount} - 1, 0)` })
@@ -98,8 +115,13 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 	// Open tabs lose their sockets now rather than at their next reconnect, and former friends stop
 	// seeing a presence. Best effort: D1 already says the account is gone, so whatever can't be
 	// reached now refuses the person at the door on reconnect anyway.
+	// The rooms also strip the person's files from their messages and delete them. Best effort too:
+	// the files are served to nobody already, and a room that cannot be reached now leaves its
+	// bytes to the cleanup job, which deletes every room-less file; only the dead entries would
+	// stay in its messages.
 	await Promise.allSettled([
 		...roomIds.map((roomId) => disconnectFromRoom(realtime, roomId, userId)),
+		...uploadRooms.map(({ roomId }) => roomStub(realtime.rooms, roomId!).dropUploads(userId)),
 		...friendIds.map((friendId) => unlinkContacts(realtime, userId, friendId)),
 		...successors.map(async (s) => {
 			await applyRole(realtime, s.roomId, s.userId, 'owner');

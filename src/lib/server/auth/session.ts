@@ -4,6 +4,7 @@ import type { Db } from '$lib/server/db';
 import { sessions, users } from '$shared/db/schema';
 import { generateSecretToken, hashSecret } from '$lib/server/ids';
 import { rememberDevice } from './known-devices';
+import { pictureUrl } from '$lib/server/files/picture-url';
 
 export const SESSION_COOKIE = 'parley_session';
 const DAY = 24 * 60 * 60 * 1000;
@@ -24,6 +25,8 @@ export type SessionUser = {
 	displayName: string;
 	email: string;
 	emailVerified: boolean;
+	/** The profile picture's URL, if the person has set one. */
+	picture?: string | null;
 };
 
 export type Session = {
@@ -116,7 +119,8 @@ function sessionOf({ session, user }: StoredSession, expiresAt: number) {
 			username: user.username,
 			displayName: user.displayName,
 			email: user.email,
-			emailVerified: user.emailVerifiedAt !== null
+			emailVerified: user.emailVerifiedAt !== null,
+			picture: pictureUrl(user.avatarKey)
 		}
 	};
 }

@@ -33,15 +33,5 @@ function positiveInteger(value: unknown): number | null {
 	return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-/** A size as people read it in a refusal: "25 MB", "1 GB", "512 KB" (powers of 1024). */
-export function describeBytes(bytes: number): string {
-	const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-	const shown = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1);
-	return `${shown} ${units[unit]}`;
-}
+/** One rule for sizes in words, shared with the browser. */
+export { describeBytes } from '$shared/bytes';

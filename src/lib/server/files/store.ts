@@ -1,22 +1,26 @@
 // Files in R2 with their metadata in D1: storing an upload, finding a file for a reader, opening
 // its bytes, deleting it. The one rule for who may read a file is the room's: whoever may read
 // the room's history now (authz.ts, `read`), asked again on every access, so a removal, ban or
-// block ends access at once. Everyone else is told the file does not exist.
-import { and, eq, sql } from 'drizzle-orm';
+// block ends access at once; a profile picture or room icon follows who may see its person or
+// room instead (`readableFile`). Everyone else is told the file does not exist.
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '$lib/server/db';
 import { generateId } from '$lib/server/ids';
 import { consumeRateLimits, describeWait } from '$lib/server/rate-limit';
 import {
 	accessOf,
 	authorizeRoom,
+	decidePerson,
 	decideRoom,
+	loadPersonAccess,
 	membershipOf,
 	roomAccessColumns
 } from '$lib/server/rooms/authz';
-import { files, memberships, rooms } from '$shared/db/schema';
+import { files, memberships, rooms, users } from '$shared/db/schema';
 import { describeBytes, UPLOAD_RATE_LIMIT, type FileLimits } from './limits';
-import { refuseFile, type FileDone } from './refusal';
-import { detectFileType, type FileKind } from './types';
+import { refuseFile, type FileDone, type FileRefusal } from './refusal';
+import { detectFileType, type DetectedType, type FileKind } from './types';
 import type { UploadMeta } from './upload-headers';
 
 export type FileStoreDeps = { db: Db; bucket: R2Bucket; limits: FileLimits };
@@ -67,41 +71,58 @@ export type UploadInput = {
 };
 
 /**
- * Stores one uploaded file for a room, or refuses it having stored nothing. In order: the uploader
- * may send to the room (the rule of sending a message: `read`, which only members pass); the
- * upload rate; the size the request declares (before reading a byte); the uploader's quota; the
- * bytes, read while counting; the type, from the bytes. Then the bytes go to R2 under a fresh
- * random key with the detected type, and the row to D1 in one statement that re-checks the quota
- * (two uploads at once cannot both squeeze under it). If that statement fails or the quota check
- * in it refuses, the object is deleted again.
+ * Stores one uploaded file for a room, or refuses it having stored nothing. The uploader must be
+ * allowed to send to the room (the rule of sending a message: `read`, which only members pass);
+ * then `storeFile` does the rest.
  */
 export async function storeUpload(
 	deps: FileStoreDeps,
 	input: UploadInput,
 	now = Date.now()
 ): Promise<FileDone<{ file: FileInfo }>> {
-	const { db, bucket, limits } = deps;
-	const { uploaderId, meta } = input;
-	const access = await authorizeRoom(db, uploaderId, input.roomId, 'read');
+	const access = await authorizeRoom(deps.db, input.uploaderId, input.roomId, 'read');
 	// Any refusal reads as a missing room: the same answer the reader of a file gets.
 	if (!access.ok) return notFound('This room does not exist.');
+	const stored = await storeFile(deps, { ...input, purpose: 'attachment' }, now);
+	return stored.ok ? { ok: true, file: describeFile(stored.file) } : stored;
+}
 
-	const rate = await consumeRateLimits(db, [[UPLOAD_RATE_LIMIT, uploaderId]], now);
-	if (!rate.ok) {
-		return refuseFile(
-			429,
-			'rate_limited',
-			`Too many uploads. Try again in ${describeWait(rate.retryAfterSeconds)}.`,
-			rate.retryAfterSeconds
-		);
-	}
+/** What `storeFile` stores, for a caller that has already decided the uploader may. */
+export type StoreInput = {
+	uploaderId: string;
+	/** The room the file belongs to; null for a profile picture. */
+	roomId: string | null;
+	purpose: StoredFile['purpose'];
+	body: ReadableStream<Uint8Array> | null;
+	declaredLength: number | null;
+	meta: UploadMeta;
+	/** A narrower rule than the allow list (a picture must be a raster image): a refusal, or null. */
+	accept?: (detected: DetectedType) => FileRefusal | null;
+	/**
+	 * A statement to run in the same D1 batch as the row's insert (so both or neither commit), for
+	 * example naming the new file as someone's picture. It should change nothing unless the row
+	 * was written (`exists (select 1 from files where id = …)`).
+	 */
+	alongside?: (file: StoredFile) => BatchItem<'sqlite'>;
+};
 
-	if (input.declaredLength === 0) return emptyFile();
-	if (input.declaredLength !== null && input.declaredLength > limits.maxBytes) {
-		return tooLarge(limits);
-	}
-	const used = await bytesStoredBy(db, uploaderId);
-	if (used + Math.max(1, input.declaredLength ?? 1) > limits.quotaBytes) return overQuota(limits);
+/**
+ * The steps every stored file goes through, after its authorization: the upload rate; the size
+ * the request declares (before reading a byte); the uploader's quota; the bytes, read while
+ * counting; the type, from the bytes. Then the bytes go to R2 under a fresh random key with the
+ * detected type, and the row to D1 in one statement that re-checks the quota (two uploads at once
+ * cannot both squeeze under it). If that statement fails or the quota check in it refuses, the
+ * object is deleted again.
+ */
+export async function storeFile(
+	deps: FileStoreDeps,
+	input: StoreInput,
+	now = Date.now()
+): Promise<FileDone<{ file: StoredFile }>> {
+	const { db, bucket, limits } = deps;
+	const { uploaderId, meta } = input;
+	const admitted = await admitUpload(deps, uploaderId, input.declaredLength, now);
+	if (!admitted.ok) return admitted;
 
 	const read = await readCapped(input.body, limits.maxBytes);
 	if (!read.ok) return tooLarge(limits);
@@ -109,6 +130,8 @@ export async function storeUpload(
 	if (bytes.byteLength === 0) return emptyFile();
 	const detected = await detectFileType(bytes, meta.kindHint);
 	if (!detected.ok) return detected;
+	const refused = input.accept?.(detected);
+	if (refused) return refused;
 
 	// Measurements only mean something for what is shown at a size.
 	const shown = detected.kind === 'image' || detected.kind === 'video';
@@ -125,13 +148,14 @@ export async function storeUpload(
 		height: shown ? (meta.height ?? null) : null,
 		placeholder: shown ? (meta.placeholder ?? null) : null,
 		createdAt: now,
-		messageSeq: null
+		messageSeq: null,
+		purpose: input.purpose
 	};
 
 	await bucket.put(file.r2Key, bytes, { httpMetadata: { contentType: file.type } });
 	let inserted: boolean;
 	try {
-		inserted = await insertWithinQuota(db, file, limits.quotaBytes);
+		inserted = await insertWithinQuota(db, file, limits.quotaBytes, input.alongside?.(file));
 	} catch (err) {
 		await bucket.delete(file.r2Key);
 		throw err;
@@ -140,28 +164,93 @@ export async function storeUpload(
 		await bucket.delete(file.r2Key);
 		return overQuota(limits);
 	}
-	return { ok: true, file: describeFile(file) };
+	return { ok: true, file };
 }
 
-/** The bytes a person has stored, over all their files (the quota counts them until deleted). */
+/**
+ * The checks every upload passes after its authorization and before a byte is read, in one
+ * request or in parts, in this order: the upload rate, the declared size (when there is one)
+ * against the limit, the quota.
+ */
+export async function admitUpload(
+	deps: Pick<FileStoreDeps, 'db' | 'limits'>,
+	uploaderId: string,
+	declaredLength: number | null,
+	now: number
+): Promise<FileDone<object>> {
+	const { db, limits } = deps;
+	const rate = await consumeRateLimits(db, [[UPLOAD_RATE_LIMIT, uploaderId]], now);
+	if (!rate.ok) {
+		return refuseFile(
+			429,
+			'rate_limited',
+			`Too many uploads. Try again in ${describeWait(rate.retryAfterSeconds)}.`,
+			rate.retryAfterSeconds
+		);
+	}
+
+	if (declaredLength === 0) return emptyFile();
+	if (declaredLength !== null && declaredLength > limits.maxBytes) return tooLarge(limits);
+	const used = await bytesStoredBy(db, uploaderId);
+	if (used + Math.max(1, declaredLength ?? 1) > limits.quotaBytes) return overQuota(limits);
+	return { ok: true };
+}
+
+/**
+ * What counts against a person's quota, as SQL: every file they have stored (until deleted) and
+ * the declared size of every upload in parts they have under way, but `exceptUpload`'s (the
+ * upload being completed, whose file is what is being counted).
+ */
+function quotaUsed(userId: string, exceptUpload: string | null = null): SQL {
+	return sql`((select coalesce(sum(size), 0) from files where uploader_id = ${userId})
+		+ (select coalesce(sum(size), 0) from uploads where uploader_id = ${userId}
+			and id is not ${exceptUpload}))`;
+}
+
+/** The bytes counted against a person's quota: their files and their unfinished uploads. */
 export async function bytesStoredBy(db: Db, userId: string): Promise<number> {
-	const [row] = await db
-		.select({ total: sql<number>`coalesce(sum(${files.size}), 0)` })
-		.from(files)
-		.where(eq(files.uploaderId, userId));
+	const [row] = await db.all<{ total: number }>(sql`select ${quotaUsed(userId)} as total`);
 	return Number(row?.total ?? 0);
 }
 
-/** Inserts the row only if the uploader's total stays within the quota; false if it would not. */
-async function insertWithinQuota(db: Db, file: StoredFile, quotaBytes: number): Promise<boolean> {
-	const result = await db.run(sql`
-		insert into files (id, r2_key, uploader_id, room_id, name, type, kind, size, width, height,
-			placeholder, created_at, message_seq)
+/**
+ * The statement that inserts a file's row only if the uploader's total stays within the quota.
+ * With `fromUpload`, the file is that upload in parts being completed: its declared size is not
+ * counted twice, and the row is inserted only while the upload's row still exists (so two
+ * completions cannot both make a file). One statement, for `db.batch`.
+ */
+export function insertWithinQuotaStatement(
+	db: Db,
+	file: StoredFile,
+	quotaBytes: number,
+	fromUpload: string | null = null
+) {
+	const upload =
+		fromUpload === null ? sql`1` : sql`exists (select 1 from uploads where id = ${fromUpload})`;
+	// An insert builder around the raw select, not `db.run(sql)`: drizzle's D1 batch cannot bind
+	// the parameters of a raw statement. The select lists the values in the table's column order.
+	return db.insert(files).select(sql`
 		select ${file.id}, ${file.r2Key}, ${file.uploaderId}, ${file.roomId}, ${file.name},
 			${file.type}, ${file.kind}, ${file.size}, ${file.width}, ${file.height},
-			${file.placeholder}, ${file.createdAt}, ${file.messageSeq}
-		where (select coalesce(sum(size), 0) from files where uploader_id = ${file.uploaderId})
-			+ ${file.size} <= ${quotaBytes}`);
+			${file.placeholder}, ${file.createdAt}, ${file.messageSeq}, ${file.purpose}
+		where ${quotaUsed(file.uploaderId, fromUpload)} + ${file.size} <= ${quotaBytes}
+			and ${upload}`);
+}
+
+/**
+ * Inserts the row only if the uploader's total stays within the quota, with `alongside` in the
+ * same batch; false if the quota refused it.
+ */
+async function insertWithinQuota(
+	db: Db,
+	file: StoredFile,
+	quotaBytes: number,
+	alongside?: BatchItem<'sqlite'>
+): Promise<boolean> {
+	const insert = insertWithinQuotaStatement(db, file, quotaBytes);
+	// Alone, the same statement goes through `db.run` (where the store's tests inject a failure).
+	if (!alongside) return (await db.run(insert.getSQL())).meta.changes === 1;
+	const [result] = await db.batch([insert, alongside]);
 	return result.meta.changes === 1;
 }
 
@@ -196,10 +285,16 @@ export async function readCapped(
 }
 
 /**
- * The file, if `userId` may read it now: it exists, it still belongs to a room, and the room's
- * rules (`decideRoom(…, 'read')`: membership, bans, blocks in direct rooms) let this person read
- * it. One D1 statement, built from the same pieces as the socket door. Anonymous visitors never
- * read a file, like they never read a room's history.
+ * The file, if `userId` may read it now. One place for the rule, by the file's purpose:
+ * - an attachment: it still belongs to a room, and the room's rules (`decideRoom(…, 'read')`:
+ *   membership, bans, blocks in direct rooms) let this person read it;
+ * - a room's icon: it is the room's icon now (`rooms.icon_key`; a replaced one is gone at once),
+ *   and this person may see the room (`view`: its members, and for a public room anyone not
+ *   banned who may find it in the directory);
+ * - a profile picture: it is its owner's picture now (`users.avatar_key`), and this person may
+ *   see its owner (`decidePerson(…, 'view')`, the profile page's rule: not if the owner blocked them).
+ * The file's row and the room's rules are one D1 statement, built from the same pieces as the
+ * socket door. Anonymous visitors never read a file, like they never read a room's history.
  */
 export async function readableFile(
 	db: Db,
@@ -208,14 +303,36 @@ export async function readableFile(
 ): Promise<StoredFile | null> {
 	if (!userId) return null;
 	const [row] = await db
-		.select({ file: files, ...roomAccessColumns(userId) })
+		.select({ file: files, ...roomAccessColumns(userId), pictureOwner: users.id })
 		.from(files)
-		.innerJoin(rooms, eq(rooms.id, files.roomId))
+		.leftJoin(rooms, eq(rooms.id, files.roomId))
 		.leftJoin(memberships, membershipOf(userId))
+		// A profile picture is its owner's upload, so its owner is found by primary key.
+		.leftJoin(
+			users,
+			and(
+				eq(files.purpose, 'avatar'),
+				eq(users.id, files.uploaderId),
+				eq(users.avatarKey, files.id)
+			)
+		)
 		.where(eq(files.id, fileId))
 		.limit(1);
 	if (!row) return null;
-	return decideRoom(accessOf(userId, row), 'read').ok ? row.file : null;
+	const { file } = row;
+	switch (file.purpose) {
+		case 'attachment':
+			return row.room && decideRoom(accessOf(userId, row), 'read').ok ? file : null;
+		case 'icon':
+			return row.room?.iconKey === file.id && decideRoom(accessOf(userId, row), 'view').ok
+				? file
+				: null;
+		case 'avatar': {
+			if (!row.pictureOwner) return null;
+			const person = await loadPersonAccess(db, userId, row.pictureOwner);
+			return decidePerson(person, 'view').ok ? file : null;
+		}
+	}
 }
 
 /** A byte range within a file: `length` bytes from `offset`. */
@@ -269,15 +386,15 @@ export async function deleteFile(
 	return true;
 }
 
-function notFound(message = 'There is no such file.') {
+export function notFound(message = 'There is no such file.') {
 	return refuseFile(404, 'not_found', message);
 }
 
-function emptyFile() {
+export function emptyFile() {
 	return refuseFile(400, 'empty_file', 'This file is empty.');
 }
 
-function tooLarge(limits: FileLimits) {
+export function tooLarge(limits: FileLimits) {
 	return refuseFile(
 		413,
 		'too_large',
@@ -285,7 +402,7 @@ function tooLarge(limits: FileLimits) {
 	);
 }
 
-function overQuota(limits: FileLimits) {
+export function overQuota(limits: FileLimits) {
 	return refuseFile(
 		413,
 		'quota_exceeded',

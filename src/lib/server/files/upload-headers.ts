@@ -19,25 +19,17 @@ export const MAX_DIMENSION = 65_535;
 /** A thumbhash is about 25 bytes; base64 of up to 75 bytes leaves room for another small hash. */
 export const MAX_PLACEHOLDER_LENGTH = 100;
 
-const Dimension = v.optional(
-	v.pipe(
-		v.string(),
-		v.regex(/^\d{1,5}$/, 'must be a whole number of pixels'),
-		v.transform(Number),
-		v.minValue(1, 'must be at least 1'),
-		v.maxValue(MAX_DIMENSION, `must be at most ${MAX_DIMENSION}`)
-	)
-);
-
-const Headers = v.object({
+/**
+ * What an upload says of its file, field by field: one rule for the headers of an upload in one
+ * request and the JSON that starts an upload in parts.
+ */
+export const UploadFields = {
 	name: v.pipe(
 		v.string('is required'),
 		v.minLength(1, 'is required'),
 		v.maxLength(1024, 'is too long')
 	),
 	kindHint: v.optional(v.picklist(['audio', 'video'], 'must be "audio" or "video"')),
-	width: Dimension,
-	height: Dimension,
 	placeholder: v.optional(
 		v.pipe(
 			v.string(),
@@ -45,6 +37,32 @@ const Headers = v.object({
 			v.regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
 		)
 	)
+};
+
+/** A measured width or height, as a number (JSON) ... */
+export const Pixels = v.pipe(
+	v.number('must be a number'),
+	v.integer('must be a whole number of pixels'),
+	v.minValue(1, 'must be at least 1'),
+	v.maxValue(MAX_DIMENSION, `must be at most ${MAX_DIMENSION}`)
+);
+
+/** ... or as header text. */
+const Dimension = v.optional(
+	v.pipe(
+		v.string(),
+		v.regex(/^\d{1,5}$/, 'must be a whole number of pixels'),
+		v.transform(Number),
+		Pixels
+	)
+);
+
+const Headers = v.object({
+	name: UploadFields.name,
+	kindHint: UploadFields.kindHint,
+	width: Dimension,
+	height: Dimension,
+	placeholder: UploadFields.placeholder
 });
 
 const LABELS: Record<keyof v.InferInput<typeof Headers>, string> = {

@@ -58,6 +58,7 @@ export async function readHistory(
 				deletedAt: messages.deletedAt,
 				attachments: messages.attachments,
 				repliedBody: replied.body,
+				repliedAttachments: replied.attachments,
 				repliedDeletedAt: replied.deletedAt,
 				repliedSenderName: repliedSender.displayName
 			})
@@ -142,6 +143,7 @@ type StoredRow = {
 	deletedAt: number | null;
 	attachments: string | null;
 	repliedBody: string | null;
+	repliedAttachments: string | null;
 	repliedDeletedAt: number | null;
 	repliedSenderName: string | null;
 };
@@ -166,7 +168,8 @@ function toChatMessage(row: StoredRow): ChatMessage {
 			row.replyToSeq,
 			row.repliedSenderName ?? DELETED_USER_NAME,
 			row.repliedBody ?? '',
-			row.repliedDeletedAt !== null || row.repliedBody === null
+			row.repliedDeletedAt !== null || row.repliedBody === null,
+			parseStoredAttachments(row.repliedAttachments)
 		);
 	}
 	const mentions = parseMentionList(row.mentions);
