@@ -16,6 +16,11 @@ export type ConversationSummary = {
 	name: string;
 	/** For direct rooms, the other person. */
 	peer: { id: string; username: string; displayName: string } | null;
+	/**
+	 * The room's icon, or for a direct room the other person's picture (`/files/<id>`); null or
+	 * absent: initials.
+	 */
+	picture?: string | null;
 	lastMessageAt: number | null;
 	/** The last message's time, or the room's creation before any: the list's order. */
 	activeAt: number;

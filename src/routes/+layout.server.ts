@@ -8,10 +8,10 @@ import type { LayoutServerLoad } from './$types';
 export const load: LayoutServerLoad = async ({ depends, locals, platform }) => {
 	depends(CONVERSATIONS_DEPENDENCY);
 	if (!locals.user) return { user: null, conversations: [], devMail: false };
-	const { id, username, displayName, emailVerified } = locals.user;
+	const { id, username, displayName, emailVerified, picture = null } = locals.user;
 	const env = platformEnv(platform);
 	return {
-		user: { id, username, displayName, emailVerified },
+		user: { id, username, displayName, emailVerified, picture },
 		conversations: await listConversations(getDb(env.DB), id),
 		// In development no mail leaves the machine: the banner says where it went instead.
 		devMail: !isProduction(env)

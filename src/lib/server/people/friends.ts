@@ -4,6 +4,7 @@ import { decidePerson, loadPersonAccess, pairOf } from '$lib/server/rooms/authz'
 import { deny, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { friendships, users } from '$shared/db/schema';
+import { pictureUrlColumn } from '$lib/server/files/picture-url';
 import {
 	countIncomingRequests,
 	friendIdsOf,
@@ -22,6 +23,8 @@ export type PersonSummary = {
 	username: string;
 	displayName: string;
 	statusText: string;
+	/** Their profile picture (`/files/<id>`), or null: initials. */
+	picture: string | null;
 };
 
 /** The columns of a `PersonSummary`, for every query that lists people. */
@@ -29,7 +32,8 @@ export const personColumns = {
 	id: users.id,
 	username: users.username,
 	displayName: users.displayName,
-	statusText: users.statusText
+	statusText: users.statusText,
+	picture: pictureUrlColumn(users.avatarKey)
 };
 
 export type FriendLists = {

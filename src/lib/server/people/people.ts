@@ -7,6 +7,7 @@ import { blocks, friendships, rooms, users } from '$shared/db/schema';
 import { directKeyOf } from '$lib/server/rooms/direct-rooms';
 import { listMutualFriends, personColumns, type PersonSummary } from './friends';
 import { usernameKey } from '$lib/server/accounts/users';
+import { pictureUrl } from '$lib/server/files/picture-url';
 
 export const SEARCH_LIMIT = 20;
 
@@ -120,6 +121,7 @@ export async function getProfile(
 		username: person.username,
 		displayName: person.displayName,
 		statusText: person.statusText,
+		picture: pictureUrl(person.avatarKey),
 		bio: person.bio,
 		relation: relationOf(userId, person.id, access.friendship),
 		blockedByMe: access.blockedByMe,

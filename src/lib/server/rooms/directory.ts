@@ -2,12 +2,15 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { memberships, rooms } from '$shared/db/schema';
+import { pictureUrlColumn } from '$lib/server/files/picture-url';
 
 export const DIRECTORY_PAGE_SIZE = 50;
 
 export type DirectoryRoom = {
 	id: string;
 	name: string;
+	/** The room's icon (`/files/<id>`), or null: initials. */
+	picture: string | null;
 	description: string;
 	memberCount: number;
 	joined: boolean;
@@ -23,6 +26,7 @@ export async function listPublicRooms(
 		.select({
 			id: rooms.id,
 			name: rooms.name,
+			picture: pictureUrlColumn(rooms.iconKey),
 			description: rooms.description,
 			memberCount: rooms.memberCount,
 			me: memberships.userId

@@ -4,6 +4,7 @@ import type { ConversationSummary } from '$lib/conversations';
 import type { Db } from '$lib/server/db';
 import { blocks, memberships, rooms, users } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
+import { pictureUrl } from '$lib/server/files/picture-url';
 
 export type Room = typeof rooms.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
@@ -112,7 +113,9 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			notify: memberships.notify,
 			peerId: users.id,
 			peerUsername: users.username,
-			peerDisplayName: users.displayName
+			peerDisplayName: users.displayName,
+			iconKey: rooms.iconKey,
+			peerAvatarKey: users.avatarKey
 		})
 		.from(memberships)
 		.innerJoin(rooms, eq(rooms.id, memberships.roomId))
@@ -134,7 +137,8 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			)
 		)
 		.orderBy(desc(memberships.pinned), desc(activeAt));
-	return rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...row }) => {
+	return rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...rest }) => {
+		const { iconKey, peerAvatarKey, ...row } = rest;
 		const peer =
 			peerId && peerUsername !== null && peerDisplayName !== null
 				? { id: peerId, username: peerUsername, displayName: peerDisplayName }
@@ -143,6 +147,7 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			...row,
 			name: row.kind === 'direct' ? (peer?.displayName ?? 'Deleted user') : row.name,
 			peer,
+			picture: pictureUrl(row.kind === 'direct' ? peerAvatarKey : iconKey),
 			unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
 		};
 	});

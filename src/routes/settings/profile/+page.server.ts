@@ -7,6 +7,7 @@ import {
 	updateProfile
 } from '$lib/server/accounts/accounts';
 import { requireSignedIn } from '$lib/server/request-context';
+import { pictureUrl } from '$lib/server/files/picture-url';
 import { DisplayName, parseForm, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -29,7 +30,9 @@ export const load: PageServerLoad = async (event) => {
 	const account = await getAccount(db, user.id);
 	if (!account) error(401, 'Sign in first.');
 	const { id, username, displayName, bio, statusText } = account;
-	return { profile: { id, username, displayName, bio, statusText } };
+	return {
+		profile: { id, username, displayName, bio, statusText, picture: pictureUrl(account.avatarKey) }
+	};
 };
 
 export const actions: Actions = {
