@@ -2,8 +2,29 @@
 // crash or a night offline loses none of them. Each keeps its `clientId`: however often it is sent
 // (from this tab, after a reload, from a second tab), the room stores it once.
 
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import * as v from 'valibot';
-import { MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$shared/protocol';
+import { MAX_ATTACHMENTS, MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$shared/protocol';
+import { UploadedFileSchema } from './upload-meta';
+
+/** A dimension the browser measured (the server's own bound, `upload-headers.ts`). */
+const Pixels = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535)));
+
+/**
+ * One file of an unsent message: its bytes, what was measured of it, and once stored, what the
+ * server answered. `key` is its upload's resume key (`resumeKeyOf`).
+ */
+const OutboxFile = v.object({
+	key: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_ID_LENGTH + 8)),
+	blob: v.blob(),
+	name: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+	kindHint: v.optional(v.picklist(['audio', 'video'])),
+	width: Pixels,
+	height: Pixels,
+	placeholder: v.optional(v.pipe(v.string(), v.maxLength(100))),
+	uploaded: v.optional(UploadedFileSchema)
+});
+export type OutboxFile = v.InferOutput<typeof OutboxFile>;
 
 /**
  * What IndexedDB hands back is whatever was stored there: by an older version of the app, by
@@ -19,7 +40,16 @@ const OutboxEntry = v.object({
 	replyPreview: v.optional(ReplyPreview),
 	createdAt: v.pipe(v.number(), v.finite()),
 	/** Why the room refused it; it then waits for the user to retry or discard it. */
-	failed: v.optional(v.string())
+	failed: v.optional(v.string()),
+	/** Its files, in the order shown; it is sent once every one is stored. */
+	files: v.optional(
+		v.pipe(
+			v.array(OutboxFile),
+			v.minLength(1),
+			v.maxLength(MAX_ATTACHMENTS),
+			v.check((files) => new Set(files.map((f) => f.key)).size === files.length, 'keys repeat')
+		)
+	)
 });
 export type OutboxEntry = v.InferOutput<typeof OutboxEntry>;
 
@@ -39,31 +69,16 @@ export function parseOutboxEntries(stored: readonly unknown[]): OutboxEntry[] {
 }
 
 const DB_NAME = 'parley';
+// Unchanged by files: an entry's files are values inside it, not a store of their own.
 const DB_VERSION = 1;
 const STORE = 'outbox';
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-	return new Promise((resolve, reject) => {
-		req.onsuccess = () => resolve(req.result);
-		req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-	});
-}
-
-function openDatabase(): Promise<IDBDatabase> {
-	return new Promise((resolve, reject) => {
-		const req = indexedDB.open(DB_NAME, DB_VERSION);
-		req.onupgradeneeded = () => {
-			const store = req.result.createObjectStore(STORE, { keyPath: 'clientId' });
-			store.createIndex('room', 'roomId');
-		};
-		req.onsuccess = () => resolve(req.result);
-		req.onerror = () => reject(req.error ?? new Error('IndexedDB is not available'));
-		req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
-	});
+interface OutboxDb extends DBSchema {
+	outbox: { key: string; value: unknown; indexes: { room: string } };
 }
 
 export class Outbox {
-	#db: Promise<IDBDatabase | null>;
+	#db: Promise<IDBPDatabase<OutboxDb> | null>;
 
 	constructor() {
 		// Without IndexedDB (some private modes) the outbox lives as long as the tab: still correct,
@@ -71,7 +86,14 @@ export class Outbox {
 		this.#db =
 			typeof indexedDB === 'undefined'
 				? Promise.resolve(null)
-				: openDatabase().catch((err: unknown) => {
+				: openDB<OutboxDb>(DB_NAME, DB_VERSION, {
+						upgrade(db) {
+							db.createObjectStore(STORE, { keyPath: 'clientId' }).createIndex('room', 'roomId');
+						},
+						blocked() {
+							console.warn('outbox: an older tab holds the database open');
+						}
+					}).catch((err: unknown) => {
 						console.warn('outbox: IndexedDB unavailable, keeping unsent messages in memory', err);
 						return null;
 					});
@@ -81,22 +103,22 @@ export class Outbox {
 	async list(roomId: string, userId: string): Promise<OutboxEntry[]> {
 		const db = await this.#db;
 		if (!db) return [];
-		const store = db.transaction(STORE, 'readonly').objectStore(STORE);
-		const stored: unknown[] = await request(store.index('room').getAll(roomId));
+		const stored = await db.getAllFromIndex(STORE, 'room', roomId);
 		return parseOutboxEntries(stored)
 			.filter((e) => e.userId === userId && e.roomId === roomId)
 			.sort((a, b) => a.createdAt - b.createdAt);
 	}
 
+	/** Keeps `entry`, its files' bytes included (IndexedDB stores a Blob as it is). */
 	async put(entry: OutboxEntry): Promise<void> {
 		const db = await this.#db;
 		if (!db) return;
-		await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(entry));
+		await db.put(STORE, entry);
 	}
 
 	async delete(clientId: string): Promise<void> {
 		const db = await this.#db;
 		if (!db) return;
-		await request(db.transaction(STORE, 'readwrite').objectStore(STORE).delete(clientId));
+		await db.delete(STORE, clientId);
 	}
 }

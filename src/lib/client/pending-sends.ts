@@ -7,6 +7,11 @@
 // leaves the list once its seq is in the timeline (at the ack if the broadcast came first, or when
 // the broadcast comes). A resend of a stored `clientId` is acked with the original seq, so going
 // again never doubles a message.
+//
+// A message with files waits for them: it joins the send window once every file is stored (the
+// owner uploads them, told through `upload`, and reports each with `fileStored`), so its `send`
+// names their ids; messages written after it do not wait for its uploads. A file the server
+// refuses (`fileFailed`) fails the message, which keeps its files for a retry.
 
 import {
 	ErrorCode,
@@ -15,7 +20,8 @@ import {
 	type ReplyPreview,
 	type ServerFrame
 } from '$shared/protocol';
-import type { OutboxEntry } from './outbox';
+import type { OutboxEntry, OutboxFile } from './outbox';
+import type { UploadedFile } from './upload-meta';
 import { SendWindow } from './send-window';
 
 /** One of my messages that is not in the timeline yet. */
@@ -27,6 +33,8 @@ export type PendingMessage = {
 	/** `pending`: waiting for the room (or the network); `sent`: acknowledged, on its way back. */
 	status: 'pending' | 'sent' | 'failed';
 	error?: string;
+	/** Its files, in order; each has `uploaded` once the server stored it. */
+	files?: readonly OutboxFile[];
 };
 
 export type PendingPorts = {
@@ -38,6 +46,10 @@ export type PendingPorts = {
 	save: (entry: OutboxEntry) => void;
 	/** Lets it go from the outbox. */
 	forget: (clientId: string) => void;
+	/** Its files not yet stored (no `uploaded`) need uploading: start those not already going. */
+	upload?: (entry: OutboxEntry) => void;
+	/** The person discarded a message with these files: stop their uploads, abort what is left. */
+	dropFiles?: (files: readonly OutboxFile[]) => void;
 	/** The list changed; it is a new array each time. */
 	onChange?: (list: readonly PendingMessage[]) => void;
 };
@@ -83,23 +95,54 @@ export class PendingSends {
 		body: string;
 		replyTo?: ChatMessage;
 		createdAt: number;
+		files?: readonly OutboxFile[];
 	}): void {
 		const { clientId, body, replyTo, createdAt } = message;
+		const files = message.files?.length ? message.files : undefined;
+		const pendingMessage: PendingMessage = {
+			clientId,
+			body,
+			replyTo: replyTo && replyPreviewOf(replyTo),
+			createdAt,
+			status: 'pending',
+			files
+		};
+		this.#set([...this.#list, pendingMessage]);
 		const entry: OutboxEntry = {
 			clientId,
 			roomId: this.#roomId,
 			userId: this.#userId,
 			body,
 			replyTo: replyTo?.seq,
-			createdAt
+			createdAt,
+			files: files && [...files]
 		};
-		this.#set([
-			...this.#list,
-			{ clientId, body, replyTo: replyTo && replyPreviewOf(replyTo), createdAt, status: 'pending' }
-		]);
 		this.#ports.save(entry);
-		this.#window.add(entry);
+		this.#enqueue(entry);
 		this.#pump();
+	}
+
+	/** One of a message's files is stored: the message goes once all of them are. */
+	fileStored(clientId: string, key: string, uploaded: UploadedFile): void {
+		const message = this.#find(clientId);
+		const file = message?.files?.find((f) => f.key === key);
+		if (!message || !file || file.uploaded) return;
+		const files = message.files!.map((f) => (f.key === key ? { ...f, uploaded } : f));
+		const entry = this.#entryOf(this.#replace({ ...message, files }));
+		this.#ports.save(entry);
+		if (message.status === 'pending' && allStored(entry)) {
+			this.#window.add(entry);
+			this.#pump();
+		}
+	}
+
+	/** The server refused one of a message's files, or it could not be uploaded: it waits for the person. */
+	fileFailed(clientId: string, key: string, error: string): void {
+		const message = this.#find(clientId);
+		const file = message?.files?.find((f) => f.key === key);
+		if (!message || !file || file.uploaded || message.status !== 'pending') return;
+		const failed = this.#replace({ ...message, status: 'failed', error: `${file.name}: ${error}` });
+		this.#ports.save({ ...this.#entryOf(failed), failed: failed.error });
 	}
 
 	/** The person tries a refused message again. */
@@ -108,14 +151,16 @@ export class PendingSends {
 		if (!message) return;
 		const entry = this.#entryOf(this.#replace({ ...message, status: 'pending', error: undefined }));
 		this.#ports.save(entry);
-		this.#window.add(entry);
+		this.#enqueue(entry);
 		this.#pump();
 	}
 
 	discard(clientId: string): void {
+		const files = this.#find(clientId)?.files;
 		this.#set(this.#list.filter((m) => m.clientId !== clientId));
 		if (this.#window.remove(clientId)) this.#pump();
 		this.#ports.forget(clientId);
+		if (files) this.#ports.dropFiles?.(files);
 	}
 
 	/**
@@ -153,7 +198,12 @@ export class PendingSends {
 		if (!message || message.status !== 'pending' || error.code === ErrorCode.RateLimited) {
 			return { notice: error.message };
 		}
-		const failed = this.#replace({ ...message, status: 'failed', error: error.message });
+		// The room would not take its files (an upload too old, say): a retry uploads them again.
+		const files =
+			error.code === ErrorCode.InvalidAttachment
+				? message.files?.map((f) => ({ ...f, uploaded: undefined }))
+				: message.files;
+		const failed = this.#replace({ ...message, status: 'failed', error: error.message, files });
 		this.#ports.save({ ...this.#entryOf(failed), failed: error.message });
 		if (this.#window.remove(message.clientId)) this.#pump();
 		return null;
@@ -212,11 +262,18 @@ export class PendingSends {
 				replyTo: entry.replyPreview,
 				createdAt: entry.createdAt,
 				status: entry.failed ? 'failed' : 'pending',
-				error: entry.failed
+				error: entry.failed,
+				files: entry.files
 			});
-			if (!entry.failed) this.#window.add(entry);
+			if (!entry.failed) this.#enqueue(entry);
 		}
 		this.#set(list.sort((a, b) => a.createdAt - b.createdAt));
+	}
+
+	/** A pending message goes to the send window, or first has its missing files uploaded. */
+	#enqueue(entry: OutboxEntry): void {
+		if (allStored(entry)) this.#window.add(entry);
+		else this.#ports.upload?.(entry);
 	}
 
 	/** Transmits what the send window lets go now, in its order. */
@@ -254,7 +311,13 @@ export class PendingSends {
 			replyTo: message.replyTo?.seq,
 			replyPreview: message.replyTo,
 			createdAt: message.createdAt,
-			failed: message.status === 'failed' ? message.error : undefined
+			failed: message.status === 'failed' ? message.error : undefined,
+			files: message.files && [...message.files]
 		};
 	}
+}
+
+/** Whether every file of the message (if any) is stored. */
+function allStored(entry: OutboxEntry): boolean {
+	return entry.files?.every((f) => f.uploaded !== undefined) ?? true;
 }

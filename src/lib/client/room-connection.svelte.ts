@@ -1,5 +1,6 @@
 import {
 	CloseCode,
+	MAX_ATTACHMENTS,
 	TYPING_INTERVAL_MS,
 	checkMessageBody,
 	parseServerPayload,
@@ -11,12 +12,13 @@ import {
 	type ServerFrame,
 	type TypingUser
 } from '$shared/protocol';
-import { plainPreview } from '$shared/preview';
 import { AwayWatch } from './away-watch';
 import { errorText } from './error-text';
+import { FileUploads } from './file-uploads.svelte';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
-import { Outbox, type OutboxEntry } from './outbox';
+import type { Outbox, OutboxEntry, OutboxFile } from './outbox';
+import { uploadMetaOf } from './upload-rules';
 import { PendingSends, type PendingMessage } from './pending-sends';
 import { TimelineWindow, type PageQuery } from './timeline-window';
 import type { RoomLatest } from './user-hub.svelte';
@@ -28,6 +30,7 @@ export type OwnStatus = 'sent' | 'delivered' | 'read';
 
 export type { HistoryWindow } from './history';
 export type { PendingMessage } from './pending-sends';
+export type { OutboxFile } from './outbox';
 
 export type RoomConnectionInit = {
 	roomId: string;
@@ -92,6 +95,8 @@ export class RoomConnection {
 	 * while they watch are read as they come, and move nothing.
 	 */
 	dividerSeq = $state<number | null>(null);
+	/** The uploads of this page: the composer's files and those of my unsent messages. */
+	readonly uploads: FileUploads;
 
 	/** Other members' read positions, furthest first (empty when receipts are off). */
 	readers = $derived.by(() => {
@@ -120,7 +125,8 @@ export class RoomConnection {
 	#live: LiveSocket;
 	#timeline: TimelineWindow;
 	#pending: PendingSends;
-	#outbox: Outbox | null = null;
+	/** Loaded with the page's first connect (IndexedDB and its checks stay out of the first load). */
+	#outbox: Promise<Outbox | null> = Promise.resolve(null);
 	/**
 	 * Put-promises of outbox entries, so that a delete never races ahead of its put. Bookkeeping
 	 * only, never rendered.
@@ -167,6 +173,10 @@ export class RoomConnection {
 				onNewest: (message, shown) => this.#tellNewest(message, shown)
 			}
 		);
+		this.uploads = new FileUploads(this.#roomId, {
+			stored: (clientId, key, uploaded) => this.#pending.fileStored(clientId, key, uploaded),
+			failed: (clientId, key, error) => this.#pending.fileFailed(clientId, key, error)
+		});
 		this.#pending = new PendingSends(this.#roomId, this.#userId, {
 			canTransmit: () => this.#live.state === 'open',
 			transmit: (entry) =>
@@ -174,10 +184,21 @@ export class RoomConnection {
 					type: 'send',
 					clientId: entry.clientId,
 					body: entry.body,
-					replyTo: entry.replyTo
+					replyTo: entry.replyTo,
+					// `PendingSends` lets a message go only once every file is stored.
+					attachments: entry.files?.map((f) => f.uploaded!.id)
 				}),
 			save: (entry) => this.#save(entry),
 			forget: (clientId) => void this.#forgetEntry(clientId),
+			upload: (entry) => {
+				for (const file of entry.files ?? []) {
+					if (file.uploaded) continue;
+					this.uploads.start(entry.clientId, file.key, file.blob, uploadMetaOf(file));
+				}
+			},
+			dropFiles: (files) => {
+				for (const file of files) this.uploads.cancel(file.key, file.blob.size);
+			},
 			onChange: (list) => (this.pending = list)
 		});
 		this.#mirrorTimeline();
@@ -193,7 +214,13 @@ export class RoomConnection {
 	connect(): void {
 		this.#away.start();
 		window.addEventListener('pagehide', this.#onPageHide);
-		this.#outbox = new Outbox();
+		this.#outbox = import('./outbox').then(
+			(m) => new m.Outbox(),
+			(err: unknown) => {
+				console.warn('outbox: could not load; unsent messages live as long as the tab', err);
+				return null;
+			}
+		);
 		this.#timeline.announceNewest();
 		this.#live.start();
 		void this.#restoreOutbox();
@@ -206,18 +233,34 @@ export class RoomConnection {
 		this.#sendRead();
 		for (const timer of [this.#retryTimer, this.#readTimer]) clearTimeout(timer);
 		this.#live.stop();
+		this.uploads.stopAll();
 	}
 
 	// ---- what the person does ----
 
-	/** Queues a message (in the outbox) and sends it when it can. Returns an error for bad input. */
-	send(body: string, replyTo?: ChatMessage): string | null {
-		const invalid = checkMessageBody(body);
+	/**
+	 * Queues a message (in the outbox) and sends it when it can; with `files` (the composer's, whose
+	 * uploads it started under `clientId`), once every file is stored. Returns an error for bad input.
+	 */
+	send(
+		body: string,
+		replyTo?: ChatMessage,
+		attach?: { clientId: string; files: readonly OutboxFile[] }
+	): string | null {
+		const count = attach?.files.length ?? 0;
+		const invalid = checkMessageBody(body, count);
 		if (invalid) return invalid.message;
+		if (count > MAX_ATTACHMENTS) return `A message can carry up to ${MAX_ATTACHMENTS} files.`;
 		this.#typingSentAt = 0;
 		// My message goes at the end: show the end.
 		if (this.hasNewer) void this.jumpToLatest();
-		this.#pending.write({ clientId: newClientId(), body, replyTo, createdAt: Date.now() });
+		// What is stored already goes with the message; the rest is reported as it lands.
+		const files = attach?.files.map((file) => {
+			const state = this.uploads.stateOf(file.key);
+			return state?.status === 'stored' ? { ...file, uploaded: state.uploaded } : file;
+		});
+		const clientId = attach?.clientId ?? newClientId();
+		this.#pending.write({ clientId, body, replyTo, createdAt: Date.now(), files });
 		return null;
 	}
 
@@ -522,19 +565,23 @@ export class RoomConnection {
 	 * preview of the newest one still there, as the room's flush writes it to D1.
 	 */
 	#tellNewest(message: ChatMessage, shown: ChatMessage | null): void {
-		this.#onNewest?.({
-			seq: message.seq,
-			at: message.createdAt,
-			preview: shown ? plainPreview(shown) : '',
-			senderName: (shown ?? message).senderName
-		});
+		// The preview is made by the Markdown renderer, which is not in the page's first load. Every
+		// call waits on the same module, so they are told in the order they were made.
+		void import('$shared/preview').then(({ plainPreview }) =>
+			this.#onNewest?.({
+				seq: message.seq,
+				at: message.createdAt,
+				preview: shown ? plainPreview(shown) : '',
+				senderName: (shown ?? message).senderName
+			})
+		);
 	}
 
 	// ---- the outbox ----
 
 	#save(entry: OutboxEntry): void {
 		const saving = (this.#saving.get(entry.clientId) ?? Promise.resolve())
-			.then(() => this.#outbox?.put(entry))
+			.then(async () => (await this.#outbox)?.put(entry))
 			.catch((err: unknown) => console.warn('outbox: could not save a message', err));
 		this.#saving.set(entry.clientId, saving);
 	}
@@ -543,7 +590,7 @@ export class RoomConnection {
 		const saving = this.#saving.get(clientId);
 		this.#saving.delete(clientId);
 		await saving;
-		await this.#outbox?.delete(clientId).catch(() => undefined);
+		await (await this.#outbox)?.delete(clientId).catch(() => undefined);
 	}
 
 	/**
@@ -553,7 +600,7 @@ export class RoomConnection {
 	async #restoreOutbox(): Promise<void> {
 		let entries: OutboxEntry[] | null = null;
 		try {
-			entries = (await this.#outbox?.list(this.#roomId, this.#userId)) ?? [];
+			entries = (await (await this.#outbox)?.list(this.#roomId, this.#userId)) ?? [];
 		} catch (err) {
 			// Whatever the outbox holds waits for the next visit; this one's messages go now.
 			console.warn('outbox: could not read unsent messages', err);
@@ -570,8 +617,10 @@ function pageQuery(query: PageQuery): string {
 }
 
 /** A fresh id for a message; `randomUUID` needs a secure context, which plain-HTTP hosts lack. */
-function newClientId(): string {
-	if (typeof crypto.randomUUID === 'function' && isSecureContext) return crypto.randomUUID();
+export function newClientId(): string {
+	if (typeof crypto.randomUUID === 'function' && globalThis.isSecureContext !== false) {
+		return crypto.randomUUID();
+	}
 	const bytes = crypto.getRandomValues(new Uint8Array(16));
 	return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -60,3 +60,62 @@ describe('the outbox', () => {
 		expect(parseOutboxEntries([entry('a', { isAdmin: true })])).toEqual([entry('a')]);
 	});
 });
+
+describe('the outbox with files', () => {
+	const uploaded = {
+		id: 'f1',
+		name: 'a.png',
+		type: 'image/png',
+		kind: 'image',
+		size: 3,
+		width: 2,
+		height: 1,
+		placeholder: 'AAAA',
+		url: '/files/f1'
+	};
+	const file = (key: string, extra: Record<string, unknown> = {}) => ({
+		key,
+		blob: new Blob(['abc'], { type: 'image/png' }),
+		name: 'a.png',
+		width: 2,
+		height: 1,
+		placeholder: 'AAAA',
+		...extra
+	});
+
+	it('keeps a message with its files, their bytes, and what the server stored of them', () => {
+		const stored = [
+			entry('a', {
+				body: '',
+				files: [file('a:0', { uploaded }), file('a:1', { kindHint: 'audio' })]
+			})
+		];
+		const [parsed] = parseOutboxEntries(stored);
+		expect(parsed).toEqual(stored[0]);
+		expect(parsed!.files![0]!.blob).toBeInstanceOf(Blob);
+	});
+
+	it('skips messages whose files were tampered with', () => {
+		const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+		const tampered: unknown[] = [
+			entry('no-files', { files: [] }),
+			entry('not-array', { files: file('x:0') }),
+			entry('no-blob', { files: [file('x:0', { blob: 'bytes' })] }),
+			entry('blob-object', { files: [file('x:0', { blob: { size: 3 } })] }),
+			entry('no-key', { files: [file('')] }),
+			entry('same-key', { files: [file('x:0'), file('x:0')] }),
+			entry('no-name', { files: [file('x:0', { name: '' })] }),
+			entry('hint', { files: [file('x:0', { kindHint: 'image' })] }),
+			entry('width', { files: [file('x:0', { width: 0 })] }),
+			entry('height', { files: [file('x:0', { height: 1e9 })] }),
+			entry('placeholder', { files: [file('x:0', { placeholder: 'x'.repeat(101) })] }),
+			entry('uploaded', { files: [file('x:0', { uploaded: { ...uploaded, id: 7 } })] }),
+			entry('uploaded-kind', { files: [file('x:0', { uploaded: { ...uploaded, kind: 'exe' } })] }),
+			entry('too-many', {
+				files: Array.from({ length: 11 }, (_, i) => file(`x:${i}`))
+			})
+		];
+		expect(parseOutboxEntries([...tampered, entry('kept')])).toEqual([entry('kept')]);
+		expect(warn).toHaveBeenCalledTimes(tampered.length);
+	});
+});

@@ -4,6 +4,7 @@ import { requireSignedIn, roomAccessFor } from '$lib/server/request-context';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { readHistory, readHistoryAround } from '$lib/server/rooms/history';
 import { roomStub } from '$shared/objects';
+import { fileLimits } from '$lib/server/files/limits';
 import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import type { Actions, PageServerLoad } from './$types';
@@ -50,7 +51,9 @@ export const load: PageServerLoad = async (event) => {
 		rev,
 		membersRev,
 		readSeq: membership.lastReadSeq,
-		role: membership.role
+		role: membership.role,
+		// The composer refuses a larger file at once, naming the limit, instead of uploading it.
+		fileMaxBytes: fileLimits(env).maxBytes
 	};
 };
 
