@@ -28,7 +28,14 @@ test('on a phone, the details are tabs under a title with room to breathe', asyn
 	expect(await alice.locator(`a[href="${room}"]:visible`).count()).toBeLessThanOrEqual(1);
 
 	const tabs = alice.getByRole('tablist', { name: 'Details' }).getByRole('tab');
-	await expect(tabs).toHaveText(['About', 'Members', 'Invites', 'Notifications', 'Theme']);
+	await expect(tabs).toHaveText([
+		'About',
+		'Members',
+		'Invites',
+		'Media and files',
+		'Notifications',
+		'Theme'
+	]);
 	await expect(selectedTab(alice)).toHaveText('About');
 	await expect(alice.getByRole('tabpanel', { name: 'About' })).toBeVisible();
 
@@ -91,6 +98,7 @@ test('a member sees the sections that are theirs, and no invites', async ({ brow
 	await expect(bob.getByRole('tablist', { name: 'Details' }).getByRole('tab')).toHaveText([
 		'About',
 		'Members',
+		'Media and files',
 		'Notifications',
 		'Theme'
 	]);
@@ -101,7 +109,7 @@ test('a member sees the sections that are theirs, and no invites', async ({ brow
 	await expect(bob.getByRole('button', { name: /^Remove / })).toHaveCount(0);
 });
 
-test('a direct message has About, Notifications and Theme, and About leads to the other person', async ({
+test('a direct message has About, Media and files, Notifications and Theme, and About leads to the other person', async ({
 	browser
 }) => {
 	const alice = await personAt(browser, persona('alice'), 'desktop');
@@ -117,6 +125,7 @@ test('a direct message has About, Notifications and Theme, and About leads to th
 	await expect(alice.getByText('Direct message', { exact: true })).toBeVisible();
 	await expect(alice.getByRole('tablist', { name: 'Details' }).getByRole('tab')).toHaveText([
 		'About',
+		'Media and files',
 		'Notifications',
 		'Theme'
 	]);

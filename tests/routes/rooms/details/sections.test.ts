@@ -6,6 +6,7 @@ const at = (query: string) => new URL(`https://parley.test/rooms/r1/details${que
 describe('the details section a URL shows', () => {
 	it('is the tab it names, or the section of the form action it answers', () => {
 		expect(sectionIn(at('?tab=members'))).toBe('members');
+		expect(sectionIn(at('?tab=media&media_before=1700000000000:abc'))).toBe('media');
 		expect(sectionIn(at('?/invite'))).toBe('invites');
 		expect(sectionIn(at('?/settings'))).toBe('notifications');
 		expect(sectionIn(at(''))).toBeUndefined();

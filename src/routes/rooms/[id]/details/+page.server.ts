@@ -2,6 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { requireAccess } from '$lib/server/rooms/authz';
 import { deny, type Done } from '$lib/server/outcome';
+import { listRoomMedia } from '$lib/server/files/media';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import {
@@ -26,13 +27,17 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { user, db } = requireSignedIn(event);
-	const { room, membership } = requireAccess(await roomAccessFor(event, event.params.id), 'read');
+	const access = requireAccess(await roomAccessFor(event, event.params.id), 'read');
+	const { room, membership } = access;
 	const admin = room.kind !== 'direct' && membership!.role !== 'member';
-	const [memberList, bans, invites, name] = await Promise.all([
+	// `?media_before=` pages the media panel back in time (a link, so it works without JavaScript).
+	const mediaBefore = event.url.searchParams.get('media_before');
+	const [memberList, bans, invites, name, media] = await Promise.all([
 		members.listMembers(db, room.id),
 		admin ? members.listBans(db, room.id) : [],
 		admin ? listInvites(db, room.id) : [],
-		peerNameOf(db, room, user.id)
+		peerNameOf(db, room, user.id),
+		listRoomMedia(db, access, { before: mediaBefore })
 	]);
 	const { role, notify, pinned, archived } = membership!;
 	return {
@@ -41,7 +46,9 @@ export const load: PageServerLoad = async (event) => {
 		members: memberList,
 		bans,
 		invites,
-		lifetimes: Object.keys(INVITE_LIFETIMES)
+		lifetimes: Object.keys(INVITE_LIFETIMES),
+		media: media ?? { items: [], older: null },
+		mediaPaged: mediaBefore !== null
 	};
 };
 

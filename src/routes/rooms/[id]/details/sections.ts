@@ -6,6 +6,7 @@ export const SECTION_LABELS = {
 	about: 'About',
 	members: 'Members',
 	invites: 'Invites',
+	media: 'Media and files',
 	notifications: 'Notifications',
 	theme: 'Theme'
 } as const;
