@@ -3,12 +3,17 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { getDb } from '$lib/server/db';
 import { openRealtimeSocket } from '$lib/server/realtime/door';
 import { handleSecurityHeaders } from '$lib/server/security-headers';
+import { provideMarkdown } from '$lib/markdown-renderer';
+import { renderMarkdown } from '$shared/markdown';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
 	setSessionTokenCookie,
 	validateSessionToken
 } from '$lib/server/auth/session';
+
+// Pages render messages' Markdown on the server; the browser loads the renderer after hydration.
+provideMarkdown(renderMarkdown);
 
 /**
  * WebSocket upgrades are answered here, before `resolve`: SvelteKit rewrites the responses that
