@@ -1,13 +1,19 @@
 import { expect, test } from '@playwright/test';
 import { linkFromOutbox, logIn } from './accounts-support';
-import { persona, register, signedInPage, submitRegistration } from './support';
+import {
+	persona,
+	register,
+	registerThroughForms,
+	signedInPage,
+	submitRegistration
+} from './support';
 import { SIZES, expectNoSeriousA11yViolations, personAt } from './ui-support';
 
 test('a person registers through the link in their mail, forgets their password and resets it', async ({
 	page
 }) => {
 	const alice = persona('alice');
-	await register(page, alice);
+	await registerThroughForms(page, alice);
 	// Opening the link proved the address: there is nothing left to confirm.
 	await expect(page.getByRole('button', { name: /account menu/ })).toContainText('Alice');
 	await expect(page.getByText('Please confirm your email address')).toHaveCount(0);

@@ -1,7 +1,7 @@
 // The Content-Security-Policy as Chromium applies it: every main page works under it with no
 // violation and no console error, and what it forbids (an injected inline script) is refused.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { persona, register } from './support';
+import { persona, registerThroughForms } from './support';
 import { createRoom } from './ui-support';
 import { expectConnected, message, say } from './realtime-support';
 
@@ -82,7 +82,8 @@ test('every main page works under the content security policy, with no violation
 	await alice.addInitScript(() =>
 		localStorage.setItem('parley.preferences', JSON.stringify({ theme: 'dark' }))
 	);
-	await register(alice, persona('alice'));
+	// Through the registration pages themselves: they are main pages too.
+	await registerThroughForms(alice, persona('alice'));
 	await visit(alice, '/');
 	await expect(alice.locator('html')).toHaveAttribute('data-theme', 'dark');
 

@@ -58,9 +58,19 @@ export function message(page: Page, text: string | RegExp): Locator {
 		.filter({ has: page.locator('.body', { hasText: text }) });
 }
 
+/**
+ * Writes `text` in the composer and sends it with Enter. In a tab just loaded, the page may not
+ * have hydrated yet, and Enter would only add a line break: the Send button, disabled as the
+ * server renders it, is enabled once the page's code holds the words, so it waits for that (typing
+ * the words again if they went in before the code could see them).
+ */
 export async function say(page: Page, text: string): Promise<void> {
 	const box = page.getByRole('textbox', { name: 'Message' });
-	await box.fill(text);
+	const send = page.locator('form.composer').getByRole('button', { name: 'Send', exact: true });
+	await expect(async () => {
+		await box.fill(text);
+		await expect(send).toBeEnabled({ timeout: 1000 });
+	}).toPass();
 	await box.press('Enter');
 }
 
