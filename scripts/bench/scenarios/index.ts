@@ -4,6 +4,7 @@
 import type { Scenario } from '../context.ts';
 import { baseline } from './baseline.ts';
 import { cost } from './cost.ts';
+import { files } from './files.ts';
 import { joinStorm } from './join-storm.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
 import { saturation } from './saturation.ts';
@@ -15,5 +16,6 @@ export const SCENARIOS: Record<string, Scenario> = {
 	steady,
 	saturation,
 	'join-storm': joinStorm,
-	'reconnect-storm': reconnectStorm
+	'reconnect-storm': reconnectStorm,
+	files
 };
