@@ -1,6 +1,7 @@
 // Sending files from the composer, as people do it: the button, a drop on the room, a paste, a
 // voice note; each file's progress and cancel; refusals; and a message with files written offline
-// that survives a reload and goes out once when the network is back.
+// that survives a reload and goes out once when the network is back; a large file, in parts, that
+// resumes where it stopped when the connection drops.
 import { existsSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { expectConnected, peopleInRoom, setOffline, timeline } from './realtime-support';
@@ -237,4 +238,49 @@ test('a voice note is recorded, attached and sent', async ({ browser }) => {
 	await expect(
 		timeline(bob.page).locator('li[data-seq] audio[aria-label^="Voice note"]')
 	).toHaveCount(1);
+});
+
+test('a large file goes up in parts and resumes where it stopped when the connection drops', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Big files');
+	const page = alice.page;
+	const puts: string[] = [];
+	page.on('request', (request) => {
+		const part = /\/api\/uploads\/[^/]+\/parts\/(\d+)$/.exec(request.url());
+		if (part && request.method() === 'PUT') puts.push(part[1]!);
+	});
+	// The connection drops as the second part starts.
+	let dropped = false;
+	await page.route('**/api/uploads/*/parts/2', async (route) => {
+		if (dropped) return route.continue();
+		dropped = true;
+		await setOffline(page, true);
+		await route.abort('internetdisconnected');
+	});
+	// Above the threshold for parts (10 MiB): a PDF by its magic number, then padding.
+	const size = 11 * 1024 * 1024;
+	const pdf = Buffer.alloc(size, 0x20);
+	pdf.write('%PDF-1.4\n', 0, 'latin1');
+	await composer(page)
+		.locator('input[type=file]')
+		.setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: pdf });
+	await expect.poll(() => dropped).toBe(true);
+	await box(page).fill('The big report');
+	await box(page).press('Enter');
+	const pending = timeline(page).locator('li.pending', { hasText: 'The big report' });
+	await expect(pending).toContainText('report.pdf');
+
+	await setOffline(page, false);
+	const arrived = sent(bob.page, 'The big report');
+	await expect(arrived).toHaveCount(1);
+	const chip = arrived.locator('a[href^="/files/"]');
+	await expect(chip).toContainText('report.pdf');
+	// The upload went on from the parts the server had: the first part was sent once.
+	expect(puts.filter((n) => n === '1')).toHaveLength(1);
+	expect(puts.filter((n) => n === '2').length).toBeGreaterThanOrEqual(2);
+	const download = await bob.page.request.get((await chip.getAttribute('href'))!);
+	expect((await download.body()).equals(pdf)).toBe(true);
+	await expect(sent(page, 'The big report')).toHaveCount(1);
+	await expect(timeline(page).locator('li.pending')).toHaveCount(0);
 });

@@ -4,27 +4,15 @@
 // message, and its end is told to the owner (the room connection hands it to `PendingSends`).
 
 import { getContext, setContext } from 'svelte';
+import { abandonUpload, uploadFile } from './upload';
 import { UploadError, type ClientUploadMeta, type UploadedFile } from './upload-meta';
 
-type Engine = typeof import('./upload');
-let engine: Engine | undefined;
-
 /**
- * The upload engine, loaded once. It stays out of the room page's first load; `warmUploads`
- * fetches it as soon as the room has opened and the module is kept here, so that a file attached
- * later, offline, needs no request to start (and waits for the connection inside the engine).
- */
-async function loadEngine(): Promise<Engine> {
-	engine ??= await import('./upload');
-	return engine;
-}
-
-/**
- * Loads the upload engine and the measuring code (thumbhash) once the room has opened, so that a
- * file attached later, offline, is still measured and queued. Both stay out of the first load.
+ * Loads the measuring code (thumbhash) once the room has opened, so that an image attached later,
+ * offline, is still measured (without it, the file goes up unmeasured). The upload engine itself
+ * is in the page's first load: a module that failed to load offline could not start an upload.
  */
 export function warmUploads(): void {
-	void loadEngine().catch(() => undefined);
 	void import('./measure-media').catch(() => undefined);
 }
 
@@ -70,31 +58,27 @@ export class FileUploads {
 			if (this.#running.get(key) !== controller) return;
 			this.#setState(key, { status: 'uploading', sent: Math.min(sent, total), total });
 		};
-		loadEngine()
-			.then(({ uploadFile }) =>
-				uploadFile(this.#roomId, blob, meta, {
-					resumeKey: key,
-					signal: controller.signal,
-					onProgress
-				})
-			)
-			.then(
-				(uploaded) => {
-					if (this.#running.get(key) !== controller) return;
-					this.#running.delete(key);
-					this.#setState(key, { status: 'stored', sent: blob.size, total: blob.size, uploaded });
-					this.#events.stored(clientId, key, uploaded);
-				},
-				(err: unknown) => {
-					// Stopped on purpose (cancelled, or the page left the room): nothing to tell.
-					if (this.#running.get(key) !== controller || controller.signal.aborted) return;
-					this.#running.delete(key);
-					const error = err instanceof UploadError ? err.message : 'The upload failed. Try again.';
-					const retryable = err instanceof UploadError ? err.retryable : true;
-					this.#setState(key, { status: 'failed', sent: 0, total: blob.size, error, retryable });
-					this.#events.failed(clientId, key, error);
-				}
-			);
+		uploadFile(this.#roomId, blob, meta, {
+			resumeKey: key,
+			signal: controller.signal,
+			onProgress
+		}).then(
+			(uploaded) => {
+				if (this.#running.get(key) !== controller) return;
+				this.#running.delete(key);
+				this.#setState(key, { status: 'stored', sent: blob.size, total: blob.size, uploaded });
+				this.#events.stored(clientId, key, uploaded);
+			},
+			(err: unknown) => {
+				// Stopped on purpose (cancelled, or the page left the room): nothing to tell.
+				if (this.#running.get(key) !== controller || controller.signal.aborted) return;
+				this.#running.delete(key);
+				const error = err instanceof UploadError ? err.message : 'The upload failed. Try again.';
+				const retryable = err instanceof UploadError ? err.retryable : true;
+				this.#setState(key, { status: 'failed', sent: 0, total: blob.size, error, retryable });
+				this.#events.failed(clientId, key, error);
+			}
+		);
 	}
 
 	/** The person removed the file: its upload stops, and what a large one left is aborted. */
@@ -104,9 +88,9 @@ export class FileUploads {
 		const rest = { ...this.states };
 		delete rest[key];
 		this.states = rest;
-		loadEngine()
-			.then(({ abandonUpload }) => abandonUpload(key, size))
-			.catch((err: unknown) => console.warn('upload: could not abort an unfinished upload', err));
+		abandonUpload(key, size).catch((err: unknown) =>
+			console.warn('upload: could not abort an unfinished upload', err)
+		);
 	}
 
 	/** The page leaves the room: uploads stop, and resume (by their keys) on the next visit. */

@@ -2,12 +2,14 @@
 // goes up in one `POST /api/rooms/<id>/files` (XMLHttpRequest, for its upload progress), tried
 // again after a dropped connection or a server error, never after a refusal (4xx: too large, a
 // type not allowed, over the quota or the rate: trying again would be refused the same way). A
-// file above `MULTIPART_THRESHOLD_BYTES` goes up in parts (`multipart-upload.ts`, loaded only
-// then), resumable by its `resumeKey` across reloads.
+// file above `MULTIPART_THRESHOLD_BYTES` goes up in parts (`multipart-upload.ts`), resumable by its
+// `resumeKey` across reloads. Either way, while the browser is offline the upload waits for the
+// network instead of counting tries.
 
 import * as v from 'valibot';
 import { MULTIPART_THRESHOLD_BYTES } from '$shared/files';
 import { reconnectDelay } from './backoff';
+import { abortUpload, uploadInParts } from './multipart-upload';
 import {
 	UploadedFileSchema,
 	UploadError,
@@ -33,15 +35,16 @@ export async function uploadFile(
 	meta: ClientUploadMeta,
 	options: UploadOptions
 ): Promise<UploadedFile> {
-	if (file.size > MULTIPART_THRESHOLD_BYTES) {
-		const { uploadInParts } = await import('./multipart-upload');
-		return uploadInParts(roomId, file, meta, options);
-	}
+	// A large file goes in parts; trying again resumes from the parts the server has.
+	const once =
+		file.size > MULTIPART_THRESHOLD_BYTES
+			? () => uploadInParts(roomId, file, meta, options)
+			: () => postFile(roomId, file, meta, options);
 	const { signal } = options;
 	for (let attempt = 0; ; attempt++) {
 		signal?.throwIfAborted();
 		try {
-			return await postFile(roomId, file, meta, options);
+			return await once();
 		} catch (err) {
 			if (!(err instanceof UploadError) || !err.retryable || signal?.aborted) throw err;
 			// Offline, waiting costs nothing: the upload goes again when the network is back.
@@ -59,7 +62,6 @@ export async function uploadFile(
 /** Aborts what a large upload left unfinished on the server; a small one leaves nothing. */
 export async function abandonUpload(resumeKey: string, size: number): Promise<void> {
 	if (size <= MULTIPART_THRESHOLD_BYTES) return;
-	const { abortUpload } = await import('./multipart-upload');
 	await abortUpload(resumeKey);
 }
 
