@@ -6,6 +6,7 @@ import { baseline } from './baseline.ts';
 import { cost } from './cost.ts';
 import { files } from './files.ts';
 import { joinStorm } from './join-storm.ts';
+import { placeholderScenario } from './placeholder.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
 import { saturation } from './saturation.ts';
 import { steady } from './steady.ts';
@@ -17,5 +18,6 @@ export const SCENARIOS: Record<string, Scenario> = {
 	saturation,
 	'join-storm': joinStorm,
 	'reconnect-storm': reconnectStorm,
-	files
+	files,
+	placeholder: placeholderScenario
 };
