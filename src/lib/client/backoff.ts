@@ -16,3 +16,19 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
 	const window = Math.min(RECONNECT_MAX_WINDOW_MS, RECONNECT_FIRST_WINDOW_MS * 2 ** attempt);
 	return Math.floor(random() * window);
 }
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (signal?.aborted) return reject(signal.reason);
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', stop);
+			resolve();
+		}, ms);
+		const stop = () => {
+			clearTimeout(timer);
+			reject(signal!.reason);
+		};
+		signal?.addEventListener('abort', stop, { once: true });
+	});
+}

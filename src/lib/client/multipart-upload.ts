@@ -6,7 +6,7 @@
 //
 // An AbortSignal pauses (offline, a reload, the page closing): the server keeps the parts, for a
 // day. Only `abortUpload` discards them.
-import { reconnectDelay } from './backoff';
+import { reconnectDelay, sleep } from './backoff';
 import {
 	UploadError,
 	type ClientUploadMeta,
@@ -323,19 +323,4 @@ async function refusal(response: Response): Promise<UploadError> {
 				: 'The file could not be uploaded.'),
 		{ retryable, code, status: response.status }
 	);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (signal?.aborted) return reject(signal.reason);
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(signal!.reason);
-		};
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
 }

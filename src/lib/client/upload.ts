@@ -8,7 +8,7 @@
 
 import * as v from 'valibot';
 import { MULTIPART_THRESHOLD_BYTES } from '$shared/files';
-import { reconnectDelay } from './backoff';
+import { reconnectDelay, sleep } from './backoff';
 import { abortUpload, uploadInParts } from './multipart-upload';
 import {
 	UploadedFileSchema,
@@ -146,20 +146,6 @@ function parseJson(text: string): unknown {
 
 function isUploadedFile(value: unknown): value is UploadedFile {
 	return v.is(UploadedFileSchema, value);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', stop);
-			resolve();
-		}, ms);
-		const stop = () => {
-			clearTimeout(timer);
-			reject(signal?.reason);
-		};
-		signal?.addEventListener('abort', stop, { once: true });
-	});
 }
 
 /** Resolves when the browser says it is online again. */
