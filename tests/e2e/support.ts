@@ -64,7 +64,9 @@ export async function register(page: Page, who: Persona): Promise<void> {
 	});
 	const cookies = await page.context().cookies();
 	expect(cookies.map((cookie) => cookie.name)).toContain('parley_session');
-	await page.goto('/');
+	// Until the page's code has loaded and hydrated it, a click on a control that only works with
+	// it does nothing: wait for the network to settle, as the finishing page's own navigation did.
+	await page.goto('/', { waitUntil: 'networkidle' });
 	await expect(page).toHaveURL(/\/$/);
 }
 
