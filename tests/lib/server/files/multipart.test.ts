@@ -2,10 +2,7 @@
 // start, parts, status, complete, abort, and every refusal, each leaving nothing behind.
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { isHttpError, type RequestEvent } from '@sveltejs/kit';
 import { and, eq } from 'drizzle-orm';
-import { validateSessionToken } from '$lib/server/auth/session';
 import { completeUtf8Prefix } from '$lib/server/files/multipart';
 import { files, memberships, roomBans, uploadParts, uploads } from '$shared/db/schema';
 import { MULTIPART_PART_BYTES } from '$shared/files';
@@ -15,9 +12,8 @@ import * as partRoute from '../../../../src/routes/api/uploads/[id]/parts/[n]/+s
 import * as completeRoute from '../../../../src/routes/api/uploads/[id]/complete/+server';
 import { db, seedRoom, seedUser, type Person } from '../../../helpers';
 import { sessionFor } from '../../../support/people';
-import { FileClient, HTML, PNG, SVG, TEXT, snapshot } from './support';
+import { FileClient, HTML, PNG, SVG, TEXT, callRoute, snapshot, type CallOptions } from './support';
 
-const ORIGIN = 'https://parley.test';
 const PART = MULTIPART_PART_BYTES;
 
 /** `size` bytes that start as a whole PNG, then bytes of no meaning (not random: see files.test). */
@@ -103,43 +99,14 @@ class PartsClient {
 		return this.call(uploadRoute.DELETE, `/api/uploads/${id}`, { id }, { method: 'DELETE' });
 	}
 
-	private async call(
+	private call(
 		handler: (event: never) => Response | Promise<Response>,
 		path: string,
 		params: Record<string, string>,
-		options: {
-			method?: string;
-			headers?: Record<string, string>;
-			body?: Uint8Array | string;
-			vars?: object;
-		}
+		options: CallOptions & { vars?: Record<string, unknown> }
 	): Promise<Response> {
-		const url = new URL(path, ORIGIN);
-		const request = new Request(url, {
-			method: options.method ?? 'GET',
-			headers: options.headers,
-			body: (options.body ?? null) as BodyInit | null
-		});
-		const { user, session } = await validateSessionToken(db(), this.token);
-		const ctx = createExecutionContext();
-		const event = {
-			request,
-			url,
-			params,
-			locals: { user, session },
-			platform: { env: { ...env, ...options.vars } as Env, ctx, caches },
-			cookies: { get: () => undefined },
-			setHeaders: () => {},
-			route: { id: null }
-		} as unknown as RequestEvent;
-		try {
-			return await (handler as (event: RequestEvent) => Promise<Response>)(event);
-		} catch (e) {
-			if (isHttpError(e)) return Response.json(e.body, { status: e.status });
-			throw e;
-		} finally {
-			await waitOnExecutionContext(ctx);
-		}
+		const { vars, ...rest } = options;
+		return callRoute(handler, this.token, path, params, { ...rest, env: vars });
 	}
 }
 

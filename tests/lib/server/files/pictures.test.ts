@@ -1,12 +1,9 @@
 // Profile pictures and room icons: stored like files (type from the bytes, R2 then D1), named by
 // `users.avatar_key` / `rooms.icon_key` in the same step, and served only while current, to whoever
 // may see the person (not someone they blocked) or the room (its members; anyone for a public one).
-import { env } from 'cloudflare:workers';
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import type { RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { validateSessionToken } from '$lib/server/auth/session';
 import { PICTURE_MAX_BYTES } from '$lib/server/files/pictures';
 import { createRoom, grantMembership } from '$lib/server/rooms/rooms';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
@@ -15,9 +12,7 @@ import * as avatarRoute from '../../../../src/routes/api/me/avatar/+server';
 import * as iconRoute from '../../../../src/routes/api/rooms/[id]/icon/+server';
 import { db, seedRoom, seedUser, type Person } from '../../../helpers';
 import { befriend, block, sessionFor } from '../../../support/people';
-import { FileClient, GIF, JPEG, PDF, PNG, SVG, SVG_XML, snapshot } from './support';
-
-const ORIGIN = 'https://parley.test';
+import { FileClient, GIF, JPEG, PDF, PNG, SVG, SVG_XML, callRoute, snapshot } from './support';
 
 type Handler = (event: RequestEvent) => Response | Promise<Response>;
 
@@ -27,33 +22,9 @@ async function call(
 	person: Person | null,
 	options: { method: 'POST' | 'DELETE'; params?: Record<string, string>; body?: Uint8Array }
 ): Promise<Response> {
-	const url = new URL('/api/picture', ORIGIN);
-	const request = new Request(url, {
-		method: options.method,
-		body: (options.body ?? null) as BodyInit | null
-	});
-	const locals: App.Locals = { user: null, session: null };
-	if (person) {
-		const { user, session } = await validateSessionToken(db(), await sessionFor(person));
-		locals.user = user;
-		locals.session = session;
-	}
-	const ctx = createExecutionContext();
-	const event = {
-		request,
-		url,
-		params: options.params ?? {},
-		locals,
-		platform: { env, ctx, caches },
-		cookies: { get: () => undefined },
-		setHeaders: () => {},
-		route: { id: null }
-	} as unknown as RequestEvent;
-	try {
-		return await handler(event);
-	} finally {
-		await waitOnExecutionContext(ctx);
-	}
+	const token = person ? await sessionFor(person) : null;
+	const { params = {}, ...rest } = options;
+	return callRoute(handler, token, '/api/picture', params, rest);
 }
 
 const setAvatar = (person: Person | null, body: Uint8Array) =>

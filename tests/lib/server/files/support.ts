@@ -144,12 +144,56 @@ export async function snapshot() {
 }
 
 export type CallOptions = {
-	method?: 'GET' | 'HEAD' | 'POST';
+	method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 	headers?: Record<string, string>;
-	body?: Uint8Array | ReadableStream<Uint8Array> | null;
+	body?: Uint8Array | ReadableStream<Uint8Array> | string | null;
 	/** Variables over the test worker's (FILE_MAX_BYTES, FILE_QUOTA_BYTES). */
 	env?: Record<string, unknown>;
 };
+
+/**
+ * Calls a route module's handler as SvelteKit would: one request event, signed in by `token` (a
+ * live session) or anonymous; an `error()` thrown by the handler becomes its JSON answer.
+ */
+export async function callRoute(
+	handler: (event: never) => Response | Promise<Response>,
+	token: string | null,
+	path: string,
+	params: Record<string, string>,
+	options: CallOptions = {}
+): Promise<Response> {
+	const url = new URL(path, ORIGIN);
+	const request = new Request(url, {
+		method: options.method ?? 'GET',
+		headers: options.headers,
+		body: (options.body ?? null) as BodyInit | null
+	});
+	const locals: App.Locals = { user: null, session: null };
+	if (token) {
+		const { user, session } = await validateSessionToken(db(), token);
+		locals.user = user;
+		locals.session = session;
+	}
+	const ctx = createExecutionContext();
+	const event = {
+		request,
+		url,
+		params,
+		locals,
+		platform: { env: { ...env, ...options.env } as Env, ctx, caches },
+		cookies: { get: () => undefined },
+		setHeaders: () => {},
+		route: { id: null }
+	} as unknown as RequestEvent;
+	try {
+		return await (handler as (event: RequestEvent) => Promise<Response>)(event);
+	} catch (e) {
+		if (isHttpError(e)) return Response.json(e.body, { status: e.status });
+		throw e;
+	} finally {
+		await waitOnExecutionContext(ctx);
+	}
+}
 
 /** Someone calling the file routes: a person with a live session, or an anonymous visitor. */
 export class FileClient {
@@ -217,43 +261,13 @@ export class FileClient {
 		return this.call(handler, path.pathname + path.search, { id }, options);
 	}
 
-	private async call(
+	private call(
 		handler: (event: never) => Response | Promise<Response>,
 		path: string,
 		params: Record<string, string>,
 		options: CallOptions
 	): Promise<Response> {
-		const url = new URL(path, ORIGIN);
-		const request = new Request(url, {
-			method: options.method ?? 'GET',
-			headers: options.headers,
-			body: (options.body ?? null) as BodyInit | null
-		});
-		const locals: App.Locals = { user: null, session: null };
-		if (this.token) {
-			const { user, session } = await validateSessionToken(db(), this.token);
-			locals.user = user;
-			locals.session = session;
-		}
-		const ctx = createExecutionContext();
-		const event = {
-			request,
-			url,
-			params,
-			locals,
-			platform: { env: { ...env, ...options.env } as Env, ctx, caches },
-			cookies: { get: () => undefined },
-			setHeaders: () => {},
-			route: { id: null }
-		} as unknown as RequestEvent;
-		try {
-			return await (handler as (event: RequestEvent) => Promise<Response>)(event);
-		} catch (e) {
-			if (isHttpError(e)) return Response.json(e.body, { status: e.status });
-			throw e;
-		} finally {
-			await waitOnExecutionContext(ctx);
-		}
+		return callRoute(handler, this.token, path, params, options);
 	}
 }
 
