@@ -9,6 +9,7 @@ import { createRoom, grantMembership } from '$lib/server/rooms/rooms';
 import type { ChatRoom } from '../workers/realtime/src/chat-room';
 import { IdentityHeader } from '$shared/identity';
 import { SIGNAL_WINDOW_MS, UnreadSignals } from '../workers/realtime/src/unread-signals';
+import { RoomAudience } from '../workers/realtime/src/room-audience';
 
 export const db = () => getDb(env.DB);
 
@@ -258,17 +259,22 @@ export async function replayUnreadSignals(
 	roomId: string,
 	message: ChatMessage,
 	hasTabOpen: (userId: string) => boolean
-): Promise<{ userId: string; reason: string }[]> {
+): Promise<{ userId: string; reason: string; alert: boolean }[]> {
 	return runInDurableObject(roomStub(roomId), async (_room: ChatRoom, state) => {
-		const calls: { userId: string; reason: string }[] = [];
+		const calls: { userId: string; reason: string; alert: boolean }[] = [];
 		const hubs = fakeNamespace(() => ({
-			notify: async (userId: string, signal: { reason: string }) => {
-				calls.push({ userId, reason: signal.reason });
+			notify: async (userId: string, signal: { reason: string; alert: boolean }) => {
+				calls.push({ userId, reason: signal.reason, alert: signal.alert });
 				return 0;
 			}
 		}));
 		state.storage.sql.exec('DELETE FROM unread_signals');
-		const signals = new UnreadSignals(state, { ...env, HUBS: hubs } as unknown as Env, hasTabOpen);
+		const signals = new UnreadSignals(
+			state,
+			{ ...env, HUBS: hubs } as unknown as Env,
+			new RoomAudience(env.DB),
+			hasTabOpen
+		);
 		signals.onMessage(roomId, message);
 		await sleep(SIGNAL_WINDOW_MS + 500);
 		return calls;

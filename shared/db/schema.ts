@@ -35,6 +35,16 @@ export const users = sqliteTable(
 		 * have a tab to tell, instead of every offline member's.
 		 */
 		hubOnline: integer('hub_online', { mode: 'boolean' }).notNull().default(false),
+		/**
+		 * Do not disturb, daily: from `dndStart` to `dndEnd` (minutes after midnight in `timeZone`;
+		 * the span may cross midnight), no notification alerts. Null when there is no schedule.
+		 */
+		dndStart: integer('dnd_start'),
+		dndEnd: integer('dnd_end'),
+		/** Do not disturb until this time (ms), whatever the schedule says; null when not paused. */
+		dndUntil: integer('dnd_until'),
+		/** An IANA time zone name, as the browser reported it; the schedule is read in it. */
+		timeZone: text('time_zone').notNull().default('UTC'),
 		createdAt: integer('created_at').notNull(),
 		deletedAt: integer('deleted_at')
 	},
@@ -436,4 +446,72 @@ export const uploadParts = sqliteTable(
 		size: integer('size').notNull()
 	},
 	(t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })]
+);
+
+/**
+ * The notifications inbox: what happened that concerns a person (a mention, a reply to their
+ * message, a direct message, a friend request or its answer, being added to a group). Rows for
+ * messages are written by the room's flush in the same D1 batch as the message; the others by the
+ * app where the thing happens. `key` makes each write idempotent: one row per message for a mention
+ * or reply (`mention:<room>:<seq>`), one row per direct conversation (`direct:<room>`) that a new
+ * message brings back as unread with its count and last line, one per friend event.
+ */
+export const notifications = sqliteTable(
+	'notifications',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		kind: text('kind', {
+			enum: ['mention', 'reply', 'direct', 'friend_request', 'friend_accepted', 'group_added']
+		}).notNull(),
+		key: text('key').notNull(),
+		roomId: text('room_id').references(() => rooms.id, { onDelete: 'cascade' }),
+		/** The message it is about, for the room's history window `around` it. */
+		seq: integer('seq'),
+		/** Who did it; null for a deleted account. The name is read from `users` when shown. */
+		actorId: text('actor_id').references(() => users.id, { onDelete: 'set null' }),
+		/** The message's one-line preview, or empty. */
+		preview: text('preview').notNull().default(''),
+		/** How many messages it stands for (a direct conversation's, since it was last read). */
+		count: integer('count').notNull().default(1),
+		createdAt: integer('created_at').notNull(),
+		/** When it last changed; the inbox is ordered by it. */
+		updatedAt: integer('updated_at').notNull(),
+		readAt: integer('read_at')
+	},
+	(t) => [
+		uniqueIndex('notifications_user_key_unique').on(t.userId, t.key),
+		index('notifications_user_updated_idx').on(t.userId, t.updatedAt),
+		index('notifications_unread_idx')
+			.on(t.userId)
+			.where(sql`${t.readAt} IS NULL`)
+	]
+);
+
+/**
+ * Web Push subscriptions, one per browser (device) that turned notifications on. The endpoint is
+ * the push service's URL for that browser; `p256dh` and `auth` are its keys (RFC 8291), base64url.
+ * A 404 or 410 from the push service deletes the row.
+ */
+export const pushSubscriptions = sqliteTable(
+	'push_subscriptions',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		endpoint: text('endpoint').notNull(),
+		p256dh: text('p256dh').notNull(),
+		auth: text('auth').notNull(),
+		/** What the person sees in settings ("Chrome on Linux"), from the browser. */
+		label: text('label').notNull().default(''),
+		createdAt: integer('created_at').notNull(),
+		lastUsedAt: integer('last_used_at')
+	},
+	(t) => [
+		uniqueIndex('push_subscriptions_endpoint_unique').on(t.endpoint),
+		index('push_subscriptions_user_idx').on(t.userId)
+	]
 );

@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 
 /** Why a room told a member's hub about a message (never for every message: see UnreadSignals). */
-export const RoomSignalReason = v.picklist(['unread', 'mention', 'direct']);
+export const RoomSignalReason = v.picklist(['unread', 'mention', 'reply', 'direct']);
 export type RoomSignalReason = v.InferOutput<typeof RoomSignalReason>;
 
 export const PresenceEntry = v.object({ userId: v.string(), online: v.boolean() });
@@ -13,6 +13,8 @@ export const HubWelcomeFrame = v.object({
 	type: v.literal('welcome'),
 	userId: v.string(),
 	incomingRequests: v.number(),
+	/** Unread items in the notifications inbox. */
+	inboxUnread: v.number(),
 	/** Friends' presence as the hub knows it when the tab connects. */
 	presence: v.array(PresenceEntry)
 });
@@ -40,7 +42,23 @@ export const HubRoomFrame = v.object({
 	seq: v.number(),
 	at: v.number(),
 	senderName: v.string(),
-	preview: v.string()
+	preview: v.string(),
+	/** The room's name; empty for a direct room, whose title is the other person. */
+	roomName: v.string(),
+	/** How many messages this signal stands for (those merged into it since the last one). */
+	count: v.number(),
+	/**
+	 * Whether it may alert: the member's level for the room lets this reason through and the sender
+	 * is not someone they blocked. Do not disturb and what is on screen are decided where it lands
+	 * (`shared/notify.ts`).
+	 */
+	alert: v.boolean()
+});
+
+/** The number of unread items in my notifications inbox changed (new items, or read elsewhere). */
+export const HubInboxFrame = v.object({
+	type: v.literal('inbox'),
+	unread: v.number()
 });
 
 /** I was added to, removed from or banned from a room, or it changed or was deleted. */
@@ -56,6 +74,7 @@ export const HubFrame = v.variant('type', [
 	HubRequestsFrame,
 	HubFriendsFrame,
 	HubRoomFrame,
+	HubInboxFrame,
 	HubMembershipFrame
 ]);
 export type HubFrame = v.InferOutput<typeof HubFrame>;

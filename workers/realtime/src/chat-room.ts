@@ -32,6 +32,10 @@ import { SocketRegistry, closeQuietly, type Socket } from './socket-registry';
 import { StateFrames } from './state-frames';
 import { TypingBook } from './typing';
 import { UnreadSignals } from './unread-signals';
+import { RoomAudience } from './room-audience';
+import { inboxItems } from './inbox-items';
+import { hubStub } from '../../../shared/objects';
+import { countUnreadByUser } from '../../../shared/db/notifications';
 import { readMeta, writeMeta } from './meta';
 
 export { RECEIPTS_LIVE_LIMIT, WELCOME_LAST_SEEN } from './state-frames';
@@ -59,6 +63,8 @@ type Room = {
 	frames: StateFrames;
 	/** When the alarm copies to D1. */
 	flush: FlushSchedule;
+	/** Who the room's news is for (members' levels, blocks), read from D1 now and then. */
+	audience: RoomAudience;
 	unread: UnreadSignals;
 	/** Each user's budget for messages and changes, shared by all of their tabs. */
 	sendRates: Map<string, TokenBucket>;
@@ -118,6 +124,7 @@ export class ChatRoom extends DurableObject<Env> {
 		const messages = new MessageStore(sql);
 		const members = new MemberStore(sql);
 		const presence = new PresenceBook();
+		const audience = new RoomAudience(this.env.DB);
 		const typing = new TypingBook();
 		const fanout = new Fanout();
 		const sockets = new SocketRegistry(this.ctx, presence, fanout, (socket) => this.#left(socket));
@@ -151,7 +158,13 @@ export class ChatRoom extends DurableObject<Env> {
 			),
 			// Presence is counted in memory: asking the runtime for each member's sockets on every
 			// message would cost O(members) runtime calls per message.
-			unread: new UnreadSignals(this.ctx, this.env, (id) => presence.state(id) !== 'offline'),
+			audience,
+			unread: new UnreadSignals(
+				this.ctx,
+				this.env,
+				audience,
+				(id) => presence.state(id) !== 'offline'
+			),
 			sendRates: new Map()
 		};
 	}
@@ -230,18 +243,36 @@ export class ChatRoom extends DurableObject<Env> {
 	 * or never ran). Either failing backs off and retries on the same schedule.
 	 */
 	async alarm(): Promise<void> {
-		const { flush, messages, members, files, roomId } = this.#room;
+		const { flush, messages, members, files, presence, audience, roomId } = this.#room;
 		flush.fired();
 		if (!roomId) return;
 		const rows = messages.toFlush(FLUSH_BATCH);
 		const reads = members.unflushedReads(FLUSH_BATCH);
 		const purging = files.hasPending();
 		if (rows.length === 0 && reads.length === 0 && !purging) return;
+		let unreadInboxes: string[];
 		try {
-			await flushToD1(this.database, roomId, rows, reads, messages.rowAfterFlush(rows));
+			// Only a batch with a new message reads the audience (cached; D1 at most twice a minute).
+			const inbox = rows.some((row) => row.isNew)
+				? inboxItems(
+						roomId,
+						rows,
+						await audience.load(roomId),
+						(id) => presence.state(id) !== 'offline'
+					)
+				: [];
+			unreadInboxes = await flushToD1(
+				this.database,
+				roomId,
+				rows,
+				reads,
+				messages.rowAfterFlush(rows),
+				inbox
+			);
 		} catch (err) {
 			return flush.failed(err);
 		}
+		if (unreadInboxes.length > 0) this.ctx.waitUntil(this.#tellInboxes(unreadInboxes));
 		messages.markFlushed(rows);
 		members.markReadsFlushed(reads);
 		if (purging) {
@@ -254,6 +285,23 @@ export class ChatRoom extends DurableObject<Env> {
 		flush.succeeded();
 		if (messages.hasUnflushed() || members.unflushedReads(1).length > 0 || files.hasPending()) {
 			await flush.schedule(0);
+		}
+	}
+
+	/**
+	 * The people who have a new unread inbox item learn their count in their open tabs. Best
+	 * effort: the bell is right again at the next page load. A hub with no tab drops it unread.
+	 */
+	async #tellInboxes(userIds: string[]): Promise<void> {
+		try {
+			const counts = await countUnreadByUser(this.database, userIds);
+			await Promise.allSettled(
+				[...counts].map(([userId, unread]) =>
+					hubStub(this.env.HUBS, userId).notify(userId, { type: 'inbox', unread })
+				)
+			);
+		} catch (err) {
+			console.warn('telling inboxes failed', err);
 		}
 	}
 
@@ -569,7 +617,9 @@ export class ChatRoom extends DurableObject<Env> {
 		);
 		// The same synchronous step as the append (no await between): both writes commit together.
 		if (fileIds) files.carry(fileIds, message.seq);
-		if (roomId) unread.onMessage(roomId, message);
+		if (roomId) {
+			unread.onMessage(roomId, message, replyTo?.senderId ?? null);
+		}
 		// Writing in a room is reading it.
 		if (members.markRead(socket.userId, message.seq)) frames.noteReceipt(socket.userId);
 		// Everyone drops the typing indicator when the message arrives; the room's list follows.

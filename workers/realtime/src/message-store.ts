@@ -29,6 +29,8 @@ type MessageRow = {
 	attachments: string | null;
 	rev: number;
 	version: number;
+	flushed_version: number;
+	r_sender_id: string | null;
 	r_sender_name: string | null;
 	r_body: string | null;
 	r_deleted_at: number | null;
@@ -37,8 +39,8 @@ type MessageRow = {
 
 const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
 	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.rev,
-	m.version,
-	r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at,
+	m.version, m.flushed_version,
+	r.sender_id AS r_sender_id, r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at,
 	r.attachments AS r_attachments
 	FROM messages m LEFT JOIN messages r ON r.seq = m.reply_to_seq`;
 
@@ -332,6 +334,8 @@ function toFlushRow(row: MessageRow): FlushRow {
 	return {
 		seq: row.seq,
 		version: row.version,
+		isNew: row.flushed_version === 0,
+		repliedTo: row.r_sender_id,
 		clientId: row.client_id,
 		senderId: row.sender_id,
 		kind: row.kind,

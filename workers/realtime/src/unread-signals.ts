@@ -1,10 +1,10 @@
 import { hubStub } from '../../../shared/objects';
 import type { ChatMessage } from '../../../shared/protocol';
 import type { HubEvent, RoomSignalReason } from '../../../shared/protocol/hub';
+import { levelAlerts } from '../../../shared/notify';
 import { plainPreview } from '../../../shared/preview';
+import { hasBlocked, type RoomAudience } from './room-audience';
 
-/** How long the room trusts its copy of the member list before reading D1 again. */
-const MEMBERS_TTL_MS = 30_000;
 /**
  * A member's hub hears from this room at most once per window. Mentions and direct messages go at
  * once; a group or public room becoming unread waits for the window to end, so a member who opens the
@@ -13,8 +13,9 @@ const MEMBERS_TTL_MS = 30_000;
 export const SIGNAL_WINDOW_MS = 1000;
 /**
  * How many waiting signals the room handles before it lets the next socket event run: one D1
- * lookup of which of them have a tab open, then a call to each of those hubs. The first message in
- * a room of a thousand offline members must not hold up the messages and joins behind it.
+ * lookup of which of them have a tab open or a device to push to, then a call to each of those
+ * hubs. The first message in a room of a thousand offline members must not hold up the messages
+ * and joins behind it.
  */
 const SIGNAL_CHUNK = 50;
 /**
@@ -25,8 +26,14 @@ const CHUNK_GAP_MS = 100;
 /** How long the marks of members who opened the room gather before one statement clears them. */
 const CLEAR_DELAY_MS = 250;
 
-type Member = { userId: string };
-type RoomInfo = { kind: 'direct' | 'group' | 'public'; members: Member[]; loadedAt: number };
+/** When signals merge, the one that says most about why wins. */
+const REASON_RANK: Record<RoomSignalReason, number> = {
+	unread: 0,
+	direct: 1,
+	reply: 2,
+	mention: 3
+};
+
 type Signal = Extract<HubEvent, { type: 'room' }>;
 type Pending = { signal: Signal; due: number };
 
@@ -37,9 +44,15 @@ type Pending = { signal: Signal; due: number };
  * open in a tab are up to date and hear nothing. A burst costs each member at most one call now and
  * one merged call at the end of the window, whatever its length.
  *
- * The merged calls of a window go only to hubs that D1 marks online (`users.hub_online`): a hub
- * with no tab would drop the signal anyway, and in a large room nearly every member has none. Those
- * calls were most of the room's work in a join storm (each wakes an object).
+ * The merged calls of a window go only to hubs that D1 marks online (`users.hub_online`) or whose
+ * person has a device to push to (`push_subscriptions`) and may be alerted: any other hub would
+ * drop the signal, and in a large room nearly every member is such. Those calls were most of the
+ * room's work in a join storm (each wakes an object). A hub with no tab open turns an alerting
+ * signal into Web Push (`user-hub.ts`).
+ *
+ * Each signal says whether it may alert (`alert`): the member's level for the room lets its reason
+ * through (`levelAlerts`) and the member has not blocked the sender. A signal merged from several
+ * messages carries their `count` and the strongest reason among them.
  *
  * The "already told" marks live in memory, read once per object lifetime, so a message never reads
  * storage per member, and in the room's own SQLite, so they survive hibernation: written when the
@@ -49,7 +62,7 @@ export class UnreadSignals {
 	#ctx: DurableObjectState;
 	#env: Env;
 	#isConnected: (userId: string) => boolean;
-	#info: Promise<RoomInfo> | null = null;
+	#audience: RoomAudience;
 	/** Members told, or about to be told, that the room has news: nobody tells them twice. */
 	#told: Set<string>;
 	/** The members of `#told` whose mark is in storage; the others have nothing to delete. */
@@ -63,9 +76,15 @@ export class UnreadSignals {
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerDue = 0;
 
-	constructor(ctx: DurableObjectState, env: Env, isConnected: (userId: string) => boolean) {
+	constructor(
+		ctx: DurableObjectState,
+		env: Env,
+		audience: RoomAudience,
+		isConnected: (userId: string) => boolean
+	) {
 		this.#ctx = ctx;
 		this.#env = env;
+		this.#audience = audience;
 		this.#isConnected = isConnected;
 		// Its own table, created here, so it stays out of the room's versioned migrations.
 		ctx.storage.sql.exec(
@@ -96,7 +115,7 @@ export class UnreadSignals {
 
 	/** Someone left, was removed or banned: read the member list again before telling anyone. */
 	forget(userId: string): void {
-		this.#info = null;
+		this.#audience.forget();
 		this.#lastSent.delete(userId);
 		this.onConnect(userId);
 	}
@@ -111,17 +130,18 @@ export class UnreadSignals {
 		this.#clearTimer = undefined;
 	}
 
-	onMessage(roomId: string, message: ChatMessage): void {
+	/** `repliedTo`: the author of the message this one replies to, if any. */
+	onMessage(roomId: string, message: ChatMessage, repliedTo: string | null = null): void {
 		this.#ctx.waitUntil(
-			this.#signal(roomId, message).catch((err: unknown) => {
+			this.#signal(roomId, message, repliedTo).catch((err: unknown) => {
 				// A lost signal costs a stale badge until the next page load, never a message.
 				console.warn('unread signal failed', err);
 			})
 		);
 	}
 
-	async #signal(roomId: string, message: ChatMessage): Promise<void> {
-		const info = await this.#load(roomId);
+	async #signal(roomId: string, message: ChatMessage, repliedTo: string | null): Promise<void> {
+		const audience = await this.#audience.load(roomId);
 		// Whom the room found mentioned, by the one rule and cap the message itself shows: the
 		// body is not read again here, or an address like a@carol.x would page carol, and a
 		// message naming hundreds of members would call hundreds of hubs at once.
@@ -130,33 +150,43 @@ export class UnreadSignals {
 		const calls: Promise<unknown>[] = [];
 		const marks: [string, number][] = [];
 		// Made once per message, and only when someone is told: most messages tell nobody.
-		let news: Pick<Signal, 'seq' | 'at' | 'senderName' | 'preview'> | undefined;
-		for (const member of info.members) {
-			const { userId } = member;
+		let news: Pick<Signal, 'seq' | 'at' | 'senderName' | 'preview' | 'roomName'> | undefined;
+		for (const [userId, level] of audience.levels) {
 			if (userId === message.senderId || this.#isConnected(userId)) continue;
 			const told = this.#told.has(userId);
 			const reason: RoomSignalReason | null =
-				info.kind === 'direct'
+				audience.kind === 'direct'
 					? 'direct'
 					: mentioned.has(userId)
 						? 'mention'
-						: told
-							? null
-							: 'unread';
+						: repliedTo === userId
+							? 'reply'
+							: told
+								? null
+								: 'unread';
 			const queued = this.#pending.get(userId);
 			if (!reason && !queued) continue;
 			news ??= {
 				seq: message.seq,
 				at: message.createdAt,
 				senderName: message.senderName,
-				preview: plainPreview(message)
+				preview: plainPreview(message),
+				roomName: audience.kind === 'direct' ? '' : audience.name
 			};
 			if (!reason) {
 				// Already told, with the signal still waiting: it leaves with the newest message.
-				if (queued) queued.signal = { ...queued.signal, ...news };
+				if (queued) queued.signal = { ...queued.signal, ...news, count: queued.signal.count + 1 };
 				continue;
 			}
-			const signal: Signal = { type: 'room', roomId, reason, ...news };
+			const alert = levelAlerts(level, reason) && !hasBlocked(audience, userId, message.senderId);
+			const signal: Signal = { type: 'room', roomId, reason, ...news, count: 1, alert };
+			if (queued) {
+				// The newest message wins, but a mention (or an alert) within the window is not forgotten.
+				const { reason: before } = queued.signal;
+				if (REASON_RANK[before] > REASON_RANK[reason]) signal.reason = before;
+				signal.alert ||= queued.signal.alert;
+				signal.count += queued.signal.count;
+			}
 			this.#told.add(userId);
 			const last = this.#lastSent.get(userId);
 			const open = last === undefined ? now : last + SIGNAL_WINDOW_MS;
@@ -167,8 +197,6 @@ export class UnreadSignals {
 				calls.push(this.#notify(userId, signal));
 				continue;
 			}
-			// The newest message wins, but a mention within the window is not forgotten.
-			if (queued?.signal.reason === 'mention') signal.reason = 'mention';
 			const due =
 				queued?.due ?? (reason === 'unread' ? Math.max(open, now + SIGNAL_WINDOW_MS) : open);
 			this.#pending.set(userId, { signal, due });
@@ -255,9 +283,10 @@ export class UnreadSignals {
 				if (!this.#stored.has(userId)) marks.push([userId, signal.seq]);
 			}
 			this.#markTold(marks);
-			// Only hubs with a tab open have anyone to tell; the others would drop the signal. If D1
-			// cannot say, every hub is called, as a signal lost costs a stale badge.
-			const online = await hubsOnline(
+			// Only hubs with a tab open, or with a device to push an alert to, have anyone to tell;
+			// the others would drop the signal. If D1 cannot say, every hub is called, as a signal
+			// lost costs a stale badge or a missed alert.
+			const reach = await reachableHubs(
 				this.#env.DB,
 				chunk.map(([userId]) => userId)
 			).catch((err: unknown) => {
@@ -266,68 +295,35 @@ export class UnreadSignals {
 			});
 			await Promise.allSettled(
 				chunk
-					.filter(([userId]) => !online || online.has(userId))
+					.filter(([userId, signal]) => {
+						const found = reach?.get(userId);
+						return !reach || (found !== undefined && (found.online || signal.alert));
+					})
 					.map(([userId, signal]) => this.#notify(userId, signal))
 			);
 			if (chunk.length === SIGNAL_CHUNK) await new Promise((r) => setTimeout(r, CHUNK_GAP_MS));
 		}
 	}
-
-	#load(roomId: string): Promise<RoomInfo> {
-		const cached = this.#info;
-		if (cached) {
-			return cached.then((info) =>
-				Date.now() - info.loadedAt < MEMBERS_TTL_MS ? info : this.#reload(roomId)
-			);
-		}
-		return this.#reload(roomId);
-	}
-
-	#reload(roomId: string): Promise<RoomInfo> {
-		const loading = readRoomInfo(this.#env.DB, roomId);
-		this.#info = loading;
-		loading.catch(() => {
-			if (this.#info === loading) this.#info = null;
-		});
-		return loading;
-	}
 }
 
-/** Which of these users have a hub with a tab open (see `users.hub_online`): one statement. */
-async function hubsOnline(db: D1Database, userIds: string[]): Promise<Set<string>> {
+/**
+ * Which of these users have a hub worth calling, in one statement: those with a tab open
+ * (`users.hub_online`), and those with a device to push to (their hub pushes alerts when no tab is
+ * open). Anyone else is absent from the answer.
+ */
+async function reachableHubs(
+	db: D1Database,
+	userIds: string[]
+): Promise<Map<string, { online: boolean }>> {
 	const { results } = await db
 		.prepare(
-			`SELECT id FROM users
-			  WHERE hub_online = 1 AND id IN (SELECT value FROM json_each(?))`
+			`SELECT u.id AS id, u.hub_online AS online
+			   FROM users u
+			  WHERE u.id IN (SELECT value FROM json_each(?))
+			    AND (u.hub_online = 1
+			         OR EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = u.id))`
 		)
 		.bind(JSON.stringify(userIds))
-		.all<{ id: string }>();
-	return new Set(results.map((row) => row.id));
-}
-
-async function readRoomInfo(db: D1Database, roomId: string): Promise<RoomInfo> {
-	const { results } = await db
-		.prepare(
-			`SELECT r.kind AS kind, m.user_id AS userId
-			   FROM rooms r
-			   JOIN memberships m ON m.room_id = r.id
-			  WHERE r.id = ?`
-		)
-		.bind(roomId)
-		.all<{ kind: RoomInfo['kind']; userId: string }>();
-	const kind = results[0]?.kind ?? 'group';
-	let members: Member[] = results.map(({ userId }) => ({ userId }));
-	const [a, b] = members;
-	if (kind === 'direct' && a && b) {
-		// The door keeps both sides of a blocked conversation out; this keeps the hubs quiet too.
-		const blocked = await db
-			.prepare(
-				`SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2)
-				    OR (blocker_id = ?2 AND blocked_id = ?1) LIMIT 1`
-			)
-			.bind(a.userId, b.userId)
-			.first();
-		if (blocked) members = [];
-	}
-	return { kind, members, loadedAt: Date.now() };
+		.all<{ id: string; online: number }>();
+	return new Map(results.map((row) => [row.id, { online: row.online === 1 }]));
 }
