@@ -6,9 +6,10 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
+import { updateMemberSettings } from '$lib/server/rooms/settings';
 import { memberships, notifications } from '$shared/db/schema';
 import { connect, db, replayUnreadSignals, roomStub, seedRoom, sleep } from '../../helpers';
-import { befriend, block, connectHub, seedPerson } from '../../support/people';
+import { befriend, block, connectHub, rt, seedPerson } from '../../support/people';
 
 type Person = Awaited<ReturnType<typeof seedPerson>>;
 
@@ -110,6 +111,26 @@ describe('room signals: reasons, alerts and counts', () => {
 			alert: true
 		});
 		for (const s of [aliceRoom, bobHub, carolHub]) s.close();
+	});
+
+	it('muting a room from its settings takes effect on the very next message', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const aliceRoom = await connect(room, alice, 0);
+		aliceRoom.send({ type: 'send', clientId: 'a1', body: `@${bob.username} one` });
+		expect(await bobHub.next('room', (f) => f.seq === 1, 3000)).toMatchObject({ alert: true });
+		const done = await updateMemberSettings(db(), rt(), bob, room, {
+			notify: 'mute',
+			pinned: false,
+			archived: false
+		});
+		expect(done.ok).toBe(true);
+		aliceRoom.send({ type: 'send', clientId: 'a2', body: `@${bob.username} two` });
+		expect(await bobHub.next('room', (f) => f.seq === 2, 3000)).toMatchObject({ alert: false });
+		aliceRoom.close();
+		bobHub.close();
 	});
 
 	it('a mention from someone I blocked does not alert me, in a room we share', async () => {

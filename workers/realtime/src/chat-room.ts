@@ -473,6 +473,14 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * A member's notification level for the room changed in D1: the room's next news reads its
+	 * audience again instead of waiting out its copy.
+	 */
+	async audienceChanged(): Promise<void> {
+		this.#room.audience.forget();
+	}
+
+	/**
 	 * A member's role or privacy setting changed in D1: applies it to their open sockets now rather
 	 * than at their next connection.
 	 */

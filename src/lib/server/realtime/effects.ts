@@ -75,6 +75,16 @@ export async function destroyRoomObject(rt: Realtime, roomId: string): Promise<v
 	}
 }
 
+/** A member's notification level changed: the room's next alerts follow it at once. */
+export async function refreshAudience(rt: Realtime, roomId: string): Promise<void> {
+	try {
+		await roomStub(rt.rooms, roomId).audienceChanged();
+	} catch (err) {
+		// The room reads its audience again within half a minute anyway.
+		console.warn('refreshing the room audience failed', err);
+	}
+}
+
 /** A member's role changed: their open sockets in the room act with the new role at once. */
 export async function applyRole(
 	rt: Realtime,

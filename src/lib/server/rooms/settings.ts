@@ -4,6 +4,7 @@ import { authorizeRoom } from './authz';
 import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
 import type { Actor, Done } from '$lib/server/outcome';
+import { refreshAudience, type Realtime } from '$lib/server/realtime/effects';
 
 export type MemberSettings = {
 	notify: 'all' | 'mentions' | 'mute';
@@ -13,6 +14,7 @@ export type MemberSettings = {
 
 export async function updateMemberSettings(
 	db: Db,
+	rt: Realtime,
 	actor: Pick<Actor, 'id'>,
 	roomId: string,
 	settings: MemberSettings
@@ -23,5 +25,6 @@ export async function updateMemberSettings(
 		.update(memberships)
 		.set(settings)
 		.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, actor.id)));
+	await refreshAudience(rt, roomId);
 	return { ok: true };
 }

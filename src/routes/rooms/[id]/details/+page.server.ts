@@ -71,7 +71,7 @@ export const actions: Actions = {
 	settings: change(async (s, id, form) => {
 		const parsed = v.safeParse(Settings, Object.fromEntries(form));
 		if (!parsed.success) return deny(400, 'bad_input', 'Choose all, mentions or mute.');
-		return updateMemberSettings(s.db, s.user, id, parsed.output);
+		return updateMemberSettings(s.db, s.rt, s.user, id, parsed.output);
 	}),
 	leave: change(
 		(s, id) => members.leaveRoom(s.db, s.rt, s.user, id),
