@@ -1,6 +1,6 @@
 // The notifications inbox's shared queries, for the app's pages and the user hub alike (see
 // `notifications` in the schema). Plain drizzle over D1, as the friend graph's.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { blocks, memberships, notifications } from './schema';
 
@@ -13,35 +13,30 @@ export async function countUnreadNotifications(db: D1Db, userId: string): Promis
 	const [row] = await db
 		.select({ n: sql<number>`count(*)` })
 		.from(notifications)
-		.where(and(eq(notifications.userId, userId), isNull(notifications.readAt), stillShown(userId)));
+		.where(and(eq(notifications.userId, userId), isNull(notifications.readAt), stillShown()));
 	return row?.n ?? 0;
 }
 
 /**
- * The items of `userId`'s inbox that they may still see, so the bell never counts what the list
- * hides: an item of a room is shown while they are a member of it (not after leaving, removal or a
- * ban), and nothing is shown about someone with a block between them, either way.
+ * The inbox items their person may still see, so the bell never counts what the list hides: an
+ * item of a room is shown while they are a member of it (not after leaving, removal or a ban), and
+ * nothing is shown about someone with a block between them, either way.
  */
-export function stillShown(userId: string) {
+export function stillShown() {
+	const owner = notifications.userId;
 	return sql`(${notifications.roomId} IS NULL OR EXISTS (SELECT 1 FROM ${memberships}
-			WHERE ${memberships.roomId} = ${notifications.roomId} AND ${memberships.userId} = ${userId}))
+			WHERE ${memberships.roomId} = ${notifications.roomId} AND ${memberships.userId} = ${owner}))
 		AND NOT EXISTS (SELECT 1 FROM ${blocks} WHERE
-			(${blocks.blockerId} = ${userId} AND ${blocks.blockedId} = ${notifications.actorId})
-			OR (${blocks.blockerId} = ${notifications.actorId} AND ${blocks.blockedId} = ${userId}))`;
+			(${blocks.blockerId} = ${owner} AND ${blocks.blockedId} = ${notifications.actorId})
+			OR (${blocks.blockerId} = ${notifications.actorId} AND ${blocks.blockedId} = ${owner}))`;
 }
 
-/** Unread inbox items per person, for these people (one statement; absent means none). */
-export async function countUnreadByUser(
-	db: D1Database,
-	userIds: string[]
-): Promise<Map<string, number>> {
-	const { results } = await db
-		.prepare(
-			`SELECT user_id AS userId, count(*) AS n FROM notifications
-			  WHERE read_at IS NULL AND user_id IN (SELECT value FROM json_each(?))
-			  GROUP BY user_id`
-		)
-		.bind(JSON.stringify(userIds))
-		.all<{ userId: string; n: number }>();
-	return new Map(results.map((row) => [row.userId, row.n]));
+/** Unread inbox items per person, for these people, as the bell counts them (one statement). */
+export async function countUnreadByUser(db: D1Db, userIds: string[]): Promise<Map<string, number>> {
+	const rows = await db
+		.select({ userId: notifications.userId, n: sql<number>`count(*)` })
+		.from(notifications)
+		.where(and(inArray(notifications.userId, userIds), isNull(notifications.readAt), stillShown()))
+		.groupBy(notifications.userId);
+	return new Map(rows.map((row) => [row.userId, row.n]));
 }

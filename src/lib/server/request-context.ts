@@ -1,5 +1,5 @@
 // What a signed-in page, form action or endpoint starts from, and the one guard that gives it.
-import { error, fail, redirect, type ActionFailure } from '@sveltejs/kit';
+import { error, fail, json, redirect, type ActionFailure } from '@sveltejs/kit';
 import type { Denial } from './outcome';
 import { getDb, platformEnv, type Db } from './db';
 import { realtimeOf, type Realtime } from './realtime/effects';
@@ -67,4 +67,19 @@ export function refuse(denial: Denial): ActionFailure<Refusal> {
 export function field(form: FormData, name: string): string {
 	const value = form.get(name);
 	return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Whether a request came from another site's page. SvelteKit's own check covers only form posts;
+ * a JSON write riding the person's cookie needs this one. Browsers always send `Origin` on such a
+ * write, so a foreign one means another site; none means a script holding the cookie itself.
+ */
+export function isCrossSite(request: Request): boolean {
+	const origin = request.headers.get('Origin');
+	return origin !== null && origin !== new URL(request.url).origin;
+}
+
+/** What a refused JSON request answers: `{ error: { code, message } }` with the status. */
+export function jsonRefusal(status: number, code: string, message: string): Response {
+	return json({ error: { code, message } }, { status });
 }

@@ -34,6 +34,7 @@ import { TypingBook } from './typing';
 import { UnreadSignals } from './unread-signals';
 import { RoomAudience } from './room-audience';
 import { inboxItems } from './inbox-items';
+import { drizzle } from 'drizzle-orm/d1';
 import { hubStub } from '../../../shared/objects';
 import { countUnreadByUser } from '../../../shared/db/notifications';
 import { readMeta, writeMeta } from './meta';
@@ -294,7 +295,7 @@ export class ChatRoom extends DurableObject<Env> {
 	 */
 	async #tellInboxes(userIds: string[]): Promise<void> {
 		try {
-			const counts = await countUnreadByUser(this.database, userIds);
+			const counts = await countUnreadByUser(drizzle(this.database), userIds);
 			await Promise.allSettled(
 				[...counts].map(([userId, unread]) =>
 					hubStub(this.env.HUBS, userId).notify(userId, { type: 'inbox', unread })

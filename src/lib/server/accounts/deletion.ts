@@ -6,7 +6,9 @@ import {
 	friendships,
 	knownDevices,
 	memberships,
+	notifications,
 	oauthAccounts,
+	pushSubscriptions,
 	rooms,
 	sessions,
 	uploads,
@@ -82,6 +84,8 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(userTokens).where(eq(userTokens.userId, userId)),
 		db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)),
 		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
+		db.delete(notifications).where(eq(notifications.userId, userId)),
+		db.delete(pushSubscriptions).where(eq(pushSubscriptions.userId, userId)),
 		db.delete(friendships).where(friendshipsOf(userId)),
 		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
 		// A room's icon is the room's, whoever set it: it stays while the room names it.

@@ -17,6 +17,7 @@ import {
 	unlinkContacts,
 	type Realtime
 } from '$lib/server/realtime/effects';
+import { addToInbox, markInboxRead } from '$lib/server/notifications/inbox';
 
 export type PersonSummary = {
 	id: string;
@@ -72,7 +73,10 @@ export async function sendFriendRequest(
 	if (inserted.length === 0) {
 		return deny(409, 'already_requested', 'A friend request between you already exists.');
 	}
-	await announceRequests(db, rt, personId);
+	await Promise.all([
+		announceRequests(db, rt, personId),
+		addToInbox(db, rt, { kind: 'friend_request', userId: personId, actorId: userId })
+	]);
 	return { ok: true, result: 'requested' };
 }
 
@@ -160,7 +164,14 @@ async function answerRequest<A extends Answer>(
 		announceRequests(db, rt, recipient),
 		answer === 'cancelled' ? null : notifyUser(rt, personId, { type: 'friends' }),
 		answer === 'accepted' ? notifyUser(rt, userId, { type: 'friends' }) : null,
-		answer === 'accepted' ? linkContacts(rt, userId, personId) : null
+		answer === 'accepted' ? linkContacts(rt, userId, personId) : null,
+		answer === 'accepted'
+			? addToInbox(db, rt, { kind: 'friend_accepted', userId: personId, actorId: userId })
+			: null,
+		// Answered or withdrawn: the recipient's inbox item about the request has nothing left to do.
+		markInboxRead(db, rt, recipient, {
+			key: `friend_request:${recipient === userId ? personId : userId}`
+		})
 	]);
 	return { ok: true, result: answer };
 }

@@ -5,6 +5,7 @@ import { memberships } from '$shared/db/schema';
 import { createRoom, syncMemberCount } from './rooms';
 import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
 import { listFriends } from '$lib/server/people/friends';
+import { addToInbox } from '$lib/server/notifications/inbox';
 
 export const MAX_GROUP_INVITEES = 50;
 
@@ -52,9 +53,10 @@ export async function createGroup(
 		);
 	}
 	await Promise.all(
-		wanted.map((userId) =>
-			notifyUser(rt, userId, { type: 'membership', roomId: room.id, change: 'added' })
-		)
+		wanted.flatMap((userId) => [
+			notifyUser(rt, userId, { type: 'membership', roomId: room.id, change: 'added' }),
+			addToInbox(db, rt, { kind: 'group_added', userId, actorId: creator.id, roomId: room.id })
+		])
 	);
 	return { ok: true, roomId: room.id };
 }

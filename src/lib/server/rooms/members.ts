@@ -17,6 +17,7 @@ import {
 	type Realtime
 } from '$lib/server/realtime/effects';
 import { usernameKey } from '$lib/server/accounts/users';
+import { addToInbox } from '$lib/server/notifications/inbox';
 
 export type Member = {
 	id: string;
@@ -116,7 +117,8 @@ export async function addMember(
 			name: person.displayName,
 			username: person.username
 		}),
-		notifyUser(rt, person.id, { type: 'membership', roomId, change: 'added' })
+		notifyUser(rt, person.id, { type: 'membership', roomId, change: 'added' }),
+		addToInbox(db, rt, { kind: 'group_added', userId: person.id, actorId: actor.id, roomId })
 	]);
 	return { ok: true };
 }

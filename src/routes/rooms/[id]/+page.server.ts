@@ -7,12 +7,13 @@ import { roomStub } from '$shared/objects';
 import { fileLimits } from '$lib/server/files/limits';
 import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
+import { markRoomRead } from '$lib/server/notifications/inbox';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { depends, params, url } = event;
 	depends(ROOM_MEMBERS_DEPENDENCY);
-	const { user, env, db } = requireSignedIn(event);
+	const { user, env, db, rt } = requireSignedIn(event);
 	const access = await roomAccessFor(event, params.id);
 	const view = decideRoom(access, 'view');
 	if (!view.ok) error(view.status, { message: view.message, code: view.code });
@@ -40,7 +41,9 @@ export const load: PageServerLoad = async (event) => {
 					hasOlder: page.hasMore,
 					hasNewer: false
 				})),
-		listMembers(db, room.id)
+		listMembers(db, room.id),
+		// Opening the room reads what the inbox says about it.
+		markRoomRead(db, rt, user.id, room.id)
 	]);
 	return {
 		room: summary,

@@ -65,19 +65,22 @@ async function buildWorld() {
 		joinedAt: now
 	});
 	const { alice, bob, carol, dave, frank, gus, hank, ivy } = person;
-	await db().batch([
+	// One statement per person: drizzle binds every column of a row (defaults too), and D1 binds
+	// at most 100 values per statement.
+	const [firstPerson, ...others] = Object.values(person).map((p) =>
 		db()
 			.insert(users)
-			.values(
-				Object.values(person).map((p) => ({
-					id: p.id,
-					email: `${p.id}@example.test`,
-					username: p.id,
-					usernameKey: p.id,
-					displayName: p.displayName,
-					createdAt: now
-				}))
-			),
+			.values({
+				id: p.id,
+				email: `${p.id}@example.test`,
+				username: p.id,
+				usernameKey: p.id,
+				displayName: p.displayName,
+				createdAt: now
+			})
+	);
+	await db().batch([firstPerson!, ...others]);
+	await db().batch([
 		db()
 			.insert(rooms)
 			.values([
