@@ -40,7 +40,7 @@ export default defineConfig({
 	},
 	projects: [{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } }],
 	webServer: {
-		command: `rm -rf ${state} && npm run build && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state} --var APP_ENV:development`,
+		command: `rm -rf ${state} && npm run build && node --experimental-strip-types --no-warnings scripts/dev-vars.ts && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state} --var APP_ENV:development`,
 		url: `http://localhost:${port}/`,
 		timeout: 180_000,
 		reuseExistingServer: false,

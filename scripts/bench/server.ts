@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureDevVars } from '../dev-vars.ts';
 import { log } from './log.ts';
 import { findPort, workersPids } from './proc.ts';
 
@@ -125,6 +126,8 @@ export class DevServer {
 	}
 
 	static async start(stateDir: string, port: number): Promise<DevServer> {
+		// The Web Push keys both workers read from their `.dev.vars`.
+		await ensureDevVars();
 		const inspectorPort = await freePort();
 		const child = spawn(
 			process.execPath,

@@ -2,6 +2,7 @@
 // port, as the Playwright config does, for scripts that need a running Parley.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { ensureDevVars } from '../dev-vars.ts';
 import { copyEmojiAssets } from '../emoji-assets.ts';
 
 export type RunningApp = { base: string; stop: () => Promise<void> };
@@ -47,6 +48,8 @@ export async function startApp(
 		copyEmojiAssets();
 		await run('npx', ['vite', 'build', '--logLevel', 'warn']);
 	}
+	// The Web Push keys both workers read from their `.dev.vars`.
+	await ensureDevVars();
 	await run('npx', [
 		'wrangler',
 		'd1',

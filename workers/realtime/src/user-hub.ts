@@ -4,8 +4,11 @@ import type { HubEvent, HubFrame } from '../../../shared/protocol/hub';
 import { readUserIdentity, sessionTag, sessionTags } from '../../../shared/identity';
 import { drizzle } from 'drizzle-orm/d1';
 import { countIncomingRequests, listFriendIds } from '../../../shared/db/friends';
+import { countUnreadNotifications } from '../../../shared/db/notifications';
 import { hubStub } from '../../../shared/objects';
 import { readMeta, writeMeta } from './meta';
+import { PushBursts } from './push-bursts';
+import { pushToUser, type PushEnv } from './web-push';
 
 /**
  * A reload closes the last socket and opens a new one a moment later: friends should not see the
@@ -35,12 +38,17 @@ const TOO_MANY_CONNECTIONS = 'Too many open tabs; close some tabs.';
 export class UserHub extends DurableObject<Env> {
 	/** D1, for the friend graph and the online flag. A seam for tests, which hold writes back. */
 	database: D1Database;
+	/** What Web Push sends with. A seam for tests, which reach their push service on loopback. */
+	pushEnv: PushEnv;
 	#storage: SqlStorage;
 	#tablesReady = false;
+	/** Pushes for a person with no tab open, one per room per burst; made on the first. */
+	#bursts: PushBursts | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.database = env.DB;
+		this.pushEnv = env;
 		this.#storage = ctx.storage.sql;
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 	}
@@ -85,6 +93,7 @@ export class UserHub extends DurableObject<Env> {
 			type: 'welcome',
 			userId,
 			incomingRequests: await countIncomingRequests(drizzle(this.database), userId),
+			inboxUnread: await countUnreadNotifications(drizzle(this.database), userId),
 			presence: this.#contacts().map((c) => ({ userId: c.user_id, online: c.online === 1 }))
 		};
 		server.send(JSON.stringify(welcome));
@@ -127,11 +136,19 @@ export class UserHub extends DurableObject<Env> {
 
 	// ---- RPC for the app worker and the rooms ----
 
-	/** Sends an event to every open tab of the user; dropped when none is open. */
+	/**
+	 * Sends an event to every open tab of the user. With none open, a room's news that may alert
+	 * goes to the user's devices by Web Push instead (the open tab shows its own notification);
+	 * anything else is dropped. Friend requests are not pushed: the inbox has them.
+	 */
 	async notify(userId: string, event: HubEvent): Promise<number> {
 		// No tab to tell: touch no storage. Direct messages and mentions reach the hub of every
-		// offline member, and a hub marked online a moment too long hears a room's news too.
-		if (this.ctx.getWebSockets().length === 0) return 0;
+		// offline member, and a hub marked online a moment too long hears a room's news too. The
+		// push path reads D1 only (the person's subscriptions), and keeps its bursts in memory.
+		if (this.ctx.getWebSockets().length === 0) {
+			if (event.type === 'room' && event.alert) this.#pushBursts(userId).add(event);
+			return 0;
+		}
 		this.#rememberUserId(userId);
 		return this.#push(event);
 	}
@@ -237,6 +254,11 @@ export class UserHub extends DurableObject<Env> {
 	}
 
 	// ---- helpers ----
+
+	#pushBursts(userId: string): PushBursts {
+		this.#bursts ??= new PushBursts((payload) => pushToUser(this.pushEnv, userId, payload));
+		return this.#bursts;
+	}
 
 	#push(frame: HubFrame): number {
 		const data = JSON.stringify(frame);
