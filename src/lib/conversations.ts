@@ -31,3 +31,18 @@ export type ConversationSummary = {
 	archived: boolean;
 	notify: 'all' | 'mentions' | 'mute';
 };
+
+/**
+ * The sidebar's order: pinned first, then the most recently active, with muted conversations
+ * below the others (they still count unread, but stay quiet and out of the way).
+ */
+export function compareConversations(
+	a: Pick<ConversationSummary, 'pinned' | 'notify' | 'activeAt'>,
+	b: Pick<ConversationSummary, 'pinned' | 'notify' | 'activeAt'>
+): number {
+	return (
+		Number(b.pinned) - Number(a.pinned) ||
+		Number(a.notify === 'mute') - Number(b.notify === 'mute') ||
+		b.activeAt - a.activeAt
+	);
+}

@@ -41,6 +41,14 @@ for (const size of ['desktop', 'phone'] as const) {
 			await expect(alice.getByRole('heading', { name: 'Appearance' })).toBeVisible();
 			await expectNoSeriousA11yViolations(alice, `appearance (${colorScheme})`);
 
+			await alice.goto('/settings/notifications');
+			await expect(alice.getByText('Off in this browser.')).toBeVisible();
+			await expectNoSeriousA11yViolations(alice, `notification settings (${colorScheme})`);
+
+			await alice.goto('/notifications');
+			await expect(alice.getByRole('heading', { name: 'Notifications', level: 1 })).toBeVisible();
+			await expectNoSeriousA11yViolations(alice, `notifications inbox (${colorScheme})`);
+
 			await alice.goto('/');
 			// "?" works once the page has hydrated, which can trail the load event: press until then.
 			await expect(async () => {

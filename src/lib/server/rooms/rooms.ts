@@ -1,6 +1,6 @@
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import type { ConversationSummary } from '$lib/conversations';
+import { compareConversations, type ConversationSummary } from '$lib/conversations';
 import type { Db } from '$lib/server/db';
 import { blocks, memberships, rooms, users } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
@@ -90,13 +90,24 @@ export function syncMemberCount(db: Db, roomId: string) {
 		.where(eq(rooms.id, roomId));
 }
 
+/** The other person's membership of a direct room, for a left join over `rooms`. */
+export const peerMembership = alias(memberships, 'peer_membership');
+
+/** The join condition for `peerMembership`: matches nothing for a room that is not direct. */
+export function peerMembershipOf(userId: string) {
+	return and(
+		eq(rooms.kind, 'direct'),
+		eq(peerMembership.roomId, rooms.id),
+		ne(peerMembership.userId, userId)
+	);
+}
+
 /**
- * The rooms a user belongs to: the sidebar. Pinned first, then most recently active. Direct rooms
+ * The rooms a user belongs to: the sidebar, in its order (`compareConversations`). Direct rooms
  * are named after the other person (`peer`); a direct room shut by a block, either way, is left
  * out. One query, whatever the number of rooms.
  */
 export async function listConversations(db: Db, userId: string): Promise<ConversationSummary[]> {
-	const peerMembership = alias(memberships, 'peer_membership');
 	const activeAt = sql<number>`coalesce(${rooms.lastMessageAt}, ${rooms.createdAt})`;
 	const rows = await db
 		.select({
@@ -119,14 +130,7 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 		})
 		.from(memberships)
 		.innerJoin(rooms, eq(rooms.id, memberships.roomId))
-		.leftJoin(
-			peerMembership,
-			and(
-				eq(rooms.kind, 'direct'),
-				eq(peerMembership.roomId, rooms.id),
-				ne(peerMembership.userId, userId)
-			)
-		)
+		.leftJoin(peerMembership, peerMembershipOf(userId))
 		.leftJoin(users, eq(users.id, peerMembership.userId))
 		.where(
 			and(
@@ -135,9 +139,8 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 					(${blocks.blockerId} = ${userId} AND ${blocks.blockedId} = ${peerMembership.userId})
 					OR (${blocks.blockerId} = ${peerMembership.userId} AND ${blocks.blockedId} = ${userId}))`
 			)
-		)
-		.orderBy(desc(memberships.pinned), desc(activeAt));
-	return rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...rest }) => {
+		);
+	const list = rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...rest }) => {
 		const { iconKey, peerAvatarKey, ...row } = rest;
 		const peer =
 			peerId && peerUsername !== null && peerDisplayName !== null
@@ -151,4 +154,6 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
 		};
 	});
+	// In the browser's order, by the same rule its live list keeps.
+	return list.sort(compareConversations);
 }

@@ -91,13 +91,13 @@ describe('the conversation list', () => {
 		const newer = await createRoom(db(), { kind: 'public', name: 'Newer', createdBy: alice.id });
 
 		expect(
-			await updateMemberSettings(db(), alice, older.id, {
+			await updateMemberSettings(db(), rt(), alice, older.id, {
 				notify: 'mentions',
 				pinned: true,
 				archived: false
 			})
 		).toEqual({ ok: true });
-		await updateMemberSettings(db(), alice, newer.id, {
+		await updateMemberSettings(db(), rt(), alice, newer.id, {
 			notify: 'mute',
 			pinned: false,
 			archived: true
@@ -106,12 +106,13 @@ describe('the conversation list', () => {
 		const rows = await listConversations(db(), alice.id);
 		expect(rows.map((r) => [r.name, r.pinned, r.archived, r.notify])).toEqual([
 			['Older', true, false, 'mentions'],
-			['Newer', false, true, 'mute'],
-			['Bob', false, false, 'all']
+			['Bob', false, false, 'all'],
+			// Muted: below the others, though more recent.
+			['Newer', false, true, 'mute']
 		]);
-		expect(rows[2]!.peer).toMatchObject({ id: bob.id, displayName: 'Bob' });
+		expect(rows[1]!.peer).toMatchObject({ id: bob.id, displayName: 'Bob' });
 		expect(
-			await updateMemberSettings(db(), bob, older.id, {
+			await updateMemberSettings(db(), rt(), bob, older.id, {
 				notify: 'all',
 				pinned: true,
 				archived: false
