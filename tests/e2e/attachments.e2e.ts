@@ -188,8 +188,11 @@ test('a message with a file written offline survives a reload and is sent once',
 	await expect
 		.poll(() =>
 			page.evaluate(async () => {
+				// The person's own database, `parley:<their id>`, once the room has opened it.
+				const found = (await indexedDB.databases()).find((d) => d.name?.startsWith('parley:'));
+				if (!found?.name) return 0;
 				const db = await new Promise<IDBDatabase>((resolve, reject) => {
-					const req = indexedDB.open('parley', 1);
+					const req = indexedDB.open(found.name!);
 					req.onsuccess = () => resolve(req.result);
 					req.onerror = () => reject(req.error);
 				});

@@ -19,8 +19,10 @@ test("a tampered outbox entry is skipped, and alice's real unsent message still 
 
 	// Entries for the same room and person, each wrong in one way.
 	await blackhole.evaluate(async () => {
+		// The person's own database, `parley:<their id>`.
+		const { name } = (await indexedDB.databases()).find((d) => d.name?.startsWith('parley:'))!;
 		const db = await new Promise<IDBDatabase>((resolve, reject) => {
-			const req = indexedDB.open('parley', 1);
+			const req = indexedDB.open(name!);
 			req.onsuccess = () => resolve(req.result);
 			req.onerror = () => reject(req.error);
 		});

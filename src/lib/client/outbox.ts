@@ -2,9 +2,9 @@
 // crash or a night offline loses none of them. Each keeps its `clientId`: however often it is sent
 // (from this tab, after a reload, from a second tab), the room stores it once.
 
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import * as v from 'valibot';
 import { MAX_ATTACHMENTS, MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$shared/protocol';
+import { openLocalStore, type LocalDatabase } from './local-store';
 import { UploadedFileSchema } from './upload-meta';
 
 /** A dimension the browser measured (the server's own bound, `upload-headers.ts`). */
@@ -68,35 +68,18 @@ export function parseOutboxEntries(stored: readonly unknown[]): OutboxEntry[] {
 	return entries;
 }
 
-const DB_NAME = 'parley';
-// Unchanged by files: an entry's files are values inside it, not a store of their own.
-const DB_VERSION = 1;
 const STORE = 'outbox';
 
-interface OutboxDb extends DBSchema {
-	outbox: { key: string; value: unknown; indexes: { room: string } };
-}
-
+/** The person's unsent messages, in their database (`local-store.ts`). */
 export class Outbox {
-	#db: Promise<IDBPDatabase<OutboxDb> | null>;
+	#db: Promise<LocalDatabase | null>;
 
-	constructor() {
-		// Without IndexedDB (some private modes) the outbox lives as long as the tab: still correct,
-		// only not across reloads.
-		this.#db =
-			typeof indexedDB === 'undefined'
-				? Promise.resolve(null)
-				: openDB<OutboxDb>(DB_NAME, DB_VERSION, {
-						upgrade(db) {
-							db.createObjectStore(STORE, { keyPath: 'clientId' }).createIndex('room', 'roomId');
-						},
-						blocked() {
-							console.warn('outbox: an older tab holds the database open');
-						}
-					}).catch((err: unknown) => {
-						console.warn('outbox: IndexedDB unavailable, keeping unsent messages in memory', err);
-						return null;
-					});
+	/**
+	 * Without IndexedDB (some private modes) the outbox lives as long as the tab: still correct,
+	 * only not across reloads.
+	 */
+	constructor(userId: string) {
+		this.#db = openLocalStore(userId);
 	}
 
 	/** This user's unsent messages in this room, oldest first. */

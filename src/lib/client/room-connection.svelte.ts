@@ -16,10 +16,12 @@ import { AwayWatch } from './away-watch';
 import { errorText } from './error-text';
 import { FileUploads } from './file-uploads.svelte';
 import { HistoryPage, HistoryWindow, fetchHistory } from './history';
+import { clearLocalData } from './local-data';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import type { Outbox, OutboxEntry, OutboxFile } from './outbox';
 import { uploadMetaOf } from './upload-rules';
 import { PendingSends, type PendingMessage } from './pending-sends';
+import { RoomCache } from './room-cache';
 import { TimelineWindow, type PageQuery } from './timeline-window';
 import type { RoomLatest } from './user-hub.svelte';
 
@@ -125,6 +127,8 @@ export class RoomConnection {
 	#live: LiveSocket;
 	#timeline: TimelineWindow;
 	#pending: PendingSends;
+	/** The room's newest messages kept in IndexedDB between visits. */
+	#cache: RoomCache;
 	/** Loaded with the page's first connect (IndexedDB and its checks stay out of the first load). */
 	#outbox: Promise<Outbox | null> = Promise.resolve(null);
 	/**
@@ -153,6 +157,7 @@ export class RoomConnection {
 		this.#onRead = init.onRead;
 		this.#onMembersStale = init.onMembersStale;
 		this.#membersRev = init.membersRev;
+		this.#cache = new RoomCache(init.roomId, init.userId);
 		this.#live = new LiveSocket({
 			url: () => socketUrl(`/ws/room/${this.#roomId}`),
 			onState: (state) => (this.state = state),
@@ -215,13 +220,15 @@ export class RoomConnection {
 		this.#away.start();
 		window.addEventListener('pagehide', this.#onPageHide);
 		this.#outbox = import('./outbox').then(
-			(m) => new m.Outbox(),
+			(m) => new m.Outbox(this.#userId),
 			(err: unknown) => {
 				console.warn('outbox: could not load; unsent messages live as long as the tab', err);
 				return null;
 			}
 		);
 		this.#timeline.announceNewest();
+		// What an earlier visit kept shows at once; `hello` resumes from it if it is newer.
+		void this.#cache.open().then((kept) => kept && this.#timeline.restore(kept.messages, kept.rev));
 		this.#live.start();
 		void this.#restoreOutbox();
 	}
@@ -234,6 +241,7 @@ export class RoomConnection {
 		for (const timer of [this.#retryTimer, this.#readTimer]) clearTimeout(timer);
 		this.#live.stop();
 		this.uploads.stopAll();
+		void this.#cache.flush();
 	}
 
 	// ---- what the person does ----
@@ -406,10 +414,12 @@ export class RoomConnection {
 		this.typing = [];
 		if (close.code === CloseCode.SignedOut) {
 			this.notice = 'You were signed out. Log in again to continue.';
+			void clearLocalData(this.#userId);
 			return false;
 		}
 		if (close.code === CloseCode.Removed || close.code === CloseCode.RoomGone) {
 			this.notice = 'You no longer have access to this room.';
+			this.#cache.forget();
 			return false;
 		}
 		if (close.code === CloseCode.TooManyConnections) {
@@ -546,6 +556,7 @@ export class RoomConnection {
 
 	#timelineChanged(arrived: boolean): void {
 		this.#mirrorTimeline();
+		this.#cache.changed(this.#timeline);
 		// My messages that are now in the timeline are no longer pending.
 		if (arrived) this.#pending.settle(this.#timeline.messages);
 	}

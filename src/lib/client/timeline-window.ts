@@ -5,6 +5,7 @@
 
 import type { ChatMessage } from '$shared/protocol';
 import type { HistoryPage, HistoryWindow } from './history';
+import { contiguousTail } from './room-cache';
 
 /** Messages and changes kept for parts of the timeline that are not loaded yet. */
 export const KEEP_OUTSIDE_WINDOW = 1000;
@@ -120,6 +121,28 @@ export class TimelineWindow {
 	/** The tab starts following the room: a live window's newest message is told. */
 	announceNewest(): void {
 		if (!this.#hasNewer) this.#noteNewest(this.#messages);
+	}
+
+	/**
+	 * Messages this browser kept from an earlier visit (`room-cache.ts`), every change up to `rev`
+	 * applied: those newer than the page's are shown at once, and `hello` then resumes from them.
+	 * The page may be older than they are (served from the service worker's cache, or stale). A
+	 * run that does not meet the window replaces it. Answers whether anything was added.
+	 */
+	restore(cached: readonly ChatMessage[], rev: number): boolean {
+		const run = contiguousTail(cached);
+		const last = this.lastSeq;
+		if (this.#hasNewer || (run.at(-1)?.seq ?? 0) <= last) return false;
+		const meets = run[0]!.seq <= last + 1;
+		const newer = run.filter((m) => m.seq > last).map((m) => this.#withLater(m));
+		if (!meets) this.#hasOlder = run[0]!.seq > 1;
+		this.#messages = meets ? [...this.#messages, ...newer] : newer;
+		// Kept messages may have missed changes the page's revision covers: ask for them again.
+		this.#lastRev = Math.min(this.#lastRev, rev);
+		this.#roomLastSeq = Math.max(this.#roomLastSeq, this.lastSeq);
+		this.#noteNewest(newer);
+		this.#changed(true);
+		return true;
 	}
 
 	/** The room's `welcome`: its newest seq and revision. */

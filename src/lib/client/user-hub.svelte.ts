@@ -1,8 +1,13 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { invalidate, invalidateAll } from '$app/navigation';
-import { CONVERSATIONS_DEPENDENCY, type ConversationSummary } from '$lib/conversations';
+import {
+	CONVERSATIONS_DEPENDENCY,
+	compareConversations,
+	type ConversationSummary
+} from '$lib/conversations';
 import { CloseCode } from '$shared/protocol';
 import { parseHubPayload, type HubFrame } from '$shared/protocol/hub';
+import { clearLocalData } from './local-data';
 import { LiveSocket, socketUrl, type LiveSocketState, type SocketClose } from './live-socket';
 import { RecentReads } from './recent-reads';
 
@@ -57,10 +62,15 @@ export class UserHubConnection {
 	news = new SvelteMap<string, RoomNews>();
 	/** Rooms with a mention I have not opened since. */
 	mentions = new SvelteSet<string>();
+	/** Unread items in my notifications inbox; null until the hub has answered. */
+	inboxUnread = $state<number | null>(null);
 	/** Why this tab's hub socket stopped for good (other than a sign-out), for the person to read. */
 	notice = $state<string | null>(null);
 
 	#users = 0;
+	// Bookkeeping only, never rendered.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	#listeners = new Set<(frame: HubFrame) => void>();
 	#tabs: BroadcastChannel | null = null;
 	#live = new LiveSocket({
 		url: () => socketUrl('/ws/me'),
@@ -94,7 +104,7 @@ export class UserHubConnection {
 
 	/**
 	 * The sidebar's rows with what arrived live applied on top: newer previews and times, unread
-	 * counts grown by the messages since, pinned first and then the most recent.
+	 * counts grown by the messages since, in the sidebar's order (`compareConversations`).
 	 */
 	apply(conversations: readonly ConversationSummary[]): ConversationSummary[] {
 		this.#tracking = true;
@@ -125,7 +135,7 @@ export class UserHubConnection {
 				const first = news?.firstUnreadSeq ?? null;
 				return { ...row, unread: news && first !== null ? news.seq - first + 1 : 0 };
 			})
-			.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.activeAt - a.activeAt);
+			.sort(compareConversations);
 	}
 
 	/** This tab told the room I have read it up to `seq`: remembered across page loads. */
@@ -224,9 +234,18 @@ export class UserHubConnection {
 		}
 		if (close.code !== CloseCode.SignedOut) return true;
 		// This tab's session was signed out (here or from another device): whatever the page
-		// shows is no longer the person's to see.
-		location.assign('/login');
+		// shows, or this browser keeps, is no longer the person's to see.
+		void clearLocalData().finally(() => location.assign('/login'));
 		return false;
+	}
+
+	/**
+	 * Calls `listener` with every frame the hub sends this tab, after the hub's own state has taken
+	 * it in (browser notifications listen for room news). Answers the function that stops it.
+	 */
+	onFrame(listener: (frame: HubFrame) => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
 	}
 
 	#receive(data: string): void {
@@ -237,6 +256,7 @@ export class UserHubConnection {
 		}
 		let stale: Stale = null;
 		for (const frame of frames) stale = widest(stale, this.#handle(frame));
+		for (const frame of frames) for (const listener of this.#listeners) listener(frame);
 		if (stale === 'all') void invalidateAll();
 		else if (stale === 'conversations') void invalidate(CONVERSATIONS_DEPENDENCY);
 	}
@@ -248,6 +268,10 @@ export class UserHubConnection {
 				this.presence.clear();
 				for (const { userId, online } of frame.presence) this.presence.set(userId, online);
 				this.incomingRequests = frame.incomingRequests;
+				this.inboxUnread = frame.inboxUnread;
+				return null;
+			case 'inbox':
+				this.inboxUnread = frame.unread;
 				return null;
 			case 'presence':
 				this.presence.set(frame.userId, frame.online);

@@ -4,26 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '$shared/protocol';
 import type { HistoryPage, HistoryWindow } from '$lib/client/history';
 import { TimelineWindow, type PageQuery, type TimelineLoader } from '$lib/client/timeline-window';
-
-/** Bob's message `seq`, at revision `rev` (its seq unless changed). */
-function message(seq: number, extra: Partial<ChatMessage> = {}): ChatMessage {
-	return {
-		seq,
-		clientId: `c${seq}`,
-		senderId: 'bob',
-		senderName: 'Bob',
-		kind: 'text',
-		body: `message ${seq}`,
-		createdAt: 1_700_000_000_000 + seq,
-		rev: seq,
-		...extra
-	};
-}
-
-const messages = (from: number, to: number) =>
-	Array.from({ length: to - from + 1 }, (_, i) => message(from + i));
-const seqs = (list: readonly ChatMessage[]) => list.map((m) => m.seq);
-const range = (from: number, to: number) => seqs(messages(from, to));
+import { message, messages, range, seqs } from './messages-support';
 
 /**
  * A room of `last` messages, as the history API serves it: pages of `size`, D1's copies (no
