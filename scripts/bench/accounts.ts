@@ -90,7 +90,8 @@ export function seedSql(
 	return { sql, population: { accounts, rooms } };
 }
 
-async function inParallel<T>(
+/** Runs `work` over `items`, `concurrency` at a time. */
+export async function inParallel<T>(
 	items: T[],
 	concurrency: number,
 	work: (item: T, index: number) => Promise<void>

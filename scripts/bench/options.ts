@@ -26,7 +26,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 Each scenario's flags default to its own settings: baseline 200 clients, 20 senders, 20 msg/s,
 10 s; steady 1,000 clients, 10 senders, 10 msg/s, 20 s; saturation 1,000 clients, 20 senders,
 doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; reconnect-storm
-1,000 clients drop after 3 s at 10 msg/s.`;
+1,000 clients drop after 3 s at 10 msg/s; room-open-cached and lighthouse 11 members (one reads, the
+others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device.`;
 
 function positive(name: string, value: string | undefined): number | undefined {
 	if (value === undefined) return undefined;

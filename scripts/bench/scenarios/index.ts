@@ -6,8 +6,11 @@ import { baseline } from './baseline.ts';
 import { cost } from './cost.ts';
 import { files } from './files.ts';
 import { joinStorm } from './join-storm.ts';
+import { lighthouse } from './lighthouse.ts';
 import { placeholderScenario } from './placeholder.ts';
+import { pushFanout } from './push-fanout.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
+import { roomOpenCached } from './room-open-cached.ts';
 import { saturation } from './saturation.ts';
 import { steady } from './steady.ts';
 
@@ -19,5 +22,9 @@ export const SCENARIOS: Record<string, Scenario> = {
 	'join-storm': joinStorm,
 	'reconnect-storm': reconnectStorm,
 	files,
-	placeholder: placeholderScenario
+	placeholder: placeholderScenario,
+	'room-open-cached': roomOpenCached,
+	lighthouse,
+	// Last: its members' devices are removed when it ends, but not if the run is cut short.
+	'push-fanout': pushFanout
 };

@@ -5,13 +5,13 @@
 // the timeline (the message's arrival), when its placeholder is its background, and, once the
 // image has loaded, whether the box changed size. Times on both sides are Date.now() of the same
 // machine. The first picture also loads the placeholder decoder, so it is reported apart.
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import { chromium, type Browser } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 import { rgbaToThumbHash } from 'thumbhash';
 import type WebSocket from 'ws';
 import { framesOf, openRoomSocket, type Account, type Frame } from '../../lib/parley-client.ts';
+import { signedInBrowser } from '../browser.ts';
 import type { Context, Result, Scenario, Settings } from '../context.ts';
 import { log } from '../log.ts';
 import { round } from '../stats.ts';
@@ -59,10 +59,6 @@ function placeholder(): string {
 	const rgba = new Uint8Array(side * side * 4);
 	for (let i = 0; i < rgba.length; i += 4) rgba.set([110 + (i % 37), 120, 130, 255], i);
 	return Buffer.from(rgbaToThumbHash(side, side, rgba)).toString('base64');
-}
-
-function systemChromium(): string | undefined {
-	return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 }
 
 type Seen = { arrived: number; placeholder?: number; loaded?: number; shift?: number };
@@ -163,18 +159,12 @@ export const placeholderScenario: Scenario = {
 		const [sender, reader] = ctx.accounts as [Account, Account];
 		const pictures = PICTURES;
 		const hash = placeholder();
-		const executablePath = systemChromium();
 		let browser: Browser | null = null;
 		const socket = await senderSocket(ctx, sender, roomId);
 		try {
-			browser = await chromium.launch({
-				executablePath,
-				args: executablePath ? ['--no-sandbox', '--disable-gpu'] : []
-			});
-			const context = await browser.newContext();
-			const [name, ...value] = reader.cookie.split('=');
-			await context.addCookies([{ name: name!, value: value.join('='), url: ctx.base }]);
-			const page = await context.newPage();
+			const opened = await signedInBrowser(ctx.base, reader);
+			browser = opened.browser;
+			const page = await opened.context.newPage();
 			await page.goto(`${ctx.base}/rooms/${roomId}`);
 			await page.waitForSelector('section[data-connection="open"]', { timeout: WAIT_MS });
 			await page.evaluate(WATCH_PICTURES);
