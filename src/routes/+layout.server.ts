@@ -11,7 +11,14 @@ import type { LayoutServerLoad } from './$types';
 export const load: LayoutServerLoad = async ({ depends, locals, platform }) => {
 	depends(CONVERSATIONS_DEPENDENCY);
 	if (!locals.user) {
-		return { user: null, conversations: [], quiet: NO_QUIET_HOURS, inboxUnread: 0, devMail: false };
+		return {
+			user: null,
+			conversations: [],
+			listedAt: 0,
+			quiet: NO_QUIET_HOURS,
+			inboxUnread: 0,
+			devMail: false
+		};
 	}
 	const { id, username, displayName, emailVerified, picture = null } = locals.user;
 	const env = platformEnv(platform);
@@ -25,6 +32,9 @@ export const load: LayoutServerLoad = async ({ depends, locals, platform }) => {
 	return {
 		user: { id, username, displayName, emailVerified, picture },
 		conversations,
+		// When the list was made: a page answered from the offline cache shows the newer one the
+		// browser kept instead.
+		listedAt: Date.now(),
 		quiet,
 		// The bell's count until the user hub answers with the live one.
 		inboxUnread,

@@ -153,6 +153,48 @@ test('a room only ever opened from inside the app still reloads offline', async 
 	await alice.page.context().setOffline(false);
 });
 
+test('offline, a cached page older than the list the browser kept shows the kept list', async ({
+	browser
+}) => {
+	const alice = await signedInPage(browser, persona('alice'));
+	await underServiceWorker(alice);
+	// `/` is kept by the service worker before the room exists; the room comes after.
+	await alice.goto('/');
+	const room = await createRoom(alice, 'Made after the home page');
+	await expectConnected(alice);
+	await expect
+		.poll(() =>
+			alice.evaluate(async () => {
+				const found = (await indexedDB.databases()).find((d) => d.name?.startsWith('parley:'));
+				if (!found?.name) return [];
+				const db = await new Promise<IDBDatabase>((resolve, reject) => {
+					const req = indexedDB.open(found.name!);
+					req.onsuccess = () => resolve(req.result);
+					req.onerror = () => reject(req.error);
+				});
+				const kept = await new Promise<{ conversations: { name: string }[] } | undefined>(
+					(resolve, reject) => {
+						const req = db.transaction('conversations').objectStore('conversations').get('list');
+						req.onsuccess = () => resolve(req.result);
+						req.onerror = () => reject(req.error);
+					}
+				);
+				db.close();
+				return kept?.conversations.map((c) => c.name) ?? [];
+			})
+		)
+		.toContain('Made after the home page');
+
+	await alice.context().setOffline(true);
+	await alice.goto('/');
+	const sidebar = alice.getByRole('navigation', { name: 'Conversations' });
+	await expect(sidebar.getByRole('link', { name: /Made after the home page/ })).toHaveAttribute(
+		'href',
+		room
+	);
+	await alice.context().setOffline(false);
+});
+
 test('an unsent message in the outbox of the earlier version is moved over and sent once', async ({
 	browser
 }) => {

@@ -125,21 +125,24 @@ const ACCESS_LOST = new Set(['removed', 'banned', 'left', 'deleted']);
 
 /**
  * The layout's part: what this browser keeps is the signed-in person's alone (anyone else's goes
- * first), their conversation list as last loaded is kept, and a room they lose access to is
- * forgotten. Answers the function that stops listening to the hub.
+ * first), their conversation list is kept (and `onNewer` gets the kept one when it is newer than
+ * the page's, as when the page came from the service worker's cache), and a room they lose access
+ * to is forgotten. Answers the function that stops listening to the hub.
  */
 export function keepLocalData(
 	userId: string | null,
-	conversations: readonly ConversationSummary[],
-	hub: Pick<UserHubConnection, 'onFrame'>
+	list: { conversations: readonly ConversationSummary[]; listedAt: number },
+	hub: Pick<UserHubConnection, 'onFrame'>,
+	onNewer: (kept: { conversations: ConversationSummary[]; listedAt: number }) => void
 ): () => void {
 	const store = () => import('./local-store');
 	void signedInAs(userId)
 		.then(async () => {
 			// Unless they were signed out meanwhile: that would make their database again.
-			if (userId && readKeptFor() === userId) {
-				await (await store()).saveConversations(userId, conversations);
-			}
+			if (!userId || readKeptFor() !== userId) return;
+			const m = await store();
+			const newer = await m.keepConversations(userId, list.conversations, list.listedAt);
+			if (newer) onNewer(newer);
 		})
 		.catch((err: unknown) => console.warn('local data: could not keep the conversations', err));
 	if (!userId) return () => undefined;

@@ -19,13 +19,27 @@ const DB_VERSION = 1;
 export type CachedRoom = { messages: ChatMessage[]; rev: number };
 
 type RoomEntry = { roomId: string; openedAt: number; rev: number };
+type KeptList = { id: 'list'; listedAt: number; conversations: unknown };
+
+/** What is checked of a kept conversation row before the sidebar shows it. */
+const KeptConversations = v.array(
+	v.looseObject({
+		id: v.string(),
+		name: v.string(),
+		kind: v.picklist(['direct', 'group', 'public']),
+		activeAt: v.number(),
+		unread: v.number(),
+		lastMessageSeq: v.number(),
+		notify: v.picklist(['all', 'mentions', 'mute'])
+	})
+);
 type MessageEntry = { roomId: string; seq: number; message: unknown };
 
 interface LocalDb extends DBSchema {
 	/** Unsent messages by `clientId` (see `outbox.ts`). */
 	outbox: { key: string; value: unknown; indexes: { room: string } };
-	/** The sidebar's rows by room id. */
-	conversations: { key: string; value: ConversationSummary };
+	/** The sidebar's list as last loaded, one entry (`id: 'list'`), with when the server made it. */
+	conversations: { key: string; value: KeptList };
 	messages: { key: [string, number]; value: MessageEntry };
 	rooms: { key: string; value: RoomEntry; indexes: { openedAt: number } };
 }
@@ -207,17 +221,26 @@ export async function forgetRoom(userId: string, roomId: string): Promise<void> 
 	await pages;
 }
 
-/** The sidebar's list as last loaded replaces the one kept. */
-export async function saveConversations(
+/**
+ * The sidebar's list as the server made it at `listedAt` (the layout's data), kept unless the one
+ * kept is newer. Answers the kept list when it is newer than the page's: a page the service worker
+ * answered from its cache (the network down) carries the list of the day it was cached.
+ */
+export async function keepConversations(
 	userId: string,
-	conversations: readonly ConversationSummary[]
-): Promise<void> {
+	conversations: readonly ConversationSummary[],
+	listedAt: number
+): Promise<{ conversations: ConversationSummary[]; listedAt: number } | null> {
 	const db = await openLocalStore(userId);
-	if (!db) return;
-	const tx = db.transaction('conversations', 'readwrite');
-	await tx.store.clear();
-	for (const c of conversations) await tx.store.put(plain(c));
-	await tx.done;
+	if (!db) return null;
+	const kept = await db.get('conversations', 'list');
+	if (kept && kept.listedAt > listedAt) {
+		const parsed = v.safeParse(KeptConversations, kept.conversations);
+		const conversations = parsed.output as unknown as ConversationSummary[];
+		if (parsed.success) return { conversations, listedAt: kept.listedAt };
+	}
+	await db.put('conversations', { id: 'list', listedAt, conversations: plain(conversations) });
+	return null;
 }
 
 /** A plain copy IndexedDB can store (Svelte hands out proxies of its state). */
