@@ -133,6 +133,36 @@ describe('room signals: reasons, alerts and counts', () => {
 		bobHub.close();
 	});
 
+	it('a member with the room open but hidden hears its news, and again after looking and leaving', async () => {
+		const alice = await seedPerson('alice');
+		const bob = await seedPerson('bob');
+		const room = await seedRoom(alice, bob);
+		const bobHub = await connectHub(bob);
+		const bobRoom = await connect(room, bob, 0);
+		const aliceRoom = await connect(room, alice, 0);
+
+		// Looking at the room: nothing for the hub.
+		aliceRoom.send({ type: 'send', clientId: 'a1', body: 'while you look' });
+		await bobRoom.next('message', (f) => f.message.seq === 1);
+		await sleep(1200);
+		expect(bobHub.of('room')).toEqual([]);
+
+		bobRoom.send({ type: 'activity', away: true });
+		await sleep(50);
+		aliceRoom.send({ type: 'send', clientId: 'a2', body: 'while you are away' });
+		expect(await bobHub.next('room', (f) => f.seq === 2, 3000)).toMatchObject({
+			reason: 'unread',
+			alert: true
+		});
+		bobRoom.send({ type: 'activity', away: false });
+		await sleep(50);
+		bobRoom.send({ type: 'activity', away: true });
+		await sleep(50);
+		aliceRoom.send({ type: 'send', clientId: 'a3', body: 'away again' });
+		expect(await bobHub.next('room', (f) => f.seq === 3, 3000)).toMatchObject({ alert: true });
+		for (const s of [aliceRoom, bobRoom, bobHub]) s.close();
+	});
+
 	it('a mention from someone I blocked does not alert me, in a room we share', async () => {
 		const alice = await seedPerson('alice');
 		const bob = await seedPerson('bob');

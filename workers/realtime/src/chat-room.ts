@@ -158,13 +158,15 @@ export class ChatRoom extends DurableObject<Env> {
 				alarmAt
 			),
 			// Presence is counted in memory: asking the runtime for each member's sockets on every
-			// message would cost O(members) runtime calls per message.
+			// message would cost O(members) runtime calls per message. A member whose every socket
+			// here is away (a hidden tab, or idle) is not looking: their hub hears the room's news
+			// as if they were not here, so the hidden tab can show a notification.
 			audience,
 			unread: new UnreadSignals(
 				this.ctx,
 				this.env,
 				audience,
-				(id) => presence.state(id) !== 'offline'
+				(id) => presence.state(id) === 'online'
 			),
 			sendRates: new Map()
 		};
@@ -259,7 +261,7 @@ export class ChatRoom extends DurableObject<Env> {
 						roomId,
 						rows,
 						await audience.load(roomId),
-						(id) => presence.state(id) !== 'offline'
+						(id) => presence.state(id) === 'online'
 					)
 				: [];
 			unreadInboxes = await flushToD1(
@@ -755,8 +757,11 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	#setAway(ws: WebSocket, socket: Socket, away: boolean): void {
-		const { sockets, presence, frames } = this.#room;
-		if (sockets.setAway(ws, socket, away) && presence.hasChanges) frames.schedule();
+		const { sockets, presence, frames, unread } = this.#room;
+		if (!sockets.setAway(ws, socket, away)) return;
+		if (presence.hasChanges) frames.schedule();
+		// Back and looking: up to date, so the next news after they look away is news again.
+		if (!away && presence.state(socket.userId) === 'online') unread.onConnect(socket.userId);
 	}
 
 	// ---- helpers ----
