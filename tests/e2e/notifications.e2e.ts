@@ -1,7 +1,7 @@
 // Notification settings and the notifications an open tab shows while hidden (issue 16).
 import { expect, test, type Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
-import { peopleInRoom, say, setTabHidden } from './realtime-support';
+import { message, peopleInRoom, say, setTabHidden } from './realtime-support';
 
 type Shown = { title: string; body: string; tag: string; data: { url: string; count: number } };
 
@@ -150,4 +150,56 @@ test('a hidden tab shows one notification per room, its count adding up over a b
 		bob.page.getByRole('navigation', { name: 'Conversations' }).getByText(/are you there/)
 	).toBeVisible();
 	expect(await shownWithTag(bob.page, tag)).toEqual([]);
+});
+
+/** Records what the page puts on the app's icon (the Badging API draws outside the page). */
+function recordAppBadge(): void {
+	const badges: number[] = [];
+	Object.defineProperty(window, 'appBadges', { value: badges });
+	Object.defineProperty(navigator, 'setAppBadge', {
+		configurable: true,
+		value: async (count = 0) => void badges.push(count)
+	});
+	Object.defineProperty(navigator, 'clearAppBadge', {
+		configurable: true,
+		value: async () => void badges.push(0)
+	});
+}
+
+test('a mention in another room updates the bell, the inbox and the app badge, and alerts', async ({
+	browser
+}) => {
+	const [alice, bob] = await peopleInRoom(browser, ['alice', 'bob'], 'Launch');
+	const roomId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
+	await bob.page.context().grantPermissions(['notifications']);
+	await bob.page.addInitScript(recordPageNotifications);
+	await bob.page.addInitScript(recordAppBadge);
+	await bob.page.goto('/settings/notifications', { waitUntil: 'networkidle' });
+	await bob.page.getByRole('button', { name: 'Turn on notifications' }).click();
+	await expect(bob.page.getByText(/^On: |^On in open tabs only/)).toBeVisible({ timeout: 20_000 });
+	const bell = bob.page.getByRole('banner').getByRole('link', { name: /^Notifications/ });
+	await expect(bell).toHaveAccessibleName('Notifications');
+
+	await bob.page.goto('/friends', { waitUntil: 'networkidle' });
+	await setTabHidden(bob.page, true);
+	await say(alice.page, `Countdown starts now @${bob.who.username}`);
+	// The room's flush writes the inbox item and tells Bob's open tab its count.
+	await expect(bell).toHaveAccessibleName('Notifications, 1 unread', { timeout: 15_000 });
+	await expect
+		.poll(async () => (await shownWithTag(bob.page, `room:${roomId}`)).map((n) => n.title))
+		.toEqual(['Alice in Launch']);
+	await expect
+		.poll(() =>
+			bob.page.evaluate(() => (window as unknown as { appBadges: number[] }).appBadges.at(-1))
+		)
+		.toBe(1);
+
+	await setTabHidden(bob.page, false);
+	await bell.click();
+	const item = bob.page.getByRole('button', { name: /Unread: Alice mentioned you in Launch/ });
+	await expect(item).toBeVisible();
+	await item.click();
+	await expect(bob.page).toHaveURL(new RegExp(`/rooms/${roomId}\\?m=\\d+`));
+	await expect(message(bob.page, `Countdown starts now @${bob.who.username}`)).toHaveCount(1);
+	await expect(bell).toHaveAccessibleName('Notifications');
 });
