@@ -33,10 +33,7 @@ import { StateFrames } from './state-frames';
 import { TypingBook } from './typing';
 import { UnreadSignals } from './unread-signals';
 import { RoomAudience } from './room-audience';
-import { inboxItems } from './inbox-items';
-import { drizzle } from 'drizzle-orm/d1';
-import { hubStub } from '../../../shared/objects';
-import { countUnreadByUser } from '../../../shared/db/notifications';
+import { inboxItems, tellInboxes } from './inbox-items';
 import { readMeta, writeMeta } from './meta';
 
 export { RECEIPTS_LIVE_LIMIT, WELCOME_LAST_SEEN } from './state-frames';
@@ -275,7 +272,8 @@ export class ChatRoom extends DurableObject<Env> {
 		} catch (err) {
 			return flush.failed(err);
 		}
-		if (unreadInboxes.length > 0) this.ctx.waitUntil(this.#tellInboxes(unreadInboxes));
+		if (unreadInboxes.length > 0)
+			this.ctx.waitUntil(tellInboxes(this.database, this.env.HUBS, unreadInboxes));
 		messages.markFlushed(rows);
 		members.markReadsFlushed(reads);
 		if (purging) {
@@ -288,23 +286,6 @@ export class ChatRoom extends DurableObject<Env> {
 		flush.succeeded();
 		if (messages.hasUnflushed() || members.unflushedReads(1).length > 0 || files.hasPending()) {
 			await flush.schedule(0);
-		}
-	}
-
-	/**
-	 * The people who have a new unread inbox item learn their count in their open tabs. Best
-	 * effort: the bell is right again at the next page load. A hub with no tab drops it unread.
-	 */
-	async #tellInboxes(userIds: string[]): Promise<void> {
-		try {
-			const counts = await countUnreadByUser(drizzle(this.database), userIds);
-			await Promise.allSettled(
-				[...counts].map(([userId, unread]) =>
-					hubStub(this.env.HUBS, userId).notify(userId, { type: 'inbox', unread })
-				)
-			);
-		} catch (err) {
-			console.warn('telling inboxes failed', err);
 		}
 	}
 

@@ -1,3 +1,6 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { countUnreadByUser } from '../../../shared/db/notifications';
+import { hubStub } from '../../../shared/objects';
 import { parseStoredAttachments } from '../../../shared/protocol';
 import { plainPreview } from '../../../shared/preview';
 import type { FlushRow } from './flush';
@@ -67,4 +70,25 @@ export function inboxItems(
 		}
 	}
 	return items;
+}
+
+/**
+ * The people who have a new unread inbox item learn their count in their open tabs. Best effort:
+ * the bell is right again at the next page load. A hub with no tab drops it unread.
+ */
+export async function tellInboxes(
+	db: D1Database,
+	hubs: Env['HUBS'],
+	userIds: string[]
+): Promise<void> {
+	try {
+		const counts = await countUnreadByUser(drizzle(db), userIds);
+		await Promise.allSettled(
+			[...counts].map(([userId, unread]) =>
+				hubStub(hubs, userId).notify(userId, { type: 'inbox', unread })
+			)
+		);
+	} catch (err) {
+		console.warn('telling inboxes failed', err);
+	}
 }
