@@ -41,7 +41,8 @@ type Pending = { signal: Signal; due: number };
  * Tells members' user hubs that a room has news for them, without one call per member per message
  * (architecture: scale notes). A member's hub hears about a room when the member goes from "read up
  * to date" to "unread", when they are mentioned, and for direct messages; members with the room
- * open in a tab are up to date and hear nothing. A burst costs each member at most one call now and
+ * open in a tab they are looking at are up to date and hear nothing (a hidden or idle tab is not
+ * looking: see `isConnected` in chat-room.ts). A burst costs each member at most one call now and
  * one merged call at the end of the window, whatever its length.
  *
  * The merged calls of a window go only to hubs that D1 marks online (`users.hub_online`) or whose
@@ -99,7 +100,10 @@ export class UnreadSignals {
 		this.#told = new Set(this.#stored);
 	}
 
-	/** The member opened the room: they are up to date, so their next unread message is news. */
+	/**
+	 * The member opened the room, or looks at it again: they are up to date, so their next unread
+	 * message is news.
+	 */
 	onConnect(userId: string): void {
 		this.#pending.delete(userId);
 		this.#told.delete(userId);
