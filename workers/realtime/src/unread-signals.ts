@@ -42,7 +42,7 @@ type Pending = { signal: Signal; due: number };
  * (architecture: scale notes). A member's hub hears about a room when the member goes from "read up
  * to date" to "unread", when they are mentioned, and for direct messages; members with the room
  * open in a tab they are looking at are up to date and hear nothing (a hidden or idle tab is not
- * looking: see `isConnected` in chat-room.ts). A burst costs each member at most one call now and
+ * looking: the room passes who is). A burst costs each member at most one call now and
  * one merged call at the end of the window, whatever its length.
  *
  * The merged calls of a window go only to hubs that D1 marks online (`users.hub_online`) or whose
