@@ -233,10 +233,17 @@ export const rooms = sqliteTable(
 		lastMessageAt: integer('last_message_at'),
 		lastMessageSeq: integer('last_message_seq').notNull().default(0),
 		lastMessagePreview: text('last_message_preview').notNull().default(''),
-		memberCount: integer('member_count').notNull().default(0)
+		memberCount: integer('member_count').notNull().default(0),
+		/**
+		 * The room's number in the search index, given by the database when the room is made and
+		 * never reused: a message's entry there is `searchKey * 2^32 + seq`, so one room's entries
+		 * are one range of the index (`src/lib/server/search`; migration 0011 keeps it).
+		 */
+		searchKey: integer('search_key')
 	},
 	(t) => [
 		uniqueIndex('rooms_direct_key_unique').on(t.directKey),
+		uniqueIndex('rooms_search_key_unique').on(t.searchKey),
 		index('rooms_kind_idx').on(t.kind, t.lastMessageAt)
 	]
 );

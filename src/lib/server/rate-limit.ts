@@ -26,7 +26,9 @@ export const RateLimits = {
 	verifyEmailSendPerAccount: { name: 'verify-send:account', limit: 5, windowMs: HOUR },
 	resetRequestPerIp: { name: 'reset-request:ip', limit: 10, windowMs: HOUR },
 	resetRequestPerAccount: { name: 'reset-request:account', limit: 3, windowMs: HOUR },
-	resetPerIp: { name: 'reset:ip', limit: 30, windowMs: 15 * MINUTE }
+	resetPerIp: { name: 'reset:ip', limit: 30, windowMs: 15 * MINUTE },
+	/** Search as one types asks on most pauses in typing: two a second for a minute is plenty. */
+	searchPerAccount: { name: 'search:account', limit: 120, windowMs: MINUTE }
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];

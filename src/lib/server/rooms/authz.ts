@@ -8,7 +8,7 @@
 // blocks are checked on every request, not cached, so they take effect at once; the app also closes
 // the live sockets (invariant 6) so nothing already open outlives the decision.
 import { error } from '@sveltejs/kit';
-import { and, eq, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { blocks, friendships, memberships, roomBans, rooms, users } from '$shared/db/schema';
 import type { Membership, Role, Room } from './rooms';
@@ -89,6 +89,26 @@ export function roomAccessColumns(userId: string | SQLWrapper) {
 			and ${rooms.directKey} in (${blocks.blockerId} || ':' || ${blocks.blockedId}, ${blocks.blockedId} || ':' || ${blocks.blockerId})
 			limit 1)`
 	};
+}
+
+/**
+ * The rooms this person may read now, as SQL over `rooms` for queries that read many rooms at once
+ * (search): the `read` rule of `decideRoom`, in the query itself, from `roomAccessColumns`' own
+ * ban and block checks. Selects `room_id`, `search_key` and `joined`. A member reads their
+ * room unless banned, and a direct one only while neither person blocks the other; with
+ * `publicRooms`, every public room they are not banned from is added (`joined` 0), for searching
+ * before joining, which `view` allows. A test holds this to `decideRoom`.
+ */
+export function readableRooms(userId: string, { publicRooms = false } = {}): SQL {
+	const { banned, blocker } = roomAccessColumns(userId);
+	const mine = sql`select ${rooms.id} as room_id, ${rooms.searchKey} as search_key, 1 as joined
+		from ${memberships} join ${rooms} on ${rooms.id} = ${memberships.roomId}
+		where ${memberships.userId} = ${userId} and not ${banned} and ${blocker} is null`;
+	if (!publicRooms) return mine;
+	return sql`${mine} union all
+		select ${rooms.id}, ${rooms.searchKey}, 0 from ${rooms}
+		where ${rooms.kind} = 'public' and not ${banned}
+		and not exists (select 1 from ${memberships} where ${membershipOf(userId)})`;
 }
 
 /** The join condition for `roomAccessColumns`: this person's membership of the room. */

@@ -30,7 +30,9 @@ export async function createRoom(
 		lastMessageAt: null,
 		lastMessageSeq: 0,
 		lastMessagePreview: '',
-		memberCount: 1
+		memberCount: 1,
+		// Given by the database as the row goes in (migration 0011); only search reads it.
+		searchKey: null
 	};
 	await db.batch([
 		db.insert(rooms).values(room),
