@@ -67,13 +67,15 @@ export function parseSearchQuery(
 			if (text) query.terms.push({ kind: 'phrase', text });
 			continue;
 		}
+		const last = index === tokens.length - 1 && typing && !/\s$/.test(input);
 		const filter = FILTER.exec(token.text);
 		if (filter) {
+			// A filter still being typed (`from:@an`) counts once a space ends it.
+			if (last) continue;
 			const problem = addFilter(query, filter[1]!.toLowerCase(), filter[2] ?? '');
 			if (problem) return problem;
 			continue;
 		}
-		const last = index === tokens.length - 1 && typing && !/\s$/.test(input);
 		const starred = token.text.endsWith('*');
 		const text = normalizeText(token.text.replace(/\*+$/, ''));
 		if (!text) {

@@ -46,6 +46,10 @@ describe('parseSearchQuery', () => {
 		});
 		expect(parsed('plan m', true).terms.at(-1)).toEqual({ kind: 'word', text: 'm', prefix: false });
 		expect(parsed('plan mee').terms.at(-1)).toEqual({ kind: 'word', text: 'mee', prefix: false });
+		// A filter still being typed waits for the space that ends it.
+		expect(parsed('plan from:@an', true)).toMatchObject({ from: [] });
+		expect(parsed('plan has:fi', true)).toMatchObject({ has: [] });
+		expect(parsed('plan from:@ana ', true)).toMatchObject({ from: ['ana'] });
 	});
 
 	it('keeps only letters, digits and symbols of any script, so no index syntax gets through', () => {

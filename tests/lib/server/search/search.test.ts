@@ -458,20 +458,23 @@ describe('who sees what', () => {
 	});
 
 	it('holds the query’s scope to the read rule, for every kind of person and room', async () => {
-		// Every pairing of a person and a room the other tests make, and a few more: the SQL scope
-		// must contain exactly the rooms decideRoom lets them read.
+		// Every role, a stranger, someone banned (with and without a membership row left), and
+		// direct rooms blocked either way: the SQL scope must hold exactly what decideRoom reads.
 		const owner = await seedUser('owner');
+		const admin = await seedUser('admin');
 		const member = await seedUser('member');
 		const stranger = await seedUser('stranger');
 		const banned = await seedUser('banned');
 		const friend = await seedUser('friend');
-		const people = [owner, member, stranger, banned, friend];
+		const people = [owner, admin, member, stranger, banned, friend];
 		await openToMessages(friend);
 		const roomIds = [
-			await group(owner, member, banned),
+			await group(owner, admin, member, banned),
 			(await createRoom(db(), { kind: 'public', name: 'P', createdBy: owner.id })).id
 		];
 		await grantMembership(db(), roomIds[1]!, banned.id);
+		await grantMembership(db(), roomIds[1]!, admin.id);
+		await db().update(memberships).set({ role: 'admin' }).where(eq(memberships.userId, admin.id));
 		for (const id of roomIds) {
 			await db().insert(roomBans).values({ roomId: id, userId: banned.id, createdAt: Date.now() });
 		}
