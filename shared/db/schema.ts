@@ -235,9 +235,10 @@ export const rooms = sqliteTable(
 		lastMessagePreview: text('last_message_preview').notNull().default(''),
 		memberCount: integer('member_count').notNull().default(0),
 		/**
-		 * The room's number in the search index, given by the database when the room is made and
-		 * never reused: a message's entry there is `searchKey * 2^32 + seq`, so one room's entries
-		 * are one range of the index (`src/lib/server/search`; migration 0011 keeps it).
+		 * The room's number in the search index, given by the database when the room is made (the
+		 * next after the highest): a message's entry there is `searchKey * 2^32 + seq`, so one
+		 * room's entries are one range of the index (`src/lib/server/search`; migration 0011). A
+		 * deleted room's range is emptied before it goes, so a number given again finds nothing.
 		 */
 		searchKey: integer('search_key')
 	},
