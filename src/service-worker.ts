@@ -26,7 +26,9 @@ const SHELL_PATHS = new Set(SHELL);
 
 // Answers that belong to one moment or one person's secrets and must never be replayed from a
 // cache: the API, files (they carry their own caching), sockets, and the sign-in and account flows.
+// Search results too: every query is another address, and an answer is stale at once.
 const NEVER_CACHED = [
+	'/search',
 	'/api/',
 	'/files/',
 	'/ws/',

@@ -5,7 +5,7 @@ import type { Persona } from './support';
 export async function openProfile(page: Page, who: Persona): Promise<void> {
 	await page.goto('/people');
 	await page.getByRole('searchbox', { name: 'Username or name' }).fill(who.username);
-	await page.getByRole('button', { name: 'Search' }).click();
+	await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
 	await page
 		.getByRole('list', { name: 'Search results' })
 		.getByRole('link', { name: new RegExp(who.username) })

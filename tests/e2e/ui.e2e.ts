@@ -34,6 +34,31 @@ for (const size of ['desktop', 'phone'] as const) {
 			await expectNoSeriousA11yViolations(alice, `emoji picker (${colorScheme})`);
 			await alice.keyboard.press('Escape');
 
+			// The search box, with what it found (the message reaches the index a moment after it
+			// is sent: type again until it shows).
+			await expect(async () => {
+				await alice.keyboard.press('Control+Shift+F');
+				await expect(alice.getByRole('dialog', { name: 'Search' })).toBeVisible({ timeout: 1000 });
+			}).toPass();
+			const searchBox = alice.getByRole('dialog', { name: 'Search' });
+			await expect(async () => {
+				const field = searchBox.getByRole('searchbox', {
+					name: 'Search messages, people and rooms'
+				});
+				await field.fill('');
+				await field.pressSequentially('hello');
+				await expect(searchBox.locator('mark').first()).toHaveText(/hello/i, { timeout: 2000 });
+			}).toPass();
+			await expectNoSeriousA11yViolations(alice, `search box (${colorScheme})`);
+			await alice.keyboard.press('Escape');
+			await expect(searchBox).toBeHidden();
+
+			await alice.goto('/search?q=hello');
+			await expect(
+				alice.getByRole('list', { name: 'Messages found' }).getByRole('listitem')
+			).toHaveCount(1);
+			await expectNoSeriousA11yViolations(alice, `search results (${colorScheme})`);
+
 			await alice.goto(`${room}/theme`);
 			await expectNoSeriousA11yViolations(alice, `chat theme (${colorScheme})`);
 

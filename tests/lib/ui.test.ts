@@ -103,6 +103,10 @@ describe('shortcuts', () => {
 	it('maps keys to actions', () => {
 		expect(shortcutFor(press('k', { ctrlKey: true }), true)).toBe('search');
 		expect(shortcutFor(press('K', { metaKey: true }), false)).toBe('search');
+		expect(shortcutFor(press('F', { ctrlKey: true, shiftKey: true }), true)).toBe('find');
+		expect(shortcutFor(press('F', { metaKey: true, shiftKey: true }), false)).toBe('find');
+		expect(shortcutFor(press('f', { ctrlKey: true }), false)).toBeNull();
+		expect(shortcutFor(press('/'), false)).toBe('find');
 		expect(shortcutFor(press('ArrowDown', { altKey: true }), true)).toBe('next-room');
 		expect(shortcutFor(press('ArrowUp', { altKey: true, shiftKey: true }), false)).toBe(
 			'previous-unread'

@@ -3,6 +3,7 @@
 
 export type ShortcutAction =
 	| 'help'
+	| 'find'
 	| 'search'
 	| 'next-room'
 	| 'previous-room'
@@ -13,7 +14,12 @@ export type ShortcutAction =
 export type Shortcut = { action: ShortcutAction; keys: string[][]; description: string };
 
 export const SHORTCUTS: readonly Shortcut[] = [
-	{ action: 'search', keys: [['Ctrl', 'K'], ['/']], description: 'Search your conversations' },
+	{
+		action: 'find',
+		keys: [['Ctrl', 'Shift', 'F'], ['/']],
+		description: 'Search messages, people and rooms'
+	},
+	{ action: 'search', keys: [['Ctrl', 'K']], description: 'Search your conversations' },
 	{ action: 'next-room', keys: [['Alt', '↓']], description: 'Next conversation' },
 	{ action: 'previous-room', keys: [['Alt', '↑']], description: 'Previous conversation' },
 	{ action: 'next-unread', keys: [['Alt', 'Shift', '↓']], description: 'Next unread conversation' },
@@ -34,6 +40,13 @@ export function requestMarkRead(roomId: string): void {
 	window.dispatchEvent(new CustomEvent<MarkReadDetail>(MARK_READ_EVENT, { detail: { roomId } }));
 }
 
+/** Dispatched on `window` to open the search box (from controls outside the frame's own). */
+export const OPEN_SEARCH_EVENT = 'parley:open-search';
+
+export function requestSearch(): void {
+	window.dispatchEvent(new CustomEvent(OPEN_SEARCH_EVENT));
+}
+
 export type KeyPress = Pick<KeyboardEvent, 'key' | 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey'>;
 
 /**
@@ -43,6 +56,7 @@ export type KeyPress = Pick<KeyboardEvent, 'key' | 'altKey' | 'ctrlKey' | 'metaK
 export function shortcutFor(press: KeyPress, typing: boolean): ShortcutAction | null {
 	const { key, altKey, ctrlKey, metaKey, shiftKey } = press;
 	if ((ctrlKey || metaKey) && !altKey && key.toLowerCase() === 'k') return 'search';
+	if ((ctrlKey || metaKey) && shiftKey && !altKey && key.toLowerCase() === 'f') return 'find';
 	if (altKey && !ctrlKey && !metaKey && (key === 'ArrowDown' || key === 'ArrowUp')) {
 		const down = key === 'ArrowDown';
 		if (shiftKey) return down ? 'next-unread' : 'previous-unread';
@@ -51,7 +65,7 @@ export function shortcutFor(press: KeyPress, typing: boolean): ShortcutAction | 
 	if (key === 'Escape' && shiftKey && !altKey && !ctrlKey && !metaKey) return 'mark-read';
 	if (typing || altKey || ctrlKey || metaKey) return null;
 	if (key === '?') return 'help';
-	if (key === '/') return 'search';
+	if (key === '/') return 'find';
 	return null;
 }
 
