@@ -9,6 +9,7 @@ export default ts.config(
 		ignores: [
 			'.svelte-kit/',
 			'**/.wrangler/',
+			'.bench-cache/',
 			'build/',
 			'node_modules/',
 			'test-results/',

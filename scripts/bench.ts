@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { populateThroughForms, seedSql, type Population, type RoomSpec } from './bench/accounts.ts';
 import type { Context } from './bench/context.ts';
+import { prepareHistory, snapshotState, type HistoryData } from './bench/history-gen.ts';
 import { log } from './bench/log.ts';
 import { waitForQuiet } from './bench/meter.ts';
 import { parseOptions, USAGE } from './bench/options.ts';
@@ -44,6 +45,27 @@ function reportSize(built: boolean): void {
 	process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+/** The generated history, as a line of its own: its size, how long it took, the index's share. */
+function reportHistory(history: HistoryData): void {
+	const scopes = history.probes.map((p) => p.scopeMessages).sort((a, b) => a - b);
+	const line = {
+		scenario: 'history-data',
+		...history.counts,
+		cached: history.cached,
+		prepareMs: history.prepareMs,
+		generation: history.timings,
+		fileBytes: history.sizes.fileBytes,
+		indexBytes: history.sizes.indexBytes,
+		indexTables: history.sizes.indexTables,
+		messagesBytes: history.sizes.messagesBytes,
+		messagesTableBytes: history.sizes.messagesTableBytes,
+		searchers: history.probes.length,
+		roomsPerSearcher: history.plan.probeRooms,
+		scopeMessages: { min: scopes[0], median: scopes[scopes.length >> 1], max: scopes.at(-1) }
+	};
+	process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
 async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Promise<void> {
 	const options = parseOptions();
 	if (options.help) {
@@ -65,10 +87,15 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 
 	let base: string;
 	let serverPid: number | null;
+	/** What the server said last, for a scenario that fails (null with --url). */
+	let serverLog: (() => string) | null = null;
 	/** Where the clients connect: the given --url, wrangler's dev proxy, or the runtime behind it. */
 	let entry: 'url' | 'proxy' | 'runtime' = options.url ? 'url' : 'proxy';
 	let population: Population;
+	let history: HistoryData | null = null;
+	const needsHistory = options.plan.some((p) => SCENARIOS[p.name]!.history);
 	if (options.url) {
+		if (needsHistory) log('--url: no generated history (the server is already running)');
 		base = options.url.replace(/\/$/, '');
 		serverPid = await serverRootFor(Number(new URL(base).port || 80));
 		if (serverPid === null) log('the server process is not visible: no CPU figures for it');
@@ -91,7 +118,17 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			'D1 migrations',
 			signal
 		);
+		if (needsHistory) {
+			// Before the accounts: the history replaces the D1 file the migrations made.
+			history = await prepareHistory(stateDir);
+			reportHistory(history);
+		}
 		population = await seed(stateDir);
+		if (history && options.plan.some((p) => SCENARIOS[p.name]!.snapshot)) {
+			const snapshot = await snapshotState(stateDir);
+			history.snapshot = snapshot;
+			cleanups.push(() => removeDir(snapshot));
+		}
 		signal.throwIfAborted();
 		const port = await freePort();
 		log(`starting wrangler dev on 127.0.0.1:${port}`);
@@ -103,6 +140,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		process.once('exit', () => server.killNow());
 		base = server.url;
 		serverPid = server.pid ?? null;
+		serverLog = () => server.logTail(20);
 		log(`server ready at ${base}`);
 		if (!options.viaProxy && serverPid !== null) {
 			const direct = await runtimeEntry(serverPid);
@@ -134,7 +172,8 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		rooms: population.rooms,
 		serverPid,
 		inspector,
-		signal
+		signal,
+		history
 	};
 	for (const { name, settings } of options.plan) {
 		signal.throwIfAborted();
@@ -148,6 +187,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			// One scenario failing (say, no socket could open) says nothing about the next one.
 			const message = error instanceof Error ? error.message : String(error);
 			log(`scenario ${name} failed: ${message}`);
+			if (serverLog) log(`the server's last words:\n${serverLog()}`);
 			process.stdout.write(`${JSON.stringify({ scenario: name, error: message })}\n`);
 			process.exitCode = 1;
 		}

@@ -1,5 +1,6 @@
 // What every scenario is given and gives back.
 import type { Account } from '../lib/parley-client.ts';
+import type { HistoryData } from './history-gen.ts';
 
 export type Settings = {
 	clients: number;
@@ -8,6 +9,8 @@ export type Settings = {
 	rate: number;
 	/** Seconds of sending (per step, for saturation). */
 	duration: number;
+	/** Requests measured (search: queries; history: pages; flush-index: batches per variant). */
+	count?: number;
 };
 
 export type Context = {
@@ -18,6 +21,8 @@ export type Context = {
 	/** workerd's inspector, when --profile asked for a CPU profile of each scenario. */
 	inspector: string | null;
 	signal: AbortSignal;
+	/** The generated history (history-gen.ts), when a scenario of the run needs it. */
+	history: HistoryData | null;
 };
 
 export type Result = Record<string, unknown>;
@@ -27,4 +32,8 @@ export type Scenario = {
 	/** Accounts the scenario needs for the given settings. */
 	accounts: (s: Settings) => number;
 	run: (ctx: Context, s: Settings) => Promise<Result>;
+	/** Runs on the generated history, written into D1 before the app starts. */
+	history?: boolean;
+	/** Starts servers of its own on copies of the seeded state (`HistoryData.snapshot`). */
+	snapshot?: boolean;
 };

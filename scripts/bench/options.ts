@@ -10,6 +10,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --senders <n>       how many of them send
   --rate <n>          messages per second, room-wide (saturation: the first step's rate)
   --duration <s>      seconds of sending (saturation: per step)
+  --count <n>         requests measured: search queries, history pages, flush-index batches of
+                      100 messages per variant (flush-app: messages per burst; search-freshness:
+                      messages)
   --url <url>         use an app that is already running instead of starting one
   --state <dir>       with --url: that server's --persist-to folder, to seed accounts into its D1
                       (without it, accounts are registered through the form: slow)
@@ -27,7 +30,17 @@ Each scenario's flags default to its own settings: baseline 200 clients, 20 send
 10 s; steady 1,000 clients, 10 senders, 10 msg/s, 20 s; saturation 1,000 clients, 20 senders,
 doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; reconnect-storm
 1,000 clients drop after 3 s at 10 msg/s; room-open-cached and lighthouse 11 members (one reads, the
-others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device.`;
+others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device.
+
+search, history, flush-index, flush-app and search-freshness run on a generated history of
+1,000,000 messages in 2,000 rooms for 5,000 people, written into the local D1 before the app
+starts and cached in .bench-cache/ (keyed by the migrations and the generator's version; the first
+run generates it, in about a minute). search: 300 queries (--count) of a realistic mix, as people
+in 50 rooms each; history: 300 pages of 50 in those rooms; flush-index: the flush's statements,
+200 batches of 100 (--count) with the search index and 200 without, on copies of the history;
+flush-app: 3 bursts of 1,000 messages (--count) from 50 members (--clients) through two more
+servers, with the index and without; search-freshness: 50 messages (--count), each from its
+acknowledgement until a search finds it.`;
 
 function positive(name: string, value: string | undefined): number | undefined {
 	if (value === undefined) return undefined;
@@ -44,6 +57,7 @@ export function parseOptions() {
 			senders: { type: 'string' },
 			rate: { type: 'string' },
 			duration: { type: 'string' },
+			count: { type: 'string' },
 			url: { type: 'string' },
 			state: { type: 'string' },
 			'no-build': { type: 'boolean', default: false },
@@ -66,9 +80,10 @@ export function parseOptions() {
 		clients: positive('clients', values.clients),
 		senders: positive('senders', values.senders),
 		rate: positive('rate', values.rate),
-		duration: positive('duration', values.duration)
+		duration: positive('duration', values.duration),
+		count: positive('count', values.count)
 	};
-	for (const key of ['clients', 'senders'] as const) {
+	for (const key of ['clients', 'senders', 'count'] as const) {
 		if (overrides[key] !== undefined) overrides[key] = Math.floor(overrides[key]);
 	}
 	const plan = names.map((name) => {

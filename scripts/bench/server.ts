@@ -1,10 +1,10 @@
 // Runs the real app for the bench: build, a fresh local D1 with migrations and seeded accounts,
 // then `wrangler dev` with both workers on a free loopback port. Everything it starts it stops.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDevVars } from '../dev-vars.ts';
 import { log } from './log.ts';
@@ -101,9 +101,27 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): voi
 	}
 }
 
+/**
+ * A private copy of the app's build (and its config, beside which wrangler reads `.dev.vars`) for
+ * one server. wrangler dev watches what it serves: a build in the working tree meanwhile (another
+ * run's, the e2e suite's) would reload the app under the measurement and move the runtime's port.
+ * Inside the tree (git-ignored), so that the build's imports still find node_modules.
+ */
+async function snapshotApp(stateDir: string): Promise<string> {
+	const dir = join(ROOT, '.bench-cache', `app-${basename(stateDir)}`);
+	for (const part of ['cloudflare', 'cloudflare-tmp', 'output']) {
+		await cp(join(ROOT, '.svelte-kit', part), join(dir, '.svelte-kit', part), { recursive: true });
+	}
+	await copyFile(join(ROOT, 'wrangler.toml'), join(dir, 'wrangler.toml'));
+	await copyFile(join(ROOT, '.dev.vars'), join(dir, '.dev.vars'));
+	return dir;
+}
+
 export class DevServer {
 	readonly url: string;
 	readonly #child: ChildProcess;
+	/** The server's copy of the build (snapshotApp), removed when it stops. */
+	#app = '';
 	#output: string[] = [];
 	#exited: Promise<void>;
 
@@ -128,6 +146,7 @@ export class DevServer {
 	static async start(stateDir: string, port: number): Promise<DevServer> {
 		// The Web Push keys both workers read from their `.dev.vars`.
 		await ensureDevVars();
+		const app = await snapshotApp(stateDir);
 		const inspectorPort = await freePort();
 		const child = spawn(
 			process.execPath,
@@ -135,7 +154,7 @@ export class DevServer {
 				WRANGLER,
 				'dev',
 				'-c',
-				'wrangler.toml',
+				join(app, 'wrangler.toml'),
 				'-c',
 				'workers/realtime/wrangler.toml',
 				'--ip',
@@ -162,6 +181,7 @@ export class DevServer {
 			}
 		);
 		const server = new DevServer(`http://127.0.0.1:${port}`, child);
+		server.#app = app;
 		try {
 			await server.#waitUntilReady(120_000);
 		} catch (error) {
@@ -203,6 +223,7 @@ export class DevServer {
 		if (!stopped) killGroup(this.#child, 'SIGKILL');
 		// workerd may outlive wrangler for a moment; the group signal reached it too.
 		killGroup(this.#child, 'SIGKILL');
+		if (this.#app) await rm(this.#app, { recursive: true, force: true });
 	}
 
 	/** Synchronous last resort for `process.on('exit')`. */

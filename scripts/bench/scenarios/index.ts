@@ -5,6 +5,9 @@ import type { Scenario } from '../context.ts';
 import { baseline } from './baseline.ts';
 import { cost } from './cost.ts';
 import { files } from './files.ts';
+import { flushApp } from './flush-app.ts';
+import { flushIndex } from './flush-index.ts';
+import { history } from './history.ts';
 import { joinStorm } from './join-storm.ts';
 import { lighthouse } from './lighthouse.ts';
 import { placeholderScenario } from './placeholder.ts';
@@ -12,6 +15,8 @@ import { pushFanout } from './push-fanout.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
 import { roomOpenCached } from './room-open-cached.ts';
 import { saturation } from './saturation.ts';
+import { search } from './search.ts';
+import { searchFreshness } from './search-freshness.ts';
 import { steady } from './steady.ts';
 
 export const SCENARIOS: Record<string, Scenario> = {
@@ -25,6 +30,12 @@ export const SCENARIOS: Record<string, Scenario> = {
 	placeholder: placeholderScenario,
 	'room-open-cached': roomOpenCached,
 	lighthouse,
+	// On the generated history (history-gen.ts), put into D1 before the app starts.
+	search,
+	history,
+	'flush-index': flushIndex,
+	'flush-app': flushApp,
+	'search-freshness': searchFreshness,
 	// Last: its members' devices are removed when it ends, but not if the run is cut short.
 	'push-fanout': pushFanout
 };
