@@ -115,8 +115,9 @@ export function isEmptyQuery(query: ParsedQuery): boolean {
 	return query.terms.length === 0 && query.from.length === 0 && query.has.length === 0;
 }
 
+/** Read as the index reads it: `hé` is indexed as `he`, so it is as common. */
 export function isStopWord(word: string): boolean {
-	return STOP_WORDS.has(word.toLowerCase());
+	return STOP_WORDS.has(word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase());
 }
 
 /** The query written back out, as the search box shows it (filters last). */

@@ -75,6 +75,8 @@ describe('parseSearchQuery', () => {
 			['*', 'too_broad'],
 			['a*', 'too_broad'],
 			['the and of', 'too_broad'],
+			// Accents are folded by the index, so these are as common as `he` and `a`.
+			['hé À', 'too_broad'],
 			['has:nothing', 'bad_query'],
 			['from:', 'bad_query'],
 			['before:2026-13-45', 'bad_query'],

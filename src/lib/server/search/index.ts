@@ -266,10 +266,11 @@ export type SearchPlan = {
 export function messageSearchStatement(userId: string, query: ParsedQuery, plan: SearchPlan): SQL {
 	const { roomIds, cursor, limit, timeZone } = plan;
 	const match = matchExpression(query, plan.authorIds);
+	const best = plan.sort === 'best';
+	// Conditions on a match `f` and its message `m` (time is the message's, not the index's).
 	const conditions: SQL[] = [];
 	if (query.after) conditions.push(sql`m.created_at >= ${startOfDay(query.after, timeZone)}`);
 	if (query.before) conditions.push(sql`m.created_at < ${startOfDay(query.before, timeZone)}`);
-	const best = plan.sort === 'best';
 	if (cursor) {
 		const key = sql`(cast(${cursor.room} as integer) * ${SPAN} + cast(${cursor.seq} as integer))`;
 		conditions.push(
@@ -287,25 +288,43 @@ export function messageSearchStatement(userId: string, query: ParsedQuery, plan:
 					sql`, `
 				)})`
 			: sql``;
-	const order = best ? sql`score asc, key desc` : sql`created_at desc, key desc`;
-	const pageOrder = best ? sql`h.score asc, h.key desc` : sql`h.created_at desc, h.key desc`;
 	const directName = sql`(select ${users.displayName} from ${users}
 		where ${users.id} = replace(replace(r.direct_key, ${userId} || ':', ''), ':' || ${userId}, ''))`;
+
+	const byTime = query.after !== null || query.before !== null;
+	const hits = best
+		? // Best first: every match in scope is scored (a ranking has to see them all); the message
+			// row is read only when days are asked for.
+			sql`select s.room_id as room_id, s.joined as joined, f.rowid as key,
+			       bm25(message_search, 10.0, 5.0, 0.0) as score
+			  from scope s cross join message_search f ${byTime ? sql`cross join ${messages} m` : sql``}
+			 where f.rowid between s.lo and s.hi and message_search match ${match}
+			   ${byTime ? sql`and m.room_id = s.room_id and m.seq = (f.rowid & ${SEQ_MASK})` : sql``}
+			   ${filters}
+			 order by score asc, key desc
+			 limit ${limit + 1}`
+		: // Newest first: in a room, index order is time order, so each room gives its newest
+			// `limit + 1` matches at most (the index read backwards from the top of the room's
+			// range, stopping there), and only those are sorted across rooms.
+			sql`select s.room_id as room_id, s.joined as joined, s.lo + hit.seq as key, 0 as score
+			  from scope s cross join ${messages} hit
+			 where hit.room_id = s.room_id and hit.seq in (
+			       select f.rowid & ${SEQ_MASK}
+			         from message_search f cross join ${messages} m
+			        where f.rowid between s.lo and s.hi and message_search match ${match}
+			          and m.room_id = s.room_id and m.seq = (f.rowid & ${SEQ_MASK}) ${filters}
+			        order by f.rowid desc
+			        limit ${limit + 1})
+			 order by hit.created_at desc, key desc
+			 limit ${limit + 1}`;
+	const pageOrder = best ? sql`h.score asc, h.key desc` : sql`m.created_at desc, h.key desc`;
 
 	return sql`
 		with scope as (
 			select room_id, joined, search_key * ${SPAN} as lo, search_key * ${SPAN} + ${SEQ_MASK} as hi
 			  from (${readableRooms(userId, { publicRooms: plan.publicRooms })}) ${only}
 		),
-		hits as (
-			select s.room_id as room_id, s.joined as joined, f.rowid as key, m.created_at as created_at,
-			       bm25(message_search, 10.0, 5.0, 0.0) as score
-			  from scope s cross join message_search f cross join ${messages} m
-			 where f.rowid between s.lo and s.hi and message_search match ${match}
-			   and m.room_id = s.room_id and m.seq = (f.rowid & ${SEQ_MASK}) ${filters}
-			 order by ${order}
-			 limit ${limit + 1}
-		)
+		hits as (${hits})
 		select h.room_id as roomId, h.joined as joined, h.key >> 32 as roomKey, h.score as score,
 		       m.seq as seq, m.created_at as createdAt, m.edited_at as editedAt,
 		       m.attachments as attachments,
