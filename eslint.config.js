@@ -34,6 +34,25 @@ export default ts.config(
 		}
 	},
 	{
+		// Every e2e test closes the browser contexts it opened (tests/e2e/fixtures.ts).
+		files: ['tests/e2e/**/*.ts'],
+		ignores: ['tests/e2e/fixtures.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					paths: [
+						{
+							name: '@playwright/test',
+							importNames: ['test'],
+							message: "Import `test` from './fixtures': it closes the contexts a test opened."
+						}
+					]
+				}
+			]
+		}
+	},
+	{
 		files: ['**/*.svelte', '**/*.svelte.ts'],
 		languageOptions: {
 			parserOptions: {

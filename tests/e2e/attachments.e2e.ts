@@ -3,7 +3,8 @@
 // that survives a reload and goes out once when the network is back; a large file, in parts, that
 // resumes where it stopped when the connection drops.
 import { existsSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { expectConnected, peopleInRoom, setOffline, timeline } from './realtime-support';
 
 // Chromium's fake microphone, and no permission prompt, for the voice note. The rest of the

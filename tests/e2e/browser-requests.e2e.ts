@@ -1,5 +1,5 @@
 // Paths browsers and crawlers ask for on their own, whatever the page names: none is a 404.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 for (const path of ['/favicon.ico', '/apple-touch-icon.png', '/robots.txt']) {
 	test(`${path} is served`, async ({ request }) => {

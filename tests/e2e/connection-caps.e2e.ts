@@ -1,6 +1,7 @@
 // A person holds a bounded number of sockets: to their hub (one per tab) and into each room. A
 // tab turned away at a cap says why and does not retry in a loop that every retry would lose.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { MAX_HUB_SOCKETS_PER_USER, MAX_ROOM_SOCKETS_PER_USER } from '$shared/protocol';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';

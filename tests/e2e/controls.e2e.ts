@@ -1,6 +1,7 @@
 // Controls in every state, in both themes: a disabled button is still read, not guessed, and a
 // field, a focus ring or a chosen chip stands out from what surrounds it.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Locator, Page } from '@playwright/test';
 import { say, message } from './realtime-support';
 import { persona } from './support';
 import { createRoom, personAt } from './ui-support';

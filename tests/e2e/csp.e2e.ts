@@ -1,6 +1,7 @@
 // The Content-Security-Policy as Chromium applies it: every main page works under it with no
 // violation and no console error, and what it forbids (an injected inline script) is refused.
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { BrowserContext, Page } from '@playwright/test';
 import { persona, registerThroughForms } from './support';
 import { createRoom } from './ui-support';
 import { expectConnected, message, say } from './realtime-support';

@@ -1,7 +1,8 @@
 // Emoji are drawn from the pictures the app ships (static/emoji/, from Twemoji), not from the
 // system's fonts, which on many Linux desktops have no colour emoji: the reactions, the reaction
 // picker and the composer's picker. The character stays what is read and what is copied.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Locator, Page } from '@playwright/test';
 import { message, peopleInRoom, say, timeline } from './realtime-support';
 import { expectNoSeriousA11yViolations } from './ui-support';
 

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { persona, register, signedInPage } from './support';
 import { openProfile } from './people-support';
 import { at, expectNoSeriousA11yViolations } from './ui-support';

@@ -2,7 +2,8 @@
 // first), the viewer (keyboard, focus, download), a document's chip, and the room's "Media and
 // files" panel. Files go up through the real upload route and messages through the room's real
 // socket (files-support.ts), not through the composer.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { expectConnected, peopleInRoom, timeline } from './realtime-support';
 import { expectNoSeriousA11yViolations } from './ui-support';
 import {

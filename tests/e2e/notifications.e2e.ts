@@ -1,5 +1,6 @@
 // Notification settings and the notifications an open tab shows while hidden (issue 16).
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
 import { message, peopleInRoom, say, setTabHidden } from './realtime-support';
 

@@ -1,7 +1,8 @@
 // The installed app without a network: a room visited once opens from the service worker's cached
 // page and the person's IndexedDB, what is written meanwhile goes once when the network is back,
 // and nothing of one person stays in the browser for the next.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Browser, Page } from '@playwright/test';
 import { PAGES_CACHE } from '../../src/lib/pwa';
 import {
 	expectConnected,

@@ -1,6 +1,6 @@
 // The outbox as a browser keeps it: entries in IndexedDB that this version of the app did not
 // write (or that someone edited in the devtools) must not stop the room or the real unsent messages.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectConnected, message, say, timeline } from './realtime-support';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { befriend, openProfile, sendMessage, timeline } from './people-support';
 import { persona, signedInPage } from './support';
 import { openDetails } from './ui-support';

@@ -1,7 +1,8 @@
 // Profile pictures and room icons, as people set them: choose an image, place and zoom the square,
 // save; another person sees the picture where the first one appears (their messages, the member
 // list, the sidebar's row of the room) after navigating to it; removing it brings initials back.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Locator, Page } from '@playwright/test';
 import { drawPng } from './files-support';
 import { expectConnected, message, peopleInRoom, roomAction, say } from './realtime-support';
 import { expectNoSeriousA11yViolations } from './ui-support';

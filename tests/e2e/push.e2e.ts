@@ -3,7 +3,7 @@
 // protocol: it checks the VAPID signature against the key the server was started with and
 // decrypts the message with the keys of the device it made.
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { befriend, openProfile, sendMessage, timeline } from './people-support';
 import { expectConnected } from './realtime-support';
 import { persona, signedInPage } from './support';

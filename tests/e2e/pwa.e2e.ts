@@ -3,7 +3,8 @@
 // shows Web Push notifications (delivered to it as the browser would, through the DevTools protocol).
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { BrowserContext, Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
 

@@ -1,6 +1,6 @@
 // What a person sees when something is refused (issue 14): invite links that no longer work for
 // them, the room turning down what their tab sends, and where the sidebar's "+" leads.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { persona, signedInPage } from './support';
 import { at, createRoom, expectNoSeriousA11yViolations, openDetails } from './ui-support';
 import { expectConnected } from './realtime-support';

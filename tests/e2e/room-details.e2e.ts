@@ -1,6 +1,7 @@
 // The room details page (issue 14): a header that keeps the name readable, its sections as tabs
 // that follow the mouse, the keyboard and a form's answer, and one way back to the conversation.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { befriend, openProfile } from './people-support';
 import { persona } from './support';
 import { createRoom, expectNoSeriousA11yViolations, openDetails, personAt } from './ui-support';

@@ -1,6 +1,7 @@
 // Search (messages, people and rooms): the search box over every page, the full results page, and
 // landing on a message found, in its room.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Locator, Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
 import { at, createRoom } from './ui-support';
 import {

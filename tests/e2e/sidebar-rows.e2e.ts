@@ -1,5 +1,6 @@
 // The sidebar's rows after a deletion and after a quick page load (issue 14).
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { act, expectConnected, message, peopleInRoom, say } from './realtime-support';
 import { conversationRows } from './sidebar-support';
 

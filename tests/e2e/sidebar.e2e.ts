@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { openProfile, sendMessage, timeline } from './people-support';
 import { expectConnected, message, peopleInRoom, say } from './realtime-support';
 import { conversationRows, friendsLink } from './sidebar-support';

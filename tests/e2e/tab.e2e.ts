@@ -1,5 +1,5 @@
 // The browser tab: what is unread shows in its title and icon, and the icon browsers ask for exists.
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { peopleInRoom, say } from './realtime-support';
 import { conversationRows } from './sidebar-support';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { persona, register } from './support';
 import { at, createRoom, expectNoSeriousA11yViolations, personAt, SIZES } from './ui-support';
 import { expectConnected, roomAction } from './realtime-support';
