@@ -523,3 +523,31 @@ export const pushSubscriptions = sqliteTable(
 		index('push_subscriptions_user_idx').on(t.userId)
 	]
 );
+
+/**
+ * Personal access tokens for the public API (`/api/v1`), made in settings. Only the token's
+ * SHA-256 is kept (`id` is not secret: it names the token in lists). `scope` is `read` (GET only)
+ * or `write` (everything the person may do); `rooms`, when set, is a JSON array of the room ids
+ * it is limited to. Revoking deletes the row.
+ */
+export const apiTokens = sqliteTable(
+	'api_tokens',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		tokenHash: text('token_hash').notNull(),
+		scope: text('scope', { enum: ['read', 'write'] }).notNull(),
+		rooms: text('rooms'),
+		createdAt: integer('created_at').notNull(),
+		/** Null: never expires. */
+		expiresAt: integer('expires_at'),
+		lastUsedAt: integer('last_used_at')
+	},
+	(t) => [
+		uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),
+		index('api_tokens_user_idx').on(t.userId)
+	]
+);

@@ -156,6 +156,23 @@ export const ClientFrame = v.variant('type', [
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
+/**
+ * A change a person makes to a room through the app (the API) instead of a socket: the same frames,
+ * judged by the same code in the room. A socket's `send` also answers `ack`; the room answers these
+ * with a `RoomChangeResult`.
+ */
+export type RoomChange = Extract<
+	ClientFrame,
+	{ type: 'send' | 'edit' | 'delete' | 'react' | 'read' }
+>;
+/**
+ * What the room answers a change: the message as it now stands (none for a read), and whether a
+ * `send` was a resend of a message stored before; or the refusal a socket would hear as an `error`.
+ */
+export type RoomChangeResult =
+	| { ok: true; stored: ChatMessage | null; duplicate: boolean }
+	| { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
+
 // ---- room -> client ----
 
 export const ReplyPreview = v.object({

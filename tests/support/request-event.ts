@@ -74,7 +74,7 @@ export type Outcome =
 
 export type Call = {
 	path: string;
-	method?: 'GET' | 'POST';
+	method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 	form?: Record<string, string>;
 	/** A JSON body (`application/json`) for endpoints that take one; a string is sent as it is. */
 	json?: unknown;

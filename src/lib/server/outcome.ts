@@ -28,7 +28,8 @@ export type DenialCode =
 	| 'invite_invalid'
 	| 'invite_expired'
 	| 'invite_revoked'
-	| 'invite_used_up';
+	| 'invite_used_up'
+	| 'too_many';
 
 export type Denial = {
 	ok: false;

@@ -28,7 +28,12 @@ export const RateLimits = {
 	resetRequestPerAccount: { name: 'reset-request:account', limit: 3, windowMs: HOUR },
 	resetPerIp: { name: 'reset:ip', limit: 30, windowMs: 15 * MINUTE },
 	/** Search as one types asks on most pauses in typing: two a second for a minute is plenty. */
-	searchPerAccount: { name: 'search:account', limit: 120, windowMs: MINUTE }
+	searchPerAccount: { name: 'search:account', limit: 120, windowMs: MINUTE },
+	/**
+	 * Every request to the public API, per token (or per person, for their session): ten a second
+	 * on average, more than a bot needs; sending messages has the room's own, tighter limit too.
+	 */
+	apiPerCaller: { name: 'api:caller', limit: 600, windowMs: MINUTE }
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];

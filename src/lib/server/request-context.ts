@@ -79,7 +79,18 @@ export function isCrossSite(request: Request): boolean {
 	return origin !== null && origin !== new URL(request.url).origin;
 }
 
-/** What a refused JSON request answers: `{ error: { code, message } }` with the status. */
-export function jsonRefusal(status: number, code: string, message: string): Response {
-	return json({ error: { code, message } }, { status });
+/**
+ * What a refused JSON request answers: `{ error: { code, message, details? } }` with the status.
+ * `details` says more where a caller can act on it (which fields were wrong); `headers` go along
+ * (`Retry-After`).
+ */
+export function jsonRefusal(
+	status: number,
+	code: string,
+	message: string,
+	more: { details?: unknown; headers?: Record<string, string> } = {}
+): Response {
+	const error =
+		more.details === undefined ? { code, message } : { code, message, details: more.details };
+	return json({ error }, { status, headers: more.headers });
 }

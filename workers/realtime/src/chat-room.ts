@@ -14,6 +14,8 @@ import {
 	type ChatMessage,
 	type ClientFrame,
 	type MemberEntry,
+	type RoomChange,
+	type RoomChangeResult,
 	type SystemActor
 } from '../../../shared/protocol';
 import { backlogFrame } from './backlog';
@@ -78,6 +80,30 @@ function tombstone(now: number, hadFiles = true): MessageChange {
 		...(hadFiles ? { attachments: null } : {})
 	};
 }
+
+/** Who changes the room: a socket's person, or someone the app authorized (the API). */
+type RoomActor = { userId: string; name: string; role: MemberRole };
+
+function actorOf(socket: Socket): RoomActor {
+	return { userId: socket.userId, name: socket.userName, role: socket.role };
+}
+
+function refusal(
+	code: ErrorCode,
+	message: string,
+	retryAfterMs?: number
+): Extract<RoomChangeResult, { ok: false }> {
+	return retryAfterMs === undefined
+		? { ok: false, code, message }
+		: { ok: false, code, message, retryAfterMs };
+}
+
+/** A change done (or with nothing to do): the message as it now stands. */
+function standing(message: ChatMessage): RoomChangeResult {
+	return { ok: true, stored: message, duplicate: false };
+}
+
+const NO_SUCH_MESSAGE = refusal(ErrorCode.NotFound, 'No such message.');
 
 /**
  * One chat room. It owns ordering: each message gets the next `seq`, is written to this object's
@@ -364,6 +390,37 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * A change a person makes through the app (the API) rather than a socket: judged, ordered,
+	 * stored, broadcast and flushed exactly as their socket's frame would be, against the same
+	 * budget. The app has authorized them in D1 (`role` is their membership's). A `send`'s
+	 * `clientId` makes it idempotent: a retried request answers the message stored the first time.
+	 */
+	async change(
+		roomId: string,
+		who: MemberEntry & { role: MemberRole },
+		change: RoomChange
+	): Promise<RoomChangeResult> {
+		this.#rememberRoomId(roomId);
+		const { members } = this.#room;
+		// Someone acting only through the app may never have opened the room: it learns them first.
+		if (!members.get(who.userId)) members.learn([who]);
+		const actor: RoomActor = { userId: who.userId, name: who.name, role: who.role };
+		switch (change.type) {
+			case 'send':
+				return this.#send(actor, change, null, () => {});
+			case 'edit':
+				return this.#edit(actor, change);
+			case 'delete':
+				return this.#delete(actor, change);
+			case 'react':
+				return this.#react(actor, change);
+			case 'read':
+				await this.#read(who.userId, change.seq);
+				return { ok: true, stored: null, duplicate: false };
+		}
+	}
+
+	/**
 	 * Closes every socket of a user in this room at once: they left, were removed or banned. The app
 	 * has already changed membership in D1, so a reconnect is refused at the door.
 	 */
@@ -540,65 +597,121 @@ export class ChatRoom extends DurableObject<Env> {
 		socket: Socket,
 		frame: Extract<ClientFrame, { type: 'send' }>
 	): Promise<void> {
+		const { clientId } = frame;
+		const result = await this.#send(actorOf(socket), frame, socket, (seq) =>
+			this.#room.fanout.send(ws, { type: 'ack', clientId, seq })
+		);
+		if (!result.ok) this.#refused(ws, result, { clientId });
+	}
+
+	async #onEdit(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'edit' }>
+	): Promise<void> {
+		const result = await this.#edit(actorOf(socket), frame);
+		if (!result.ok) this.#refused(ws, result, { seq: frame.seq });
+	}
+
+	async #onDelete(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'delete' }>
+	): Promise<void> {
+		const result = await this.#delete(actorOf(socket), frame);
+		if (!result.ok) this.#refused(ws, result, { seq: frame.seq });
+	}
+
+	async #onReact(
+		ws: WebSocket,
+		socket: Socket,
+		frame: Extract<ClientFrame, { type: 'react' }>
+	): Promise<void> {
+		const result = await this.#react(actorOf(socket), frame);
+		if (!result.ok) this.#refused(ws, result, { seq: frame.seq });
+	}
+
+	#onTyping(socket: Socket): void {
+		if (this.#room.typing.touch(socket.userId, socket.userName, Date.now())) {
+			this.#room.frames.schedule();
+		}
+	}
+
+	async #onRead(socket: Socket, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+		await this.#read(socket.userId, frame.seq);
+	}
+
+	// ---- changes: one judgement for a socket's frames and the app's calls alike ----
+
+	/**
+	 * Stores a new message, or answers the one a resend of its `clientId` stored before (nobody sees
+	 * it twice). `socket` is the socket it came through, if any: its held send keeps its order (see
+	 * `Socket.held`). `ack` hears the seq before anyone hears the message.
+	 */
+	async #send(
+		actor: RoomActor,
+		frame: Omit<Extract<RoomChange, { type: 'send' }>, 'type'>,
+		socket: Socket | null,
+		ack: (seq: number) => void
+	): Promise<RoomChangeResult> {
 		const { messages, files, members, typing, fanout, frames, flush, unread, roomId } = this.#room;
 		const { clientId, body } = frame;
+		const release = () => {
+			if (socket?.held === clientId) socket.held = null;
+		};
 		// Almost every message carries none: then nothing below reads or writes the files table.
 		const fileIds = frame.attachments?.length ? frame.attachments : null;
 		const invalid =
 			checkMessageBody(body, fileIds?.length) ?? (fileIds && checkAttachments(fileIds));
 		if (invalid) {
-			if (socket.held === clientId) socket.held = null;
-			return this.#error(ws, invalid.code, invalid.message, { clientId });
+			release();
+			return refusal(invalid.code, invalid.message);
 		}
 
-		// A resend of a message we already have gets its original seq, and nobody sees it twice.
-		const existing = messages.seqOf(socket.userId, clientId);
+		const existing = messages.seqOf(actor.userId, clientId);
 		if (existing !== null) {
-			if (socket.held === clientId) socket.held = null;
-			return fanout.send(ws, { type: 'ack', clientId, seq: existing });
+			release();
+			ack(existing);
+			return { ok: true, stored: messages.get(existing), duplicate: true };
 		}
 
 		// An earlier send of this socket was refused for rate: nothing new overtakes it, even if a
 		// token is there now. The client resends from that one, in order.
-		if (socket.held !== null && socket.held !== clientId) {
-			return this.#error(
-				ws,
+		if (socket && socket.held !== null && socket.held !== clientId) {
+			return refusal(
 				ErrorCode.RateLimited,
 				'An earlier message is waiting to be sent again; this one follows it.',
-				{ clientId, retryAfterMs: this.#heldWait(socket) }
+				this.#heldWait(socket)
 			);
 		}
-		if (!this.#allowChange(ws, socket, { clientId })) {
-			socket.held = clientId;
-			return;
+		const tooFast = this.#takeChange(actor.userId);
+		if (tooFast) {
+			if (socket) socket.held = clientId;
+			return tooFast;
 		}
-		socket.held = null;
+		if (socket) socket.held = null;
 		let replyTo: ChatMessage | undefined;
 		if (frame.replyTo !== undefined) {
 			replyTo = messages.get(frame.replyTo) ?? undefined;
 			if (!replyTo || replyTo.deletedAt !== undefined) {
-				return this.#error(ws, ErrorCode.NotFound, 'The message replied to is gone.', {
-					clientId
-				});
+				return refusal(ErrorCode.NotFound, 'The message replied to is gone.');
 			}
 		}
 		let attachments: Attachment[] | undefined;
 		if (fileIds) {
-			attachments = files.claimable(socket.userId, fileIds) ?? undefined;
+			attachments = files.claimable(actor.userId, fileIds) ?? undefined;
 			if (!attachments) {
-				return this.#error(
-					ws,
+				return refusal(
 					ErrorCode.InvalidAttachment,
-					'A file can be attached only by the person who uploaded it to this room, to one message.',
-					{ clientId }
+					'A file can be attached only by the person who uploaded it to this room, to one message.'
 				);
 			}
 		}
 		const message = messages.append(
 			{
 				clientId,
-				senderId: socket.userId,
-				senderName: socket.userName,
+				senderId: actor.userId,
+				senderName: actor.name,
 				kind: 'text',
 				body,
 				replyTo,
@@ -613,60 +726,59 @@ export class ChatRoom extends DurableObject<Env> {
 			unread.onMessage(roomId, message, replyTo?.senderId ?? null);
 		}
 		// Writing in a room is reading it.
-		if (members.markRead(socket.userId, message.seq)) frames.noteReceipt(socket.userId);
+		if (members.markRead(actor.userId, message.seq)) frames.noteReceipt(actor.userId);
 		// Everyone drops the typing indicator when the message arrives; the room's list follows.
-		if (typing.stop(socket.userId)) frames.schedule();
-		fanout.send(ws, { type: 'ack', clientId, seq: message.seq });
+		if (typing.stop(actor.userId)) frames.schedule();
+		ack(message.seq);
 		fanout.broadcast({ type: 'message', message });
 		await flush.afterWrite();
+		return { ok: true, stored: message, duplicate: false };
 	}
 
-	async #onEdit(
-		ws: WebSocket,
-		socket: Socket,
-		frame: Extract<ClientFrame, { type: 'edit' }>
-	): Promise<void> {
+	async #edit(
+		actor: RoomActor,
+		{ seq, body }: { seq: number; body: string }
+	): Promise<RoomChangeResult> {
 		const { messages, flush } = this.#room;
-		const { seq, body } = frame;
 		const invalid = checkMessageBody(body);
 		// The body is judged before the message is read, as ever; only a blank one looks further,
 		// since a message that carries files may lose its caption (one without may not be emptied).
 		if (invalid && !(invalid.code === ErrorCode.EmptyMessage && this.#carriesFiles(seq))) {
-			return this.#error(ws, invalid.code, invalid.message, { seq });
+			return refusal(invalid.code, invalid.message);
 		}
-		const message = this.#existing(ws, seq);
-		if (!message) return;
-		if (message.senderId !== socket.userId || message.kind !== 'text') {
-			return this.#error(ws, ErrorCode.Forbidden, 'You can only edit your own messages.', { seq });
+		const message = this.#existing(seq);
+		if (!message) return NO_SUCH_MESSAGE;
+		if (message.senderId !== actor.userId || message.kind !== 'text') {
+			return refusal(ErrorCode.Forbidden, 'You can only edit your own messages.');
 		}
-		if (!this.#allowChange(ws, socket, { seq })) return;
-		if (message.body === body) return;
-		this.#changed(
-			messages.update(seq, { body, editedAt: Date.now(), mentions: this.#mentionsIn(body) })
-		);
+		const tooFast = this.#takeChange(actor.userId);
+		if (tooFast) return tooFast;
+		if (message.body === body) return standing(message);
+		const edited = messages.update(seq, {
+			body,
+			editedAt: Date.now(),
+			mentions: this.#mentionsIn(body)
+		});
+		this.#changed(edited);
 		await flush.afterWrite();
+		return standing(edited ?? message);
 	}
 
-	async #onDelete(
-		ws: WebSocket,
-		socket: Socket,
-		frame: Extract<ClientFrame, { type: 'delete' }>
-	): Promise<void> {
+	async #delete(actor: RoomActor, { seq }: { seq: number }): Promise<RoomChangeResult> {
 		const { messages, files, flush } = this.#room;
-		const { seq } = frame;
 		const message = messages.get(seq);
-		if (!message) return this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
+		if (!message) return NO_SUCH_MESSAGE;
 		// Deleting twice is not an error: a resent delete must not look like a failure.
-		if (message.deletedAt !== undefined) return;
-		const moderator = socket.role === 'owner' || socket.role === 'admin';
-		if (message.kind !== 'text' || (message.senderId !== socket.userId && !moderator)) {
-			return this.#error(ws, ErrorCode.Forbidden, 'You can only delete your own messages.', {
-				seq
-			});
+		if (message.deletedAt !== undefined) return standing(message);
+		const moderator = actor.role === 'owner' || actor.role === 'admin';
+		if (message.kind !== 'text' || (message.senderId !== actor.userId && !moderator)) {
+			return refusal(ErrorCode.Forbidden, 'You can only delete your own messages.');
 		}
-		if (!this.#allowChange(ws, socket, { seq })) return;
+		const tooFast = this.#takeChange(actor.userId);
+		if (tooFast) return tooFast;
 		// A tombstone keeps the place in the timeline; the words and files are gone, also from D1.
-		this.#changed(messages.update(seq, tombstone(Date.now(), message.attachments !== undefined)));
+		const deleted = messages.update(seq, tombstone(Date.now(), message.attachments !== undefined));
+		this.#changed(deleted);
 		// Marked in the same step as the tombstone, deleted in the background; the alarm the
 		// tombstone's flush sets retries what is still marked.
 		if (message.attachments && files.markForDeletion(seq)) {
@@ -677,47 +789,42 @@ export class ChatRoom extends DurableObject<Env> {
 			);
 		}
 		await flush.afterWrite();
+		return standing(deleted ?? message);
 	}
 
-	async #onReact(
-		ws: WebSocket,
-		socket: Socket,
-		frame: Extract<ClientFrame, { type: 'react' }>
-	): Promise<void> {
+	async #react(
+		actor: RoomActor,
+		{ seq, emoji, on }: { seq: number; emoji: string; on: boolean }
+	): Promise<RoomChangeResult> {
 		const { messages, flush } = this.#room;
-		const { seq, emoji, on } = frame;
-		const message = this.#existing(ws, seq);
-		if (!message) return;
+		const message = this.#existing(seq);
+		if (!message) return NO_SUCH_MESSAGE;
 		const reactions = { ...message.reactions };
 		const users = reactions[emoji] ?? [];
-		if (users.includes(socket.userId) === on) return;
+		if (users.includes(actor.userId) === on) return standing(message);
 		if (on && !reactions[emoji] && Object.keys(reactions).length >= MAX_REACTIONS_PER_MESSAGE) {
-			return this.#error(
-				ws,
+			return refusal(
 				ErrorCode.InvalidReaction,
-				`A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different reactions.`,
-				{ seq }
+				`A message can have at most ${MAX_REACTIONS_PER_MESSAGE} different reactions.`
 			);
 		}
-		if (!this.#allowChange(ws, socket, { seq })) return;
-		const next = on ? [...users, socket.userId] : users.filter((id) => id !== socket.userId);
+		const tooFast = this.#takeChange(actor.userId);
+		if (tooFast) return tooFast;
+		const next = on ? [...users, actor.userId] : users.filter((id) => id !== actor.userId);
 		if (next.length > 0) reactions[emoji] = next;
 		else delete reactions[emoji];
-		this.#changed(messages.update(seq, { reactions }));
+		const changed = messages.update(seq, { reactions });
+		this.#changed(changed);
 		await flush.afterWrite();
+		return standing(changed ?? message);
 	}
 
-	#onTyping(socket: Socket): void {
-		if (this.#room.typing.touch(socket.userId, socket.userName, Date.now())) {
-			this.#room.frames.schedule();
-		}
-	}
-
-	async #onRead(socket: Socket, frame: Extract<ClientFrame, { type: 'read' }>): Promise<void> {
+	/** Moves a member's read position forward (never past the newest message). */
+	async #read(userId: string, upTo: number): Promise<void> {
 		const { messages, members, frames, flush } = this.#room;
-		const seq = Math.min(frame.seq, messages.lastSeq);
-		if (!members.markRead(socket.userId, seq)) return;
-		frames.noteReceipt(socket.userId);
+		const seq = Math.min(upTo, messages.lastSeq);
+		if (!members.markRead(userId, seq)) return;
+		frames.noteReceipt(userId);
 		await flush.afterRead();
 	}
 
@@ -775,12 +882,10 @@ export class ChatRoom extends DurableObject<Env> {
 		return Math.max(1, socket.frames.wait(), sends);
 	}
 
-	/** The message an edit or reaction is about, or an error to the sender. */
-	#existing(ws: WebSocket, seq: number): ChatMessage | null {
+	/** The message an edit or reaction is about: there, and not deleted. */
+	#existing(seq: number): ChatMessage | null {
 		const message = this.#room.messages.get(seq);
-		if (message && message.deletedAt === undefined) return message;
-		this.#error(ws, ErrorCode.NotFound, 'No such message.', { seq });
-		return null;
+		return message && message.deletedAt === undefined ? message : null;
 	}
 
 	#carriesFiles(seq: number): boolean {
@@ -791,20 +896,21 @@ export class ChatRoom extends DurableObject<Env> {
 		if (message) this.#room.fanout.broadcast({ type: 'update', message });
 	}
 
-	/** The per-user budget for messages and changes, shared by all of their tabs. */
-	#allowChange(ws: WebSocket, socket: Socket, about: { clientId?: string; seq?: number }): boolean {
-		let bucket = this.#room.sendRates.get(socket.userId);
-		if (!bucket) this.#room.sendRates.set(socket.userId, (bucket = new TokenBucket(SEND_RATE)));
+	/**
+	 * Takes one of the person's budget for messages and changes, shared by all of their tabs and
+	 * the API: nothing when there was one, else the refusal saying how long to wait.
+	 */
+	#takeChange(userId: string): RoomChangeResult | null {
+		let bucket = this.#room.sendRates.get(userId);
+		if (!bucket) this.#room.sendRates.set(userId, (bucket = new TokenBucket(SEND_RATE)));
 		const wait = bucket.take();
-		if (wait === 0) return true;
+		if (wait === 0) return null;
 		const seconds = Math.ceil(wait / 1000);
-		this.#error(
-			ws,
+		return refusal(
 			ErrorCode.RateLimited,
 			`You are sending too fast. Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
-			{ ...about, retryAfterMs: wait }
+			wait
 		);
-		return false;
 	}
 
 	#mentionsIn(body: string): string[] {
@@ -822,6 +928,19 @@ export class ChatRoom extends DurableObject<Env> {
 		extra: { clientId?: string; seq?: number; retryAfterMs?: number } = {}
 	): void {
 		this.#room.fanout.send(ws, { type: 'error', code, message, ...extra });
+	}
+
+	/** A change refused: the error its socket hears, naming the message it was about. */
+	#refused(
+		ws: WebSocket,
+		result: Extract<RoomChangeResult, { ok: false }>,
+		about: { clientId?: string; seq?: number }
+	): void {
+		const { code, message, retryAfterMs } = result;
+		this.#error(ws, code, message, {
+			...about,
+			...(retryAfterMs !== undefined ? { retryAfterMs } : {})
+		});
 	}
 
 	/** Learns members from D1 in the background, so mentions of people not yet here resolve. */

@@ -8,6 +8,7 @@ import {
 	memberships,
 	notifications,
 	oauthAccounts,
+	apiTokens,
 	pushSubscriptions,
 	rooms,
 	sessions,
@@ -86,6 +87,7 @@ export async function deleteAccount(db: Db, userId: string, realtime: Realtime):
 		db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
 		db.delete(notifications).where(eq(notifications.userId, userId)),
 		db.delete(pushSubscriptions).where(eq(pushSubscriptions.userId, userId)),
+		db.delete(apiTokens).where(eq(apiTokens.userId, userId)),
 		db.delete(friendships).where(friendshipsOf(userId)),
 		db.delete(blocks).where(or(eq(blocks.blockerId, userId), eq(blocks.blockedId, userId))),
 		// A room's icon is the room's, whoever set it: it stays while the room names it.

@@ -114,14 +114,19 @@ function sessionOf({ session, user }: StoredSession, expiresAt: number) {
 			createdAt: session.createdAt,
 			providerAuthAt: session.providerAuthAt
 		},
-		user: {
-			id: user.id,
-			username: user.username,
-			displayName: user.displayName,
-			email: user.email,
-			emailVerified: user.emailVerifiedAt !== null,
-			picture: pictureUrl(user.avatarKey)
-		}
+		user: sessionUserOf(user)
+	};
+}
+
+/** Who a stored user is to the code that serves them, however they proved it (session or token). */
+export function sessionUserOf(user: typeof users.$inferSelect): SessionUser {
+	return {
+		id: user.id,
+		username: user.username,
+		displayName: user.displayName,
+		email: user.email,
+		emailVerified: user.emailVerifiedAt !== null,
+		picture: pictureUrl(user.avatarKey)
 	};
 }
 

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
+import * as v from 'valibot';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { parseStoredAttachments, replyPreview, type ChatMessage } from '$shared/protocol';
 import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
@@ -181,4 +182,56 @@ function toChatMessage(row: StoredRow): ChatMessage {
 	const attachments = parseStoredAttachments(row.attachments);
 	if (attachments) message.attachments = attachments;
 	return message;
+}
+
+const SeqCursor = v.optional(
+	v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a non-negative integer'), v.transform(Number))
+);
+
+/**
+ * The query of a history request, as the web app and the API both take it: `before=seq` pages
+ * backwards, `after=seq` forwards, neither is the newest page; `around=seq` is the window around
+ * one message; `limit` is the page's size (at most `HISTORY_PAGE_SIZE`).
+ */
+export const HistoryQuery = v.pipe(
+	v.object({
+		before: v.pipe(
+			SeqCursor,
+			v.description('Messages before this seq (older), newest page when absent.')
+		),
+		after: v.pipe(SeqCursor, v.description('Messages after this seq (newer).')),
+		around: v.pipe(
+			SeqCursor,
+			v.description('The window around this seq: half before, half from it.')
+		),
+		limit: v.pipe(
+			v.optional(
+				v.pipe(
+					v.string(),
+					v.regex(/^\d{1,3}$/, 'must be a number'),
+					v.transform(Number),
+					v.minValue(1),
+					v.maxValue(HISTORY_PAGE_SIZE)
+				)
+			),
+			v.description(
+				`How many messages (1 to ${HISTORY_PAGE_SIZE}; ${HISTORY_PAGE_SIZE} when absent).`
+			)
+		)
+	}),
+	v.check(
+		(q) => [q.before, q.after, q.around].filter((c) => c !== undefined).length <= 1,
+		'Use one of "before", "after" or "around".'
+	)
+);
+
+/** Reads what a `HistoryQuery` asks for: a page, or the window around one message. */
+export function readHistoryFor(
+	db: Db,
+	room: UnflushedSource,
+	roomId: string,
+	{ around, limit, ...cursor }: v.InferOutput<typeof HistoryQuery>
+): Promise<HistoryPage | HistoryWindow> {
+	if (around !== undefined) return readHistoryAround(db, room, roomId, Math.max(1, around), limit);
+	return readHistory(db, room, roomId, cursor, limit);
 }
