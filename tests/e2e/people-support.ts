@@ -22,6 +22,8 @@ export async function befriend(
 ): Promise<void> {
 	await openProfile(requester, accepterWho);
 	await requester.getByRole('button', { name: 'Add friend' }).click();
+	// Stored before the other side looks: their friends page lists requests as it loads them.
+	await expect(requester.getByRole('button', { name: 'Cancel friend request' })).toBeVisible();
 	await accepter.goto('/friends');
 	await accepter
 		.getByRole('list', { name: 'Incoming requests' })
