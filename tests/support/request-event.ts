@@ -78,6 +78,8 @@ export type Call = {
 	form?: Record<string, string>;
 	/** A JSON body (`application/json`) for endpoints that take one; a string is sent as it is. */
 	json?: unknown;
+	/** Raw bytes (a file's), sent as they are. */
+	raw?: Uint8Array<ArrayBuffer>;
 	params?: Record<string, string>;
 	headers?: Record<string, string>;
 	env?: Record<string, unknown>;
@@ -118,18 +120,21 @@ export class TestBrowser {
 				'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
 			...call.headers
 		});
-		const method = call.method ?? (call.form || call.json !== undefined ? 'POST' : 'GET');
+		const method =
+			call.method ?? (call.form || call.json !== undefined || call.raw ? 'POST' : 'GET');
 		if (call.json !== undefined) headers.set('content-type', 'application/json');
 		const request = new Request(url, {
 			method,
 			headers,
-			body: call.form
-				? new URLSearchParams(call.form)
-				: call.json !== undefined
-					? typeof call.json === 'string'
-						? call.json
-						: JSON.stringify(call.json)
-					: undefined
+			body: call.raw
+				? call.raw
+				: call.form
+					? new URLSearchParams(call.form)
+					: call.json !== undefined
+						? typeof call.json === 'string'
+							? call.json
+							: JSON.stringify(call.json)
+						: undefined
 		});
 		const env = { ...this.env, ...call.env } as unknown as Env;
 		const locals: App.Locals = { user: null, session: null };

@@ -29,6 +29,7 @@ export const API_TAGS = {
 	Members: 'Who is in a room, and their roles.',
 	Invites: 'Invite links to a room.',
 	Messages: 'A room’s history, and sending, editing, deleting and reacting.',
+	Files: 'Uploading files to attach to messages, and downloading them.',
 	Search: 'Searching messages, people and rooms.'
 } as const;
 export type ApiTag = keyof typeof API_TAGS;
@@ -91,6 +92,8 @@ export type EndpointSpec<
 	query?: Q;
 	/** A JSON body. */
 	body?: B;
+	/** A body that is not JSON (a file's bytes): its media type and what it is, for the reference. */
+	rawBody?: { mediaType: string; description: string };
 	/** The answer when it works: its status (200 unless said) and body (none for 204). */
 	status?: 200 | 201 | 204;
 	response?: Schema;

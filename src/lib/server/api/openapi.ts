@@ -109,7 +109,19 @@ function operationOf(method: string, path: string, spec: AnySpec) {
 						content: { 'application/json': { schema: schemaOf(spec.body, 'input') } }
 					}
 				}
-			: {}),
+			: spec.rawBody
+				? {
+						requestBody: {
+							required: true,
+							description: spec.rawBody.description,
+							content: {
+								[spec.rawBody.mediaType]: {
+									schema: { type: 'string', contentMediaType: spec.rawBody.mediaType }
+								}
+							}
+						}
+					}
+				: {}),
 		responses: {
 			[status]: success,
 			...Object.fromEntries(

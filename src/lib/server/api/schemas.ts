@@ -69,3 +69,76 @@ export const HistoryWindow = v.object({
 });
 
 export const MessageAnswer = v.object({ message: ChatMessage });
+
+/** What a search answers (`SearchResults` in src/lib/server/search). */
+export const SearchAnswer = v.object({
+	query: v.object({
+		terms: v.array(
+			v.union([
+				v.object({ kind: v.literal('word'), text: v.string(), prefix: v.boolean() }),
+				v.object({ kind: v.literal('phrase'), text: v.string() })
+			])
+		),
+		from: v.array(v.string()),
+		in: v.array(v.string()),
+		has: v.array(v.string()),
+		before: v.nullable(v.string()),
+		after: v.nullable(v.string())
+	}),
+	messages: v.object({
+		items: v.array(
+			v.object({
+				roomId: v.string(),
+				roomName: v.string(),
+				roomKind: v.picklist(['direct', 'group', 'public']),
+				joined: v.boolean(),
+				seq: v.number(),
+				createdAt: v.number(),
+				editedAt: v.nullable(v.number()),
+				author: v.nullable(
+					v.object({
+						id: v.string(),
+						username: v.string(),
+						displayName: v.string(),
+						picture: v.nullable(v.string())
+					})
+				),
+				/** The message around the match, matched words marked. */
+				snippet: v.array(v.object({ text: v.string(), match: v.boolean() })),
+				files: v.array(v.string())
+			})
+		),
+		nextCursor: v.nullable(v.string())
+	}),
+	people: v.array(
+		v.object({
+			id: v.string(),
+			username: v.string(),
+			displayName: v.string(),
+			picture: v.nullable(v.string())
+		})
+	),
+	rooms: v.array(
+		v.object({
+			id: v.string(),
+			name: v.string(),
+			picture: v.nullable(v.string()),
+			memberCount: v.number(),
+			joined: v.boolean()
+		})
+	)
+});
+
+/** A file as its uploader is told of it (`FileInfo`): attach it to a message by its `id`. */
+export const FileAnswer = v.object({
+	id: v.string(),
+	name: v.string(),
+	type: v.string(),
+	kind: v.picklist(['image', 'video', 'audio', 'document']),
+	size: v.number(),
+	width: v.nullable(v.number()),
+	height: v.nullable(v.number()),
+	placeholder: v.nullable(v.string()),
+	/** Where the web app serves it; scripts read it from `/api/v1/files/{id}`. */
+	url: v.string()
+});

@@ -17,6 +17,11 @@ export const FILE_RESPONSE_HEADERS = {
 export type ServeOptions = {
 	/** `?download=1`: always an attachment. */
 	download: boolean;
+	/**
+	 * Serve a room's file only if the room is one of these (an API token limited to some rooms);
+	 * other files (profile pictures) as ever.
+	 */
+	onlyRooms?: ReadonlySet<string> | null;
 };
 
 /**
@@ -33,6 +38,9 @@ export async function serveFile(
 ): Promise<Response> {
 	const file = await readableFile(deps.db, fileId, userId);
 	if (!file) return notFoundResponse();
+	if (options.onlyRooms && file.roomId !== null && !options.onlyRooms.has(file.roomId)) {
+		return notFoundResponse();
+	}
 
 	const headers = new Headers({
 		...FILE_RESPONSE_HEADERS,

@@ -10,6 +10,7 @@
 // (250 ms) of their acknowledgement while D1 is healthy; the room's unflushed tail is not merged
 // in (that would ask every room in scope on every keystroke). docs/architecture.md, "Search".
 import { sql } from 'drizzle-orm';
+import * as v from 'valibot';
 import type { Db } from '$lib/server/db';
 import { readableRooms } from '$lib/server/rooms/authz';
 import { searchPeople } from '$lib/server/people/people';
@@ -135,19 +136,59 @@ export async function searchEverything(
 /** A refusal as the endpoint and the page give it; `retryAfter` (seconds) when rate limited. */
 export type SearchRefusal = { status: number; code: string; message: string; retryAfter?: number };
 
+const Flag = v.optional(v.picklist(['0', '1'], 'is 1 (or 0)'));
+
 /**
- * A search as a request asks for it (`q`, `room`, `public=1`, `sort`, `cursor`, `typing=1`), for
- * the endpoint and the search page alike: counted against the person's rate limit, then run.
+ * A search as a request asks for it, for the endpoint, the search page and the public API alike:
+ * `q`, `room` (only that room), `public=1` (also public rooms not joined), `sort`, `cursor` (from
+ * the page before), `typing=1` (the last word is still being typed).
  */
+export const SearchQuery = v.object({
+	q: v.pipe(
+		v.optional(v.string(), ''),
+		v.description(
+			'What to find: words, "phrases", word* prefixes, and from:@user in:room has:file before:/after:/on: filters.'
+		)
+	),
+	room: v.pipe(v.optional(v.string()), v.description('Search only this room (its id).')),
+	public: v.pipe(Flag, v.description('1: also public rooms you have not joined.')),
+	sort: v.pipe(
+		v.optional(v.picklist(['recent', 'best'], 'sort is recent or best.'), 'recent'),
+		v.description('recent (newest first, the default) or best (best match first).')
+	),
+	cursor: v.pipe(v.optional(v.string()), v.description('`nextCursor` of the page before.')),
+	typing: v.pipe(
+		Flag,
+		v.description('1: the last word matches longer words too (search as you type).')
+	)
+});
+export type SearchQuery = v.InferOutput<typeof SearchQuery>;
+
+/** `SearchQuery` read from a URL's parameters, then `searchFor`. */
 export async function searchRequest(
 	db: Db,
 	userId: string,
 	params: URLSearchParams
 ): Promise<{ ok: true; results: SearchResults } | ({ ok: false } & SearchRefusal)> {
-	const sort = params.get('sort') ?? 'recent';
-	if (sort !== 'recent' && sort !== 'best') {
-		return { ok: false, status: 400, code: 'bad_input', message: 'sort is recent or best.' };
+	const query = v.safeParse(SearchQuery, Object.fromEntries(params));
+	if (!query.success) {
+		const issue = query.issues[0];
+		return {
+			ok: false,
+			status: 400,
+			code: 'bad_input',
+			message: `${v.getDotPath(issue) ?? 'The query'}: ${issue.message}`
+		};
 	}
+	return searchFor(db, userId, query.output);
+}
+
+/** A search, counted against the person's rate limit, then run. */
+export async function searchFor(
+	db: Db,
+	userId: string,
+	query: SearchQuery
+): Promise<{ ok: true; results: SearchResults } | ({ ok: false } & SearchRefusal)> {
 	const limited = await consumeRateLimits(db, [[RateLimits.searchPerAccount, userId]]);
 	if (!limited.ok) {
 		return {
@@ -159,12 +200,12 @@ export async function searchRequest(
 		};
 	}
 	const found = await searchEverything(db, userId, {
-		q: params.get('q') ?? '',
-		roomId: params.get('room') || null,
-		publicRooms: params.get('public') === '1',
-		sort,
-		cursor: params.get('cursor'),
-		typing: params.get('typing') === '1'
+		q: query.q,
+		roomId: query.room || null,
+		publicRooms: query.public === '1',
+		sort: query.sort,
+		cursor: query.cursor ?? null,
+		typing: query.typing === '1'
 	});
 	if (!found.ok) return found;
 	const { ok: _ok, ...results } = found;
