@@ -1,7 +1,7 @@
 // Who is in a room and in what role: join, add, remove, ban, promote, demote, transfer, leave.
 // Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
 // enforced on live sockets.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { authorizeRoom, decideMemberChange, loadPersonAccess, type MemberChange } from './authz';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
@@ -27,13 +27,28 @@ export type Member = {
 	joinedAt: number;
 };
 
-const ROLE_ORDER = sql`CASE ${memberships.role} WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`;
+/** A role's place in the member list: owners first, then admins, then members. */
+const roleOrder = (role: SQLWrapper | Role) =>
+	sql`CASE ${role} WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`;
+const ROLE_ORDER = roleOrder(memberships.role);
 
 /** Beyond this the member list shows the first ones; presence still covers everyone online. */
 export const MEMBER_LIST_LIMIT = 500;
 
-/** Who belongs to a room: its member list, mentions and "seen by" names. */
-export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
+/** A member the list pages on from: the last one of the page before. */
+export type MemberCursor = Pick<Member, 'id' | 'role' | 'displayName'>;
+
+/**
+ * Who belongs to a room: its member list, mentions and "seen by" names. `after` continues the
+ * list after that member (pages by cursor, for the API), in the same order.
+ */
+export async function listMembers(
+	db: Db,
+	roomId: string,
+	{ after, limit = MEMBER_LIST_LIMIT }: { after?: MemberCursor; limit?: number } = {}
+): Promise<Member[]> {
+	const name = sql`lower(${users.displayName})`;
+	// The id breaks ties between equal names, so a cursor never skips or repeats anyone.
 	return db
 		.select({
 			id: users.id,
@@ -44,18 +59,35 @@ export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
 		})
 		.from(memberships)
 		.innerJoin(users, eq(users.id, memberships.userId))
-		.where(eq(memberships.roomId, roomId))
-		.orderBy(ROLE_ORDER, asc(sql`lower(${users.displayName})`))
-		.limit(MEMBER_LIST_LIMIT);
+		.where(
+			and(
+				eq(memberships.roomId, roomId),
+				after &&
+					sql`(${ROLE_ORDER}, ${name}, ${users.id}) > (${roleOrder(after.role)}, lower(${after.displayName}), ${after.id})`
+			)
+		)
+		.orderBy(ROLE_ORDER, asc(name), asc(users.id))
+		.limit(limit);
 }
 
-export async function listBans(db: Db, roomId: string) {
-	return db
+/** The people banned from a room, by username; `after` continues after that username. */
+export async function listBans(
+	db: Db,
+	roomId: string,
+	{ after, limit }: { after?: string; limit?: number } = {}
+) {
+	const query = db
 		.select({ id: users.id, username: users.username, displayName: users.displayName })
 		.from(roomBans)
 		.innerJoin(users, eq(users.id, roomBans.userId))
-		.where(eq(roomBans.roomId, roomId))
+		.where(
+			and(
+				eq(roomBans.roomId, roomId),
+				after === undefined ? undefined : gt(users.usernameKey, usernameKey(after))
+			)
+		)
 		.orderBy(asc(users.usernameKey));
+	return limit === undefined ? query : query.limit(limit);
 }
 
 /**

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { isActionFailure, isHttpError, isRedirect } from '@sveltejs/kit';
 import { and, eq, inArray } from 'drizzle-orm';
-import { pairOf } from '$lib/server/rooms/authz';
+import { decideRoom, loadRoomAccess, pairOf, type RoomAction } from '$lib/server/rooms/authz';
 import {
 	blocks,
 	friendships,
@@ -33,6 +33,13 @@ import * as invitePage from '../../../../src/routes/invite/[code]/+page.server';
 import * as historyApi from '../../../../src/routes/api/rooms/[id]/messages/+server';
 import * as roomLayout from '../../../../src/routes/rooms/[id]/+layout.server';
 import * as themePage from '../../../../src/routes/rooms/[id]/theme/+page.server';
+import * as apiRoom from '../../../../src/routes/api/v1/rooms/[id]/+server';
+import * as apiMessages from '../../../../src/routes/api/v1/rooms/[id]/messages/+server';
+import * as apiMembers from '../../../../src/routes/api/v1/rooms/[id]/members/+server';
+import * as apiInvites from '../../../../src/routes/api/v1/rooms/[id]/invites/+server';
+import * as apiSettings from '../../../../src/routes/api/v1/rooms/[id]/settings/+server';
+import * as apiJoin from '../../../../src/routes/api/v1/rooms/[id]/join/+server';
+import * as apiLeave from '../../../../src/routes/api/v1/rooms/[id]/leave/+server';
 import { db } from '../../../helpers';
 
 const ROLES = ['anonymous', 'nonMember', 'member', 'admin', 'owner', 'banned', 'blocked'] as const;
@@ -599,4 +606,211 @@ describe('the door answers as the pages do', () => {
 		// The walk reached every answer the door can give, so agreement above is not agreement on one.
 		expect([...seen].sort()).toEqual([401, 403, 404, 'ok'].sort());
 	});
+});
+
+// The public API's room routes answer from `ctx.room`, which asks `decideRoom`. This asks each
+// route, for every person the matrix knows (and nobody signed in) in every kind of room, and
+// requires the API's answer to be the one `decideRoom` gives for the route's action at that
+// moment: the same status and code when refused, a success when allowed, and nothing changed by
+// a refusal. The routes that end a membership or the room come last, each in a world of its own.
+type ApiRow = {
+	route: string;
+	action: RoomAction;
+	handler: unknown;
+	method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+	suffix: string;
+	json?: () => unknown;
+};
+
+const API_ROWS: ApiRow[] = [
+	{
+		route: 'GET /api/v1/rooms/{id}',
+		action: 'view',
+		handler: apiRoom.GET,
+		method: 'GET',
+		suffix: ''
+	},
+	{
+		route: 'GET /api/v1/rooms/{id}/messages',
+		action: 'read',
+		handler: apiMessages.GET,
+		method: 'GET',
+		suffix: '/messages'
+	},
+	{
+		route: 'POST /api/v1/rooms/{id}/messages',
+		action: 'read',
+		handler: apiMessages.POST,
+		method: 'POST',
+		suffix: '/messages',
+		json: () => ({ clientId: crypto.randomUUID(), body: 'hello' })
+	},
+	{
+		route: 'GET /api/v1/rooms/{id}/members',
+		action: 'read',
+		handler: apiMembers.GET,
+		method: 'GET',
+		suffix: '/members'
+	},
+	{
+		route: 'POST /api/v1/rooms/{id}/invites',
+		action: 'manage_invites',
+		handler: apiInvites.POST,
+		method: 'POST',
+		suffix: '/invites',
+		json: () => ({ lifetime: '1d', maxUses: 5 })
+	},
+	{
+		route: 'PATCH /api/v1/rooms/{id}/settings',
+		action: 'configure',
+		handler: apiSettings.PATCH,
+		method: 'PATCH',
+		suffix: '/settings',
+		json: () => ({ notify: 'mute' })
+	},
+	{
+		route: 'POST /api/v1/rooms/{id}/join',
+		action: 'join',
+		handler: apiJoin.POST,
+		method: 'POST',
+		suffix: '/join'
+	},
+	{
+		route: 'PATCH /api/v1/rooms/{id}',
+		action: 'edit',
+		handler: apiRoom.PATCH,
+		method: 'PATCH',
+		suffix: '',
+		json: () => ({ name: 'Renamed' })
+	},
+	{
+		route: 'POST /api/v1/rooms/{id}/leave',
+		action: 'leave',
+		handler: apiLeave.POST,
+		method: 'POST',
+		suffix: '/leave'
+	},
+	{
+		route: 'DELETE /api/v1/rooms/{id}',
+		action: 'delete',
+		handler: apiRoom.DELETE,
+		method: 'DELETE',
+		suffix: ''
+	}
+];
+
+/**
+ * The matrix's world with two rooms besides: a public room (Alice owns it, Carol is in it, Dave is
+ * banned), and a direct room between Bob and Carol that no block closes.
+ */
+async function worldWithLobby() {
+	const w = await buildWorld();
+	const { alice, bob, carol, dave } = w.person;
+	const now = Date.now();
+	const lobby = `p${w.group}`;
+	const open = `o${w.direct}`;
+	await db().batch([
+		db()
+			.insert(rooms)
+			.values({
+				id: open,
+				kind: 'direct',
+				directKey: directKeyOf(bob.id, carol.id),
+				createdBy: bob.id,
+				createdAt: now,
+				memberCount: 2
+			}),
+		db()
+			.insert(memberships)
+			.values([
+				{ roomId: open, userId: bob.id, role: 'member', joinedAt: now },
+				{ roomId: open, userId: carol.id, role: 'member', joinedAt: now }
+			]),
+		db().insert(rooms).values({
+			id: lobby,
+			kind: 'public',
+			name: 'Lobby',
+			createdBy: alice.id,
+			createdAt: now,
+			memberCount: 2
+		}),
+		db()
+			.insert(memberships)
+			.values([
+				{ roomId: lobby, userId: alice.id, role: 'owner', joinedAt: now },
+				{ roomId: lobby, userId: carol.id, role: 'member', joinedAt: now }
+			]),
+		db().insert(roomBans).values({ roomId: lobby, userId: dave.id, createdAt: now })
+	]);
+	return { ...w, lobby, open };
+}
+
+/** One room's rows, to prove a refusal changed nothing in it. */
+async function roomState(roomId: string): Promise<string> {
+	const state = await db().batch([
+		db().select().from(rooms).where(eq(rooms.id, roomId)),
+		db()
+			.select()
+			.from(memberships)
+			.where(eq(memberships.roomId, roomId))
+			.orderBy(memberships.userId),
+		db().select().from(roomBans).where(eq(roomBans.roomId, roomId)).orderBy(roomBans.userId),
+		db().select().from(roomInvites).where(eq(roomInvites.roomId, roomId)).orderBy(roomInvites.id)
+	]);
+	return JSON.stringify(state);
+}
+
+/** What an API route answers, as `decideRoom` would say it: `ok`, or the status and code. */
+async function apiOutcome(
+	user: { id: string; displayName: string } | null,
+	row: ApiRow,
+	roomId: string
+): Promise<[Outcome, string | null]> {
+	const path = `/api/v1/rooms/${roomId}${row.suffix}`;
+	const event = eventFor(user, { path, params: { id: roomId } });
+	const json = row.json?.();
+	event.request = new Request(event.url, {
+		method: row.method,
+		...(json === undefined
+			? {}
+			: { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) })
+	});
+	const response = (await asHandler(row.handler)(event as never)) as Response;
+	if (response.ok) return ['ok', null];
+	const body = (await response.json()) as { error: { code: string } };
+	return [response.status as Outcome, body.error.code];
+}
+
+// Each route in a world of its own, so the routes are asked at once.
+describe.concurrent('the API answers as decideRoom does', () => {
+	for (const row of API_ROWS) {
+		it(`${row.route} (${row.action})`, { timeout: 60_000 }, async ({ expect }) => {
+			const w = await worldWithLobby();
+			const roomIds = [w.group, w.direct, w.open, w.lobby, `missing${w.group}`];
+			const seen = new Set<Outcome>();
+			const ask = async (user: { id: string; displayName: string } | null, roomId: string) => {
+				const access = await loadRoomAccess(db(), roomId, user?.id ?? null);
+				const decision = decideRoom(access, row.action);
+				const expected = decision.ok ? ['ok', null] : [decision.status, decision.code];
+				const before = await roomState(roomId);
+				const got = await apiOutcome(user, row, roomId);
+				const where = `${user?.displayName ?? 'nobody'} into ${roomId}`;
+				expect(got, where).toEqual(expected);
+				if (got[0] !== 'ok') expect(await roomState(roomId), `${where}: refused`).toBe(before);
+				seen.add(got[0]);
+			};
+			// One person after another, so a refusal is seen to change nothing however others fared;
+			// their rooms at once, each apart from the others. Alice owns the group and the lobby and
+			// may delete them: she is asked last.
+			const people = Object.values(w.person).filter((p) => p !== w.person.alice);
+			for (const user of [null, ...people, w.person.alice]) {
+				await Promise.all(roomIds.map((roomId) => ask(user, roomId)));
+			}
+			// Nobody signed in, a room one cannot see, a ban and an allowed caller are met by every
+			// walk, so agreement is not agreement on one answer.
+			expect([...seen]).toEqual(expect.arrayContaining(['ok', 401, 403, 404]));
+			if (row.action === 'leave') expect([...seen]).toContain(409);
+			if (row.action === 'edit' || row.action === 'delete') expect([...seen]).toContain(400);
+		});
+	}
 });
