@@ -9,7 +9,9 @@ export const IdentityHeader = {
 	Role: 'x-parley-role',
 	ReadReceipts: 'x-parley-read-receipts',
 	/** The session that opened the socket, so that signing it out closes exactly its sockets. */
-	SessionId: 'x-parley-session-id'
+	SessionId: 'x-parley-session-id',
+	/** Present: the socket was opened with a read-only API token, and may change nothing. */
+	ReadOnly: 'x-parley-read-only'
 } as const;
 
 export type MemberRole = 'owner' | 'admin' | 'member';
@@ -25,12 +27,17 @@ export type Identity = {
 	role: MemberRole;
 	/** The user's privacy setting: off means they neither send nor see read receipts. */
 	readReceipts: boolean;
-	/** The session behind the socket; null only for callers that have none (tests). */
+	/**
+	 * The session behind the socket (for an API token, `token:<id>`), so that signing it out or
+	 * revoking the token closes exactly its sockets; null only for callers that have none (tests).
+	 */
 	sessionId: string | null;
+	/** Opened with a read-only API token: it hears everything and may change nothing. */
+	readOnly: boolean;
 };
 
 export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
-	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId'>>;
+	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId' | 'readOnly'>>;
 
 const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
 
@@ -47,7 +54,8 @@ export function readIdentity(headers: Headers): Identity | null {
 		username: (headers.get(IdentityHeader.Username) ?? '').toLowerCase(),
 		role: ROLES.includes(role) ? (role as MemberRole) : 'member',
 		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0',
-		sessionId: headers.get(IdentityHeader.SessionId)
+		sessionId: headers.get(IdentityHeader.SessionId),
+		readOnly: headers.has(IdentityHeader.ReadOnly)
 	};
 }
 
@@ -63,6 +71,8 @@ export function withIdentity(request: Request, identity: IdentityInput): Request
 	headers.set(IdentityHeader.ReadReceipts, identity.readReceipts === false ? '0' : '1');
 	if (identity.sessionId) headers.set(IdentityHeader.SessionId, identity.sessionId);
 	else headers.delete(IdentityHeader.SessionId);
+	if (identity.readOnly) headers.set(IdentityHeader.ReadOnly, '1');
+	else headers.delete(IdentityHeader.ReadOnly);
 	return new Request(request, { headers });
 }
 

@@ -56,7 +56,8 @@ function identity(userId: string, sessionId: string | null = `${userId}-s1`): Id
 		username: userId,
 		role: 'member',
 		readReceipts: true,
-		sessionId
+		sessionId,
+		readOnly: false
 	};
 }
 

@@ -105,6 +105,16 @@ function standing(message: ChatMessage): RoomChangeResult {
 
 const NO_SUCH_MESSAGE = refusal(ErrorCode.NotFound, 'No such message.');
 
+/** The frames a read-only socket may not send: everything that changes something. */
+const CHANGES: ReadonlySet<ClientFrame['type']> = new Set([
+	'send',
+	'edit',
+	'delete',
+	'react',
+	'read',
+	'typing'
+]);
+
 /**
  * One chat room. It owns ordering: each message gets the next `seq`, is written to this object's
  * SQLite (the acknowledgement point), acknowledged, broadcast, and copied to D1 by the alarm.
@@ -545,6 +555,20 @@ export class ChatRoom extends DurableObject<Env> {
 	// ---- frame handlers ----
 
 	#handle(ws: WebSocket, socket: Socket, frame: ClientFrame): void | Promise<void> {
+		if (socket.readOnly && CHANGES.has(frame.type)) {
+			const about =
+				frame.type === 'send'
+					? { clientId: frame.clientId }
+					: 'seq' in frame
+						? { seq: frame.seq }
+						: {};
+			return this.#error(
+				ws,
+				ErrorCode.Forbidden,
+				'This connection may only read: its token has the read scope.',
+				about
+			);
+		}
 		switch (frame.type) {
 			case 'hello':
 				return this.#onHello(ws, socket, frame);

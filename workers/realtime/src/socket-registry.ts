@@ -17,6 +17,8 @@ export type Attachment = {
 	fromRev: number;
 	/** Set at the first hello: a connection gets one backlog, also across hibernation. */
 	greeted?: true;
+	/** Opened with a read-only API token: its changes are refused. */
+	readOnly?: true;
 	/**
 	 * The close code, once the room decided to close this socket (removed, signed out, room gone,
 	 * turned away). From that moment its frames change nothing, even though the runtime keeps
@@ -112,7 +114,8 @@ export class SocketRegistry {
 			receipts: identity.readReceipts,
 			away: false,
 			fromSeq: from.lastSeq,
-			fromRev: from.rev
+			fromRev: from.rev,
+			...(identity.readOnly ? { readOnly: true as const } : {})
 		};
 		ws.serializeAttachment(attachment);
 		return this.#track(ws, attachment);

@@ -6,6 +6,8 @@ import { apiTokens, memberships, users } from '$shared/db/schema';
 import { generateId, generateSecretToken, hashSecret } from '$lib/server/ids';
 import { sessionUserOf, type SessionUser } from '$lib/server/auth/session';
 import { deny, type Done } from '$lib/server/outcome';
+import type { Realtime } from '$lib/server/realtime/effects';
+import { closeSessionSockets } from '$lib/server/realtime/session-sockets';
 
 /** What a token may do: `read` asks only (GET); `write` also changes what its person may change. */
 export type TokenScope = 'read' | 'write';
@@ -131,13 +133,31 @@ export async function listTokens(db: Db, userId: string): Promise<TokenSummary[]
 	return rows.map(summaryOf);
 }
 
-/** Revokes one of the person's tokens: from now on it signs nobody in. */
-export async function revokeToken(db: Db, userId: string, tokenId: string): Promise<Done> {
+/**
+ * What a token's sockets carry where a session's carry its id, so that revoking the token closes
+ * exactly its sockets (`closeSessionSockets`). Session ids are hex, so the two never meet.
+ */
+export function tokenSessionId(tokenId: string): string {
+	return `token:${tokenId}`;
+}
+
+/**
+ * Revokes one of the person's tokens: from now on it signs nobody in, and the room sockets it has
+ * open close at once (a socket is authenticated only when it opens).
+ */
+export async function revokeToken(
+	db: Db,
+	rt: Realtime,
+	userId: string,
+	tokenId: string
+): Promise<Done> {
 	const gone = await db
 		.delete(apiTokens)
 		.where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
 		.returning({ id: apiTokens.id });
-	return gone.length > 0 ? { ok: true } : deny(404, 'not_found', 'No such token.');
+	if (gone.length === 0) return deny(404, 'not_found', 'No such token.');
+	await closeSessionSockets(db, rt, userId, [tokenSessionId(tokenId)]);
+	return { ok: true };
 }
 
 /**

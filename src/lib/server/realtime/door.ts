@@ -12,6 +12,7 @@ import type { Db } from '$lib/server/db';
 import { memberships, rooms, sessions, users } from '$shared/db/schema';
 import { hashSecret } from '$lib/server/ids';
 import { checkSessionToken, sessionHolds } from '$lib/server/auth/session';
+import { authenticateToken, tokenSessionId } from '$lib/server/api/tokens';
 
 export const ROOM_SOCKET_PATH = /^\/ws\/room\/([a-z0-9]{1,64})$/;
 export const USER_SOCKET_PATH = '/ws/me';
@@ -43,10 +44,29 @@ export async function openRoomSocket(
 	if (!match) return plain(404, 'Unknown room.');
 	const refused = refuseUpgrade(request);
 	if (refused) return refused;
-	if (!sessionToken) return plain(401, 'Sign in first.');
 	const roomId = match[1]!;
-	const sessionId = hashSecret(sessionToken);
-	const access = await loadDoorAccess(deps.db, sessionId, roomId, Date.now());
+	const bearer = request.headers.get('authorization');
+	let access: DoorAccess | null;
+	let sessionId: string;
+	let readOnly = false;
+	if (bearer !== null) {
+		// A script or a bot with an API token (browsers cannot set this header on a socket): the
+		// token alone says who it is, whatever cookie came along.
+		const token = /^Bearer\s+(\S+)\s*$/i.exec(bearer)?.[1];
+		const found = token ? await authenticateToken(deps.db, token) : null;
+		if (!found)
+			return plain(401, 'The token is not valid: it may be mistyped, expired or revoked.');
+		if (found.grant.rooms && !found.grant.rooms.has(roomId)) {
+			return plain(403, 'This token is not allowed in that room.');
+		}
+		access = await loadTokenAccess(deps.db, found.user.id, roomId);
+		sessionId = tokenSessionId(found.grant.id);
+		readOnly = found.grant.scope === 'read';
+	} else {
+		if (!sessionToken) return plain(401, 'Sign in first.');
+		sessionId = hashSecret(sessionToken);
+		access = await loadDoorAccess(deps.db, sessionId, roomId, Date.now());
+	}
 	if (!access) return plain(401, 'Sign in first.');
 
 	const decision = decideRoom(access, 'read');
@@ -62,7 +82,8 @@ export async function openRoomSocket(
 		username: access.user.username,
 		role: membership.role,
 		readReceipts: access.user.sendReadReceipts,
-		sessionId
+		sessionId,
+		readOnly
 	});
 	try {
 		return await stub.fetch(forwarded);
@@ -125,6 +146,31 @@ async function loadDoorAccess(
 		.where(eq(sessions.id, sessionId))
 		.limit(1);
 	if (!row || !sessionHolds(row, now)) return null;
+	return { ...accessOf(row.user.id, row), user: row.user, userId: row.user.id };
+}
+
+/**
+ * For a token's socket: the person (the token was checked just before) and their access to the
+ * room, by the same columns and rules as a session's. Two round trips rather than the session's
+ * one: a bot connects rarely, a browser on every reconnect.
+ */
+async function loadTokenAccess(db: Db, userId: string, roomId: string): Promise<DoorAccess | null> {
+	const [row] = await db
+		.select({
+			user: {
+				id: users.id,
+				username: users.username,
+				displayName: users.displayName,
+				sendReadReceipts: users.sendReadReceipts
+			},
+			...roomAccessColumns(users.id)
+		})
+		.from(users)
+		.leftJoin(rooms, eq(rooms.id, roomId))
+		.leftJoin(memberships, membershipOf(users.id))
+		.where(eq(users.id, userId))
+		.limit(1);
+	if (!row) return null;
 	return { ...accessOf(row.user.id, row), user: row.user, userId: row.user.id };
 }
 

@@ -8,6 +8,7 @@ import { apiTokens } from '$shared/db/schema';
 import { consumeRateLimits, RateLimits } from '$lib/server/rate-limit';
 import { createToken, listTokens, revokeToken, TOKEN_PREFIX } from '$lib/server/api/tokens';
 import { hashSecret } from '$lib/server/ids';
+import { realtimeOf } from '$lib/server/realtime/effects';
 import * as me from '../../../../src/routes/api/v1/me/+server';
 import * as rooms from '../../../../src/routes/api/v1/rooms/+server';
 import * as messages from '../../../../src/routes/api/v1/rooms/[id]/messages/+server';
@@ -56,7 +57,7 @@ describe('authentication', () => {
 			.select()
 			.from(apiTokens)
 			.where(eq(apiTokens.tokenHash, hashSecret(revoked.token)));
-		expect((await revokeToken(db(), ana.id, revokedRow!.id)).ok).toBe(true);
+		expect((await revokeToken(db(), realtimeOf(env), ana.id, revokedRow!.id)).ok).toBe(true);
 		if (!expired.ok) throw new Error('no token');
 		for (const header of [
 			`Bearer ${good.token}x`,
@@ -126,7 +127,10 @@ describe('authentication', () => {
 		const eve = await seedUser('eve');
 		const anas = await tokenFor(ana);
 		const [row] = await listTokens(db(), ana.id);
-		expect(await revokeToken(db(), eve.id, row!.id)).toMatchObject({ ok: false, status: 404 });
+		expect(await revokeToken(db(), realtimeOf(env), eve.id, row!.id)).toMatchObject({
+			ok: false,
+			status: 404
+		});
 		expect((await anas.call(me.GET, { path: '/api/v1/me' })).status).toBe(200);
 	});
 });
