@@ -11,7 +11,9 @@ export const IdentityHeader = {
 	/** The session that opened the socket, so that signing it out closes exactly its sockets. */
 	SessionId: 'x-parley-session-id',
 	/** Present: the socket was opened with a read-only API token, and may change nothing. */
-	ReadOnly: 'x-parley-read-only'
+	ReadOnly: 'x-parley-read-only',
+	/** Present: the user is a bot; what it sends is marked as a bot's. */
+	Bot: 'x-parley-bot'
 } as const;
 
 export type MemberRole = 'owner' | 'admin' | 'member';
@@ -34,10 +36,12 @@ export type Identity = {
 	sessionId: string | null;
 	/** Opened with a read-only API token: it hears everything and may change nothing. */
 	readOnly: boolean;
+	/** The user is a bot. */
+	bot: boolean;
 };
 
 export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
-	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId' | 'readOnly'>>;
+	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId' | 'readOnly' | 'bot'>>;
 
 const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
 
@@ -55,7 +59,8 @@ export function readIdentity(headers: Headers): Identity | null {
 		role: ROLES.includes(role) ? (role as MemberRole) : 'member',
 		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0',
 		sessionId: headers.get(IdentityHeader.SessionId),
-		readOnly: headers.has(IdentityHeader.ReadOnly)
+		readOnly: headers.has(IdentityHeader.ReadOnly),
+		bot: headers.has(IdentityHeader.Bot)
 	};
 }
 
@@ -73,6 +78,8 @@ export function withIdentity(request: Request, identity: IdentityInput): Request
 	else headers.delete(IdentityHeader.SessionId);
 	if (identity.readOnly) headers.set(IdentityHeader.ReadOnly, '1');
 	else headers.delete(IdentityHeader.ReadOnly);
+	if (identity.bot) headers.set(IdentityHeader.Bot, '1');
+	else headers.delete(IdentityHeader.Bot);
 	return new Request(request, { headers });
 }
 

@@ -45,6 +45,16 @@ export const users = sqliteTable(
 		dndUntil: integer('dnd_until'),
 		/** An IANA time zone name, as the browser reported it; the schedule is read in it. */
 		timeZone: text('time_zone').notNull().default('UTC'),
+		/**
+		 * A person, or a bot: an account a room's admin made for that room (`botRoomId`), which
+		 * cannot sign in and acts only through API tokens and incoming webhooks, limited to its room.
+		 */
+		kind: text('kind', { enum: ['person', 'bot'] })
+			.notNull()
+			.default('person'),
+		botRoomId: text('bot_room_id'),
+		/** Who made the bot (null for people, or once that person's account is gone). */
+		botCreatedBy: text('bot_created_by'),
 		createdAt: integer('created_at').notNull(),
 		deletedAt: integer('deleted_at')
 	},
@@ -52,7 +62,11 @@ export const users = sqliteTable(
 		uniqueIndex('users_email_unique').on(t.email),
 		uniqueIndex('users_username_key_unique').on(t.usernameKey),
 		// People search matches display names by prefix, case-insensitively: it ranges over this.
-		index('users_display_name_lower_idx').on(sql`lower(${t.displayName})`)
+		index('users_display_name_lower_idx').on(sql`lower(${t.displayName})`),
+		// A room's bots, for its integrations; people have none, so the index holds bots only.
+		index('users_bot_room_idx')
+			.on(t.botRoomId)
+			.where(sql`${t.botRoomId} is not null`)
 	]
 );
 
@@ -549,5 +563,30 @@ export const apiTokens = sqliteTable(
 	(t) => [
 		uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),
 		index('api_tokens_user_idx').on(t.userId)
+	]
+);
+
+/**
+ * A bot's incoming webhook: a secret address that posts a message into the bot's room as the bot.
+ * Only the secret's SHA-256 is kept; a bot has at most one (a new one replaces it).
+ */
+export const incomingWebhooks = sqliteTable(
+	'incoming_webhooks',
+	{
+		id: text('id').primaryKey(),
+		botId: text('bot_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		secretHash: text('secret_hash').notNull(),
+		createdBy: text('created_by'),
+		createdAt: integer('created_at').notNull(),
+		lastUsedAt: integer('last_used_at')
+	},
+	(t) => [
+		uniqueIndex('incoming_webhooks_bot_unique').on(t.botId),
+		index('incoming_webhooks_room_idx').on(t.roomId)
 	]
 );

@@ -280,7 +280,9 @@ export const ChatMessage = v.object({
 	/** The files it carries, in order; gone with the message when it is deleted. */
 	attachments: v.optional(v.array(Attachment)),
 	editedAt: v.optional(v.number()),
-	deletedAt: v.optional(v.number())
+	deletedAt: v.optional(v.number()),
+	/** Sent by a bot (an account a room's admins made, acting through the API). */
+	bot: v.optional(v.literal(true))
 });
 export type ChatMessage = v.InferOutput<typeof ChatMessage>;
 
@@ -352,7 +354,13 @@ export const PresenceFrame = v.object({
 	type: v.literal('presence'),
 	members: v.array(PresenceEntry)
 });
-export const MemberEntry = v.object({ userId: v.string(), name: v.string(), username: v.string() });
+export const MemberEntry = v.object({
+	userId: v.string(),
+	name: v.string(),
+	username: v.string(),
+	/** A bot (made for the room by its admins): member lists mark it. */
+	bot: v.optional(v.literal(true))
+});
 export type MemberEntry = v.InferOutput<typeof MemberEntry>;
 /**
  * Who did what a system message records. Acting in a room is reading it, as writing is, so the line

@@ -81,3 +81,14 @@ export function rejectForm(
 ): ActionFailure<RejectedForm> {
 	return fail(400, { values, errors });
 }
+
+/** A count in a URL's query (a page's size): digits, from 1 to `max`, read as a number. */
+export function countParam(max: number) {
+	return v.pipe(
+		v.string(),
+		v.regex(/^\d{1,6}$/, 'must be a number'),
+		v.transform(Number),
+		v.minValue(1),
+		v.maxValue(max)
+	);
+}

@@ -29,7 +29,8 @@ export type DenialCode =
 	| 'invite_expired'
 	| 'invite_revoked'
 	| 'invite_used_up'
-	| 'too_many';
+	| 'too_many'
+	| 'bot';
 
 export type Denial = {
 	ok: false;

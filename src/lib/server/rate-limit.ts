@@ -33,7 +33,9 @@ export const RateLimits = {
 	 * Every request to the public API, per token (or per person, for their session): ten a second
 	 * on average, more than a bot needs; sending messages has the room's own, tighter limit too.
 	 */
-	apiPerCaller: { name: 'api:caller', limit: 600, windowMs: MINUTE }
+	apiPerCaller: { name: 'api:caller', limit: 600, windowMs: MINUTE },
+	/** Posts to one incoming webhook (a build server, an alert): two a second on average. */
+	webhookPerHook: { name: 'webhook:hook', limit: 120, windowMs: MINUTE }
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];

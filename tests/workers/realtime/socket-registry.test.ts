@@ -57,7 +57,8 @@ function identity(userId: string, sessionId: string | null = `${userId}-s1`): Id
 		role: 'member',
 		readReceipts: true,
 		sessionId,
-		readOnly: false
+		readOnly: false,
+		bot: false
 	};
 }
 

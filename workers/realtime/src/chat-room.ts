@@ -82,10 +82,10 @@ function tombstone(now: number, hadFiles = true): MessageChange {
 }
 
 /** Who changes the room: a socket's person, or someone the app authorized (the API). */
-type RoomActor = { userId: string; name: string; role: MemberRole };
+type RoomActor = { userId: string; name: string; role: MemberRole; bot?: boolean };
 
 function actorOf(socket: Socket): RoomActor {
-	return { userId: socket.userId, name: socket.userName, role: socket.role };
+	return { userId: socket.userId, name: socket.userName, role: socket.role, bot: socket.bot };
 }
 
 function refusal(
@@ -414,7 +414,7 @@ export class ChatRoom extends DurableObject<Env> {
 		const { members } = this.#room;
 		// Someone acting only through the app may never have opened the room: it learns them first.
 		if (!members.get(who.userId)) members.learn([who]);
-		const actor: RoomActor = { userId: who.userId, name: who.name, role: who.role };
+		const actor: RoomActor = { userId: who.userId, name: who.name, role: who.role, bot: who.bot };
 		switch (change.type) {
 			case 'send':
 				return this.#send(actor, change, null, () => {});
@@ -740,7 +740,8 @@ export class ChatRoom extends DurableObject<Env> {
 				body,
 				replyTo,
 				mentions: this.#mentionsIn(body),
-				attachments
+				attachments,
+				bot: actor.bot
 			},
 			Date.now()
 		);

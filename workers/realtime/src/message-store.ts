@@ -27,6 +27,7 @@ type MessageRow = {
 	deleted_at: number | null;
 	/** JSON of the files it carries; null for none (almost every message). */
 	attachments: string | null;
+	sender_bot: number;
 	rev: number;
 	version: number;
 	flushed_version: number;
@@ -38,7 +39,7 @@ type MessageRow = {
 };
 
 const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
-	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.rev,
+	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.sender_bot, m.rev,
 	m.version, m.flushed_version,
 	r.sender_id AS r_sender_id, r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at,
 	r.attachments AS r_attachments
@@ -54,6 +55,8 @@ export type NewMessage = {
 	mentions?: string[];
 	/** The files it carries (`RoomFiles.claimable` found them), in order. */
 	attachments?: Attachment[];
+	/** Its sender is a bot. */
+	bot?: boolean;
 };
 
 export type MessageChange = {
@@ -124,7 +127,8 @@ export class MessageStore {
 		const attachments = input.attachments?.length ? input.attachments : undefined;
 		this.#sql.exec(
 			`INSERT INTO messages (seq, client_id, sender_id, sender_name, kind, body, created_at,
-			   reply_to_seq, mentions, attachments, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			   reply_to_seq, mentions, attachments, sender_bot, rev)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			seq,
 			input.clientId,
 			input.senderId,
@@ -135,6 +139,7 @@ export class MessageStore {
 			input.replyTo?.seq ?? null,
 			JSON.stringify(mentions),
 			attachments ? JSON.stringify(attachments) : null,
+			input.bot ? 1 : 0,
 			rev
 		);
 		this.#lastSeq = seq;
@@ -152,6 +157,7 @@ export class MessageStore {
 		if (input.replyTo) message.replyTo = replyPreviewOf(input.replyTo);
 		if (mentions.length > 0) message.mentions = mentions;
 		if (attachments) message.attachments = attachments;
+		if (input.bot) message.bot = true;
 		return message;
 	}
 
@@ -327,6 +333,7 @@ function toChatMessage(row: MessageRow): ChatMessage {
 	if (row.deleted_at !== null) message.deletedAt = row.deleted_at;
 	const attachments = parseStoredAttachments(row.attachments);
 	if (attachments) message.attachments = attachments;
+	if (row.sender_bot) message.bot = true;
 	return message;
 }
 

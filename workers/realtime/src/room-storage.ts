@@ -56,7 +56,9 @@ const MIGRATIONS: string[] = [
 	   deleting INTEGER NOT NULL DEFAULT 0
 	 );
 	 CREATE INDEX files_message ON files (message_seq) WHERE message_seq IS NOT NULL;
-	 CREATE INDEX files_deleting ON files (id) WHERE deleting = 1;`
+	 CREATE INDEX files_deleting ON files (id) WHERE deleting = 1;`,
+	`-- 1 when a bot sent it: shown as a bot's wherever the message goes.
+	 ALTER TABLE messages ADD COLUMN sender_bot INTEGER NOT NULL DEFAULT 0;`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

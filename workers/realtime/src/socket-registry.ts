@@ -19,6 +19,8 @@ export type Attachment = {
 	greeted?: true;
 	/** Opened with a read-only API token: its changes are refused. */
 	readOnly?: true;
+	/** Its user is a bot: what it sends is marked so. */
+	bot?: true;
 	/**
 	 * The close code, once the room decided to close this socket (removed, signed out, room gone,
 	 * turned away). From that moment its frames change nothing, even though the runtime keeps
@@ -115,7 +117,8 @@ export class SocketRegistry {
 			away: false,
 			fromSeq: from.lastSeq,
 			fromRev: from.rev,
-			...(identity.readOnly ? { readOnly: true as const } : {})
+			...(identity.readOnly ? { readOnly: true as const } : {}),
+			...(identity.bot ? { bot: true as const } : {})
 		};
 		ws.serializeAttachment(attachment);
 		return this.#track(ws, attachment);

@@ -30,7 +30,8 @@ export const API_TAGS = {
 	Invites: 'Invite links to a room.',
 	Messages: 'A room’s history, and sending, editing, deleting and reacting.',
 	Files: 'Uploading files to attach to messages, and downloading them.',
-	Search: 'Searching messages, people and rooms.'
+	Search: 'Searching messages, people and rooms.',
+	Bots: 'Bots’ incoming webhooks: posting into a room from anywhere, with a secret address.'
 } as const;
 export type ApiTag = keyof typeof API_TAGS;
 
@@ -43,7 +44,7 @@ export type ApiTag = keyof typeof API_TAGS;
 export type RoomLimit = 'path' | 'own';
 
 /** Refusals a route documents besides the ones every route may answer. */
-type Documented = Partial<Record<400 | 403 | 404 | 409 | 410 | 413 | 415 | 422, string>>;
+type Documented = Partial<Record<400 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429, string>>;
 
 type Schema = v.GenericSchema;
 type Out<S> = S extends Schema ? v.InferOutput<S> : undefined;
@@ -225,7 +226,27 @@ function checkGrant(grant: TokenGrant | null, spec: AnySpec): void {
 	}
 }
 
+/** What the caller's grant allows of this route, and their rate; throws the refusal if not. */
+async function admit(db: Db, caller: Caller, spec: AnySpec): Promise<void> {
+	checkGrant(caller.grant, spec);
+	const subject = caller.grant ? `token:${caller.grant.id}` : `user:${caller.user.id}`;
+	const rate = await consumeRateLimits(db, [[RateLimits.apiPerCaller, subject]]);
+	if (!rate.ok) throw tooFast(rate.retryAfterSeconds);
+}
+
+/** The refusal of a request over a rate: `429` with `Retry-After`. */
+export function tooFast(retryAfterSeconds: number): ApiError {
+	return new ApiError(
+		429,
+		'rate_limited',
+		`Too many requests; try again in ${retryAfterSeconds} seconds.`,
+		undefined,
+		{ 'Retry-After': String(retryAfterSeconds) }
+	);
+}
+
 /**
+ * A route of the API./**
  * A route of the API. The handler it makes authenticates the caller, checks the token's grant,
  * counts the request against the caller's rate, validates the path, query and body, and answers
  * what `handle` returns as JSON (a `Response` as it is), or any refusal in the one error shape.
@@ -239,27 +260,10 @@ export function endpoint<
 		const env = platformEnv(event.platform);
 		const db = getDb(env.DB);
 		try {
-			if (spec.public) {
-				return answer(
-					spec,
-					await spec.handle({ event, env, db } as ApiContext<Out<P>, Out<Q>, Out<B>>)
-				);
-			}
-			const caller = await callerOf(event, db);
-			checkGrant(caller.grant, spec);
-			const subject = caller.grant ? `token:${caller.grant.id}` : `user:${caller.user.id}`;
-			const rate = await consumeRateLimits(db, [[RateLimits.apiPerCaller, subject]]);
-			if (!rate.ok) {
-				throw new ApiError(
-					429,
-					'rate_limited',
-					`Too many requests; try again in ${rate.retryAfterSeconds} seconds.`,
-					undefined,
-					{
-						'Retry-After': String(rate.retryAfterSeconds)
-					}
-				);
-			}
+			// A public route (the document; a webhook's secret address) answers whoever calls; it is
+			// validated like any other, and counts its own rate where it needs one.
+			const caller = spec.public ? null : await callerOf(event, db);
+			if (caller) await admit(db, caller, spec);
 			const params = (
 				spec.params ? parsed(spec.params, event.params, 'path') : undefined
 			) as Out<P>;
@@ -271,7 +275,7 @@ export function endpoint<
 			const body = (
 				spec.body ? parsed(spec.body, await jsonBody(event.request), 'body') : undefined
 			) as Out<B>;
-			const ctx: ApiContext<Out<P>, Out<Q>, Out<B>> = {
+			const ctx = {
 				...caller,
 				event,
 				env,
@@ -280,7 +284,8 @@ export function endpoint<
 				params,
 				query,
 				body,
-				room: async (roomId, action) => {
+				room: async (roomId: string, action: RoomAction) => {
+					if (!caller) throw new Error('a public route has no caller to authorize');
 					if (caller.grant?.rooms && !caller.grant.rooms.has(roomId)) {
 						throw new ApiError(403, 'token_rooms', 'This token is not allowed in that room.');
 					}
@@ -289,7 +294,7 @@ export function endpoint<
 					if (!decision.ok) refused(decision);
 					return { ...access, room: access.room! };
 				}
-			};
+			} as ApiContext<Out<P>, Out<Q>, Out<B>>;
 			return answer(spec, await spec.handle(ctx));
 		} catch (err) {
 			if (err instanceof ApiError) {

@@ -54,6 +54,8 @@ export const PeopleAnswer = v.object({ people: v.array(PersonResult) });
 
 export const Profile = v.object({
 	...PersonSummary.entries,
+	/** A bot cannot be befriended or messaged directly. */
+	kind: v.picklist(['person', 'bot']),
 	bio: v.string(),
 	relation: Relation,
 	/** I blocked them (their profile stays visible to me, so I can unblock them). */

@@ -8,7 +8,7 @@ import {
 	type RoomChangeResult
 } from '$shared/protocol';
 import { roomStub } from '$shared/objects';
-import type { Caller } from './endpoint';
+import type { SessionUser } from '$lib/server/auth/session';
 import { ApiError } from './endpoint';
 
 /** The HTTP status of each of the room's refusals. */
@@ -27,20 +27,25 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /**
- * Makes the change as `caller`, a member of the room with `role` (the caller checked `read`).
+ * Makes the change as `user`, a member of the room with `role` (the caller checked `read`).
  * Answers the room's result when it worked; throws its refusal otherwise.
  */
 export async function changeRoom(
 	env: Env,
-	caller: Caller,
+	user: SessionUser,
 	roomId: string,
 	role: 'owner' | 'admin' | 'member',
 	change: RoomChange
 ): Promise<{ stored: ChatMessage | null; duplicate: boolean }> {
-	const { user } = caller;
 	const result: RoomChangeResult = await roomStub(env.ROOMS, roomId).change(
 		roomId,
-		{ userId: user.id, name: user.displayName, username: user.username, role },
+		{
+			userId: user.id,
+			name: user.displayName,
+			username: user.username,
+			role,
+			...(user.bot ? { bot: true as const } : {})
+		},
 		change
 	);
 	if (result.ok) return result;

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Db } from '$lib/server/db';
-import { Username } from '$lib/server/forms';
+import { countParam, Username } from '$lib/server/forms';
 import { pictureUrl } from '$lib/server/files/picture-url';
 import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
 import { peerNameOf } from '$lib/server/rooms/direct-rooms';
@@ -162,16 +162,7 @@ function cursorOf(position: unknown): string {
 }
 
 const PageLimit = v.pipe(
-	v.optional(
-		v.pipe(
-			v.string(),
-			v.regex(/^\d{1,3}$/, 'must be a number'),
-			v.transform(Number),
-			v.minValue(1),
-			v.maxValue(MEMBER_LIST_LIMIT)
-		),
-		'100'
-	),
+	v.optional(countParam(MEMBER_LIST_LIMIT), '100'),
 	v.description(`How many (1 to ${MEMBER_LIST_LIMIT}; 100 when absent).`)
 );
 
@@ -256,7 +247,9 @@ export const MemberList = v.object({
 			username: v.string(),
 			displayName: v.string(),
 			role: v.picklist(ROLES),
-			joinedAt: v.number()
+			joinedAt: v.number(),
+			/** A bot (made for this room by its admins) or a person. */
+			kind: v.picklist(['person', 'bot'])
 		})
 	),
 	nextCursor: v.nullable(v.string())

@@ -30,6 +30,8 @@ export const Me = v.object({
 	...Person.entries,
 	email: v.string(),
 	emailVerified: v.boolean(),
+	/** A person, or a bot (made by a room's admins, acting only through tokens and its webhook). */
+	kind: v.picklist(['person', 'bot']),
 	/** How this request signed in. */
 	via: v.picklist(['session', 'token']),
 	token: v.nullable(

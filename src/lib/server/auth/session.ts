@@ -27,6 +27,8 @@ export type SessionUser = {
 	emailVerified: boolean;
 	/** The profile picture's URL, if the person has set one. */
 	picture?: string | null;
+	/** A bot (made by a room's admins; it signs in only with tokens). */
+	bot?: boolean;
 };
 
 export type Session = {
@@ -126,7 +128,8 @@ export function sessionUserOf(user: typeof users.$inferSelect): SessionUser {
 		displayName: user.displayName,
 		email: user.email,
 		emailVerified: user.emailVerifiedAt !== null,
-		picture: pictureUrl(user.avatarKey)
+		picture: pictureUrl(user.avatarKey),
+		...(user.kind === 'bot' ? { bot: true } : {})
 	};
 }
 

@@ -15,6 +15,8 @@ export type Relation = 'self' | 'friends' | 'incoming' | 'outgoing' | 'none';
 export type PersonResult = PersonSummary & { relation: Relation };
 
 export type Profile = PersonSummary & {
+	/** A bot's profile says so; it cannot be befriended or messaged directly. */
+	kind: 'person' | 'bot';
 	bio: string;
 	relation: Relation;
 	blockedByMe: boolean;
@@ -78,6 +80,8 @@ export function searchPeopleQuery(db: Db, userId: string, q: string, limit: numb
 		.where(
 			and(
 				sql`${users.deletedAt} IS NULL`,
+				// Bots are found in their rooms' member lists, not among people to befriend.
+				eq(users.kind, 'person'),
 				sql`((${users.usernameKey} >= ${q} AND ${users.usernameKey} < ${q + '\uffff'})
 					OR (lower(${users.displayName}) >= ${q}
 						AND lower(${users.displayName}) < ${q + '\u{10ffff}'}))`,
@@ -122,6 +126,7 @@ export async function getProfile(
 		displayName: person.displayName,
 		statusText: person.statusText,
 		picture: pictureUrl(person.avatarKey),
+		kind: person.kind,
 		bio: person.bio,
 		relation: relationOf(userId, person.id, access.friendship),
 		blockedByMe: access.blockedByMe,

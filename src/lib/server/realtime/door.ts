@@ -83,7 +83,8 @@ export async function openRoomSocket(
 		role: membership.role,
 		readReceipts: access.user.sendReadReceipts,
 		sessionId,
-		readOnly
+		readOnly,
+		bot: access.user.kind === 'bot'
 	});
 	try {
 		return await stub.fetch(forwarded);
@@ -110,7 +111,13 @@ function isOverloaded(err: unknown): boolean {
 
 type DoorAccess = RoomAccess & {
 	userId: string;
-	user: { id: string; username: string; displayName: string; sendReadReceipts: boolean };
+	user: {
+		id: string;
+		username: string;
+		displayName: string;
+		sendReadReceipts: boolean;
+		kind: 'person' | 'bot';
+	};
 };
 
 /**
@@ -135,6 +142,7 @@ async function loadDoorAccess(
 				username: users.username,
 				displayName: users.displayName,
 				sendReadReceipts: users.sendReadReceipts,
+				kind: users.kind,
 				deletedAt: users.deletedAt
 			},
 			...roomAccessColumns(users.id)
@@ -161,7 +169,8 @@ async function loadTokenAccess(db: Db, userId: string, roomId: string): Promise<
 				id: users.id,
 				username: users.username,
 				displayName: users.displayName,
-				sendReadReceipts: users.sendReadReceipts
+				sendReadReceipts: users.sendReadReceipts,
+				kind: users.kind
 			},
 			...roomAccessColumns(users.id)
 		})

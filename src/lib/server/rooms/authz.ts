@@ -253,7 +253,7 @@ export type PersonAction =
 /** What the rules need to know about me and another person, read in one round trip. */
 export type PersonAccess = {
 	userId: string;
-	person: { id: string; dmPolicy: 'friends' | 'everyone' } | null;
+	person: { id: string; dmPolicy: 'friends' | 'everyone'; kind: 'person' | 'bot' } | null;
 	friendship: { status: 'pending' | 'accepted'; requestedBy: string } | null;
 	blockedByMe: boolean;
 	blockedByThem: boolean;
@@ -272,7 +272,12 @@ export async function loadPersonAccess(
 	const pair = pairOf(userId, personId);
 	const [personRows, friendshipRows, blockRows] = await db.batch([
 		db
-			.select({ id: users.id, dmPolicy: users.dmPolicy, deletedAt: users.deletedAt })
+			.select({
+				id: users.id,
+				dmPolicy: users.dmPolicy,
+				kind: users.kind,
+				deletedAt: users.deletedAt
+			})
 			.from(users)
 			.where(eq(users.id, personId))
 			.limit(1),
@@ -295,7 +300,9 @@ export async function loadPersonAccess(
 	return {
 		userId,
 		person:
-			person && person.deletedAt === null ? { id: person.id, dmPolicy: person.dmPolicy } : null,
+			person && person.deletedAt === null
+				? { id: person.id, dmPolicy: person.dmPolicy, kind: person.kind }
+				: null,
 		friendship: friendshipRows[0] ?? null,
 		blockedByMe: blockRows.some((b) => b.blockerId === userId),
 		blockedByThem: blockRows.some((b) => b.blockerId === personId)
@@ -318,6 +325,10 @@ export function decidePerson(access: PersonAccess, action: PersonAction): Done {
 	}
 	if (action === 'block') {
 		return access.blockedByMe ? deny(409, 'already_blocked', 'You already blocked them.') : allow;
+	}
+	// A bot lives in the room it was made for: it has no friends and no direct conversations.
+	if (person.kind === 'bot') {
+		return deny(400, 'bot', 'This is a bot: talk to it in its room.');
 	}
 	if (access.blockedByMe)
 		return deny(403, 'blocked', 'You blocked this person: unblock them first.');

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import * as v from 'valibot';
+import { countParam } from '$lib/server/forms';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { parseStoredAttachments, replyPreview, type ChatMessage } from '$shared/protocol';
 import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
@@ -49,6 +50,7 @@ export async function readHistory(
 				senderId: messages.senderId,
 				senderName: users.displayName,
 				senderDeletedAt: users.deletedAt,
+				senderKind: users.kind,
 				kind: messages.kind,
 				body: messages.body,
 				createdAt: messages.createdAt,
@@ -135,6 +137,7 @@ type StoredRow = {
 	senderName: string | null;
 	senderDeletedAt: number | null;
 	kind: 'text' | 'system';
+	senderKind: 'person' | 'bot' | null;
 	body: string;
 	createdAt: number;
 	replyToSeq: number | null;
@@ -179,6 +182,8 @@ function toChatMessage(row: StoredRow): ChatMessage {
 	if (Object.keys(reactions).length > 0) message.reactions = reactions;
 	if (row.editedAt !== null) message.editedAt = row.editedAt;
 	if (row.deletedAt !== null) message.deletedAt = row.deletedAt;
+	// The room marks a bot's messages as it stores them; D1's rows by their sender's kind.
+	if (row.kind === 'text' && row.senderKind === 'bot') message.bot = true;
 	const attachments = parseStoredAttachments(row.attachments);
 	if (attachments) message.attachments = attachments;
 	return message;
@@ -205,15 +210,7 @@ export const HistoryQuery = v.pipe(
 			v.description('The window around this seq: half before, half from it.')
 		),
 		limit: v.pipe(
-			v.optional(
-				v.pipe(
-					v.string(),
-					v.regex(/^\d{1,3}$/, 'must be a number'),
-					v.transform(Number),
-					v.minValue(1),
-					v.maxValue(HISTORY_PAGE_SIZE)
-				)
-			),
+			v.optional(countParam(HISTORY_PAGE_SIZE)),
 			v.description(
 				`How many messages (1 to ${HISTORY_PAGE_SIZE}; ${HISTORY_PAGE_SIZE} when absent).`
 			)

@@ -25,6 +25,8 @@ export type Member = {
 	displayName: string;
 	role: Role;
 	joinedAt: number;
+	/** Bots show as bots in the member list. */
+	kind: 'person' | 'bot';
 };
 
 /** A role's place in the member list: owners first, then admins, then members. */
@@ -55,7 +57,8 @@ export async function listMembers(
 			username: users.username,
 			displayName: users.displayName,
 			role: memberships.role,
-			joinedAt: memberships.joinedAt
+			joinedAt: memberships.joinedAt,
+			kind: users.kind
 		})
 		.from(memberships)
 		.innerJoin(users, eq(users.id, memberships.userId))
@@ -121,6 +124,7 @@ export async function addMember(
 			id: users.id,
 			username: users.username,
 			displayName: users.displayName,
+			kind: users.kind,
 			deletedAt: users.deletedAt
 		})
 		.from(users)
@@ -128,6 +132,13 @@ export async function addMember(
 		.limit(1);
 	if (!person || person.deletedAt !== null) {
 		return deny(404, 'bad_target', `No one is called "${username}".`);
+	}
+	if (person.kind === 'bot') {
+		return deny(
+			400,
+			'bot',
+			`${person.displayName} is a bot: it stays in the room it was made for.`
+		);
 	}
 	const [access, banned, existing] = await Promise.all([
 		loadPersonAccess(db, actor.id, person.id),

@@ -385,6 +385,13 @@ const MATRIX: Row[] = [
 		run: action('unban', (w) => ({ userId: w.person.dave.id }))
 	},
 	{
+		// The other bot actions ask the same rule (`edit`) through `authorizeBot`: bots.test.ts.
+		name: 'details?/addBot',
+		changes: true,
+		expect: ['login', 404, 403, 'ok', 'ok', 403, 403],
+		run: action('addBot', () => ({ name: 'Matrix bot' }))
+	},
+	{
 		name: 'details?/invite (create a link)',
 		changes: true,
 		expect: ['login', 404, 403, 'ok', 'ok', 403, 403],

@@ -16,6 +16,7 @@ export const GET = endpoint({
 		picture: user.picture ?? null,
 		email: user.email,
 		emailVerified: user.emailVerified,
+		kind: user.bot ? 'bot' : 'person',
 		via,
 		token: grant && { id: grant.id, scope: grant.scope, rooms: grant.rooms && [...grant.rooms] }
 	})

@@ -44,7 +44,7 @@ export const POST = endpoint({
 	handle: async (ctx) => {
 		const { params, body, env } = ctx;
 		const { membership } = await ctx.room(params.id, 'read');
-		const { stored, duplicate } = await changeRoom(env, ctx, params.id, membership!.role, {
+		const { stored, duplicate } = await changeRoom(env, ctx.user, params.id, membership!.role, {
 			type: 'send',
 			...body
 		});

@@ -18,6 +18,6 @@ export const POST = endpoint({
 	handle: async (ctx) => {
 		const { params, body, env } = ctx;
 		const { membership } = await ctx.room(params.id, 'read');
-		await changeRoom(env, ctx, params.id, membership!.role, { type: 'read', seq: body.seq });
+		await changeRoom(env, ctx.user, params.id, membership!.role, { type: 'read', seq: body.seq });
 	}
 });

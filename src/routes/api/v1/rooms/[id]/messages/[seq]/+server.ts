@@ -22,7 +22,7 @@ export const PATCH = endpoint({
 	handle: async (ctx) => {
 		const { params, body, env } = ctx;
 		const { membership } = await ctx.room(params.id, 'read');
-		const { stored } = await changeRoom(env, ctx, params.id, membership!.role, {
+		const { stored } = await changeRoom(env, ctx.user, params.id, membership!.role, {
 			type: 'edit',
 			seq: params.seq,
 			body: body.body
@@ -47,7 +47,7 @@ export const DELETE = endpoint({
 	handle: async (ctx) => {
 		const { params, env } = ctx;
 		const { membership } = await ctx.room(params.id, 'read');
-		const { stored } = await changeRoom(env, ctx, params.id, membership!.role, {
+		const { stored } = await changeRoom(env, ctx.user, params.id, membership!.role, {
 			type: 'delete',
 			seq: params.seq
 		});

@@ -14,7 +14,7 @@ type Path = v.InferOutput<typeof ReactionPath>;
 async function react(ctx: ApiContext<Path, undefined, undefined>, on: boolean) {
 	const { params, env } = ctx;
 	const { membership } = await ctx.room(params.id, 'read');
-	const { stored } = await changeRoom(env, ctx, params.id, membership!.role, {
+	const { stored } = await changeRoom(env, ctx.user, params.id, membership!.role, {
 		type: 'react',
 		seq: params.seq,
 		emoji: params.emoji,
