@@ -33,6 +33,7 @@ test('on a phone, the details are tabs under a title with room to breathe', asyn
 		'About',
 		'Members',
 		'Invites',
+		'Bots',
 		'Media and files',
 		'Notifications',
 		'Theme'

@@ -1,4 +1,4 @@
-import { redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { requireAccess } from '$lib/server/rooms/authz';
 import { deny, type Done } from '$lib/server/outcome';
@@ -21,7 +21,9 @@ import {
 import { deleteRoom, updateRoomDetails } from '$lib/server/rooms/admin';
 import * as members from '$lib/server/rooms/members';
 import { updateMemberSettings } from '$lib/server/rooms/settings';
-import { Details, InviteOptions, Settings } from './forms';
+import * as bots from '$lib/server/bots/bots';
+import { TOKEN_LIFETIMES, TOKEN_SCOPES } from '$lib/server/api/tokens';
+import { BotTokenOptions, Details, InviteOptions, Settings } from './forms';
 import { detailsHref, sectionIn } from './sections';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -32,14 +34,16 @@ export const load: PageServerLoad = async (event) => {
 	const admin = room.kind !== 'direct' && membership!.role !== 'member';
 	// `?media_before=` pages the media panel back in time (a link, so it works without JavaScript).
 	const mediaBefore = event.url.searchParams.get('media_before');
-	const [memberList, bans, invites, name, media] = await Promise.all([
+	const [memberList, bans, invites, botList, name, media] = await Promise.all([
 		members.listMembers(db, room.id),
 		admin ? members.listBans(db, room.id) : [],
 		admin ? listInvites(db, room.id) : [],
+		admin ? bots.listBots(db, room.id) : [],
 		peerNameOf(db, room, user.id),
 		listRoomMedia(db, access, { before: mediaBefore })
 	]);
 	const { role, notify, pinned, archived } = membership!;
+	const now = Date.now();
 	return {
 		room: { id: room.id, kind: room.kind, name, description: room.description },
 		me: { id: user.id, role, notify, pinned, archived },
@@ -47,6 +51,20 @@ export const load: PageServerLoad = async (event) => {
 		bans,
 		invites,
 		lifetimes: Object.keys(INVITE_LIFETIMES),
+		// Never a bot's webhook address or token secrets: those are shown once, in an action's answer.
+		bots: botList.map((bot) => ({
+			...bot,
+			tokens: bot.tokens.map((token) => ({
+				...token,
+				expired: token.expiresAt !== null && token.expiresAt <= now
+			}))
+		})),
+		botLimits: {
+			maxName: bots.MAX_BOT_NAME_LENGTH,
+			maxBots: bots.MAX_BOTS_PER_ROOM,
+			tokenScopes: TOKEN_SCOPES,
+			tokenLifetimes: Object.keys(TOKEN_LIFETIMES)
+		},
 		media: media ?? { items: [], older: null },
 		mediaPaged: mediaBefore !== null
 	};
@@ -64,6 +82,30 @@ function change(step: Step, after: (event: RequestEvent) => string = backToSecti
 		const result = await step(signed, event.params.id, await event.request.formData());
 		if (!result.ok) return refuse(result);
 		redirect(303, after(event));
+	};
+}
+
+/**
+ * What a refused bot action answers: which form it was and for which bot, so the Bots section
+ * shows the refusal beside that form (and the name typed into "Add a bot" stays).
+ */
+type BotRefusal = { action: string; botId: string; message: string; name?: string };
+
+function refuseBot(status: number, refusal: BotRefusal) {
+	return fail(status, { bot: refusal });
+}
+
+type BotStep = (s: Signed, roomId: string, botId: string, form: FormData) => Promise<Done>;
+
+/** A change to one of the room's bots, back to the Bots section; refusals stay beside its card. */
+function botChange(action: string, step: BotStep) {
+	return async (event: RequestEvent) => {
+		const signed = requireSignedIn(event);
+		const form = await event.request.formData();
+		const botId = field(form, 'botId');
+		const result = await step(signed, event.params.id, botId, form);
+		if (!result.ok) return refuseBot(result.status, { action, botId, message: result.message });
+		redirect(303, backToSection(event));
 	};
 }
 
@@ -113,5 +155,59 @@ export const actions: Actions = {
 		if (!created.ok) return refuse(created);
 		// The code is shown this once: only its hash is kept.
 		return { inviteUrl: `${event.url.origin}/invite/${created.code}` };
+	},
+	addBot: async (event) => {
+		const { user, db, rt } = requireSignedIn(event);
+		const name = field(await event.request.formData(), 'name');
+		const created = await bots.createBot(db, rt, user, event.params.id, name);
+		if (!created.ok) {
+			return refuseBot(created.status, {
+				action: 'addBot',
+				botId: '',
+				message: created.message,
+				name
+			});
+		}
+		redirect(303, backToSection(event));
+	},
+	removeBot: botChange('removeBot', (s, id, botId) =>
+		bots.removeBot(s.db, s.rt, s.user, id, botId)
+	),
+	deleteBotWebhook: botChange('deleteBotWebhook', (s, id, botId) =>
+		bots.revokeIncomingWebhook(s.db, s.user, id, botId)
+	),
+	revokeBotToken: botChange('revokeBotToken', (s, id, botId, form) =>
+		bots.revokeBotToken(s.db, s.rt, s.user, id, botId, field(form, 'tokenId'))
+	),
+	botWebhook: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const botId = field(await event.request.formData(), 'botId');
+		const created = await bots.createIncomingWebhook(db, user, event.params.id, botId);
+		if (!created.ok) {
+			return refuseBot(created.status, { action: 'botWebhook', botId, message: created.message });
+		}
+		// The address is shown this once: only its secret's hash is kept.
+		return {
+			botSecret: { botId, kind: 'webhook' as const, secret: event.url.origin + created.path }
+		};
+	},
+	botToken: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const form = await event.request.formData();
+		const botId = field(form, 'botId');
+		const options = v.safeParse(BotTokenOptions, {
+			scope: field(form, 'scope'),
+			lifetime: field(form, 'lifetime')
+		});
+		if (!options.success) {
+			const message = options.issues[0].message;
+			return refuseBot(400, { action: 'botToken', botId, message });
+		}
+		const created = await bots.createBotToken(db, user, event.params.id, botId, options.output);
+		if (!created.ok) {
+			return refuseBot(created.status, { action: 'botToken', botId, message: created.message });
+		}
+		// The secret goes out in this answer only: no load ever reads it again.
+		return { botSecret: { botId, kind: 'token' as const, secret: created.token } };
 	}
 };

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { INVITE_LIFETIMES, MAX_INVITE_USES, type InviteLifetime } from '$lib/server/rooms/invites';
 import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
 import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms/rooms';
+import { TOKEN_LIFETIMES, TOKEN_SCOPES, type TokenLifetime } from '$lib/server/api/tokens';
 
 const checkbox = v.pipe(
 	v.optional(v.string(), ''),
@@ -43,5 +44,14 @@ export const InviteOptions = v.object({
 			(n) => n === null || (n >= 1 && n <= MAX_INVITE_USES),
 			`Between 1 and ${MAX_INVITE_USES} uses.`
 		)
+	)
+});
+
+/** A bot's new token: the choices only (the bot and the room are the operation's to check). */
+export const BotTokenOptions = v.object({
+	scope: v.picklist(TOKEN_SCOPES, 'Choose what the token may do.'),
+	lifetime: v.picklist(
+		Object.keys(TOKEN_LIFETIMES) as TokenLifetime[],
+		'Choose when the token expires.'
 	)
 });

@@ -6,6 +6,7 @@ export const SECTION_LABELS = {
 	about: 'About',
 	members: 'Members',
 	invites: 'Invites',
+	bots: 'Bots',
 	media: 'Media and files',
 	notifications: 'Notifications',
 	theme: 'Theme'
@@ -27,6 +28,12 @@ const ACTION_SECTIONS: Record<string, Section> = {
 	transfer: 'members',
 	invite: 'invites',
 	revoke: 'invites',
+	addBot: 'bots',
+	removeBot: 'bots',
+	botWebhook: 'bots',
+	deleteBotWebhook: 'bots',
+	botToken: 'bots',
+	revokeBotToken: 'bots',
 	settings: 'notifications'
 };
 
