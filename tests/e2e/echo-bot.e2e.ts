@@ -1,22 +1,23 @@
-// The example bot (examples/echo-bot) against the real app: its person makes a token in settings,
-// the bot listens over a token socket and answers through the API, and the person chatting with it
-// in a browser sees its answers arrive live.
+// The example bot (examples/echo-bot) against the real app: a room's owner adds a bot in the room's
+// details and makes it a token; the bot listens over a token socket and answers through the API,
+// and the owner chatting with it in the browser sees its answers arrive live, marked as a bot's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect, test } from './fixtures';
 import type { Page } from '@playwright/test';
-import { message, peopleInRoom, say } from './realtime-support';
+import { expectConnected, message, say } from './realtime-support';
+import { persona } from './support';
+import { createRoom, personAt } from './ui-support';
 
-/** Makes a read-and-write token limited to one room in settings; answers its secret. */
-async function makeToken(page: Page, room: string): Promise<string> {
-	const settings = await page.context().newPage();
-	await settings.goto('/settings/tokens');
-	await settings.getByLabel('Name', { exact: true }).fill('Echo bot');
-	await settings.getByRole('radio', { name: 'Read and write' }).check();
-	await settings.getByRole('checkbox', { name: room }).check();
-	await settings.getByRole('button', { name: 'Create token' }).click();
-	const token = await settings.getByLabel('Your new token').inputValue();
-	await settings.close();
-	return token;
+/** Adds a bot to the room and makes it a read-and-write token; answers the token. */
+async function botToken(page: Page, room: string, name: string): Promise<string> {
+	await page.goto(`${room}/details?tab=bots`);
+	const panel = page.getByRole('tabpanel', { name: 'Bots' });
+	await panel.getByLabel('Name').fill(name);
+	await panel.getByRole('button', { name: 'Add bot' }).click();
+	const card = panel.getByRole('article', { name: new RegExp(`^${name}`) });
+	await card.getByLabel('Access').selectOption({ label: 'Read and write' });
+	await card.getByRole('button', { name: 'Create token' }).click();
+	return card.getByRole('textbox', { name: `New token for ${name}` }).inputValue();
 }
 
 /** Starts the bot and waits until it says it is listening. */
@@ -46,24 +47,28 @@ async function startBot(env: Record<string, string>): Promise<ChildProcess> {
 	return bot;
 }
 
-test('the echo bot answers in the room, live, through a token', async ({ browser, baseURL }) => {
-	const [ana, robo] = await peopleInRoom(browser, ['ana', 'robo'], 'Echo chamber');
-	const roomId = new URL(ana.page.url()).pathname.split('/').pop()!;
-	const token = await makeToken(robo.page, 'Echo chamber');
-
-	const bot = await startBot({ PARLEY_URL: baseURL!, PARLEY_TOKEN: token, PARLEY_ROOM: roomId });
+test('the echo bot answers in its room, live, as a bot', async ({ browser, baseURL }) => {
+	const page = await personAt(browser, persona('ana'), 'desktop');
+	const room = await createRoom(page, 'Echo chamber');
+	const token = await botToken(page, room, 'Echo');
+	const bot = await startBot({
+		PARLEY_URL: baseURL!,
+		PARLEY_TOKEN: token,
+		PARLEY_ROOM: room.split('/').pop()!
+	});
 	try {
-		await say(ana.page, '!echo Hello there, bot');
-		const answer = message(ana.page, /^Hello there, bot$/);
+		await page.goto(room);
+		await expectConnected(page);
+		await say(page, '!echo Hello there, bot');
+		const answer = message(page, /^Hello there, bot$/);
 		await expect(answer).toBeVisible();
-		// Robo's own tab shows the bot's words as Robo's, like anything else he sent.
-		await expect(message(robo.page, /^Hello there, bot$/)).toBeVisible();
-		// What is not a command gets no answer.
-		await say(ana.page, 'just chatting');
-		await say(ana.page, '!echo second');
-		await expect(message(ana.page, /^second$/)).toBeVisible();
-		// The answers come in order, so by now one to "just chatting" would have come too.
-		await expect(message(ana.page, /just chatting/)).toHaveCount(1);
+		await expect(answer.locator('.author')).toHaveText(/^\s*Echo\s+Bot\s*$/);
+		// What is not a command gets no answer; the answers come in order, so by the time the
+		// second command's has come, one to "just chatting" would have too.
+		await say(page, 'just chatting');
+		await say(page, '!echo second');
+		await expect(message(page, /^second$/)).toBeVisible();
+		await expect(message(page, /just chatting/)).toHaveCount(1);
 	} finally {
 		bot.kill('SIGTERM');
 	}
