@@ -57,6 +57,35 @@ test('two people find each other, become friends and talk in a direct conversati
 	await expect(timeline(alice).getByText('Sure, at four!')).toBeVisible();
 });
 
+test('a request that arrives while the friends page is still connecting shows in its list', async ({
+	browser
+}) => {
+	const aliceWho = persona('alice');
+	const bobWho = persona('bob');
+	const alice = await signedInPage(browser, aliceWho);
+	const bob = await signedInPage(browser, bobWho);
+
+	// Bob's page has loaded its (empty) list, but its live connection is held back until the
+	// request is stored: the news of it never reaches the page, only the count in the welcome.
+	let letThrough = () => {};
+	const held = new Promise<void>((resolve) => (letThrough = resolve));
+	await bob.routeWebSocket(/\/ws\/me$/, async (socket) => {
+		await held;
+		socket.connectToServer();
+	});
+	await bob.goto('/friends');
+	await expect(bob.getByText('No requests right now.')).toBeVisible();
+
+	await openProfile(alice, bobWho);
+	await alice.getByRole('button', { name: 'Add friend' }).click();
+	await expect(alice.getByRole('button', { name: 'Cancel friend request' })).toBeVisible();
+
+	letThrough();
+	await expect(bob.getByLabel('1 waiting')).toHaveText('1');
+	const incoming = bob.getByRole('list', { name: 'Incoming requests' });
+	await expect(incoming.getByText('Alice', { exact: true })).toBeVisible();
+});
+
 test('a third person joins a group by invite link, is promoted, and removes someone whose open tab loses access at once', async ({
 	browser
 }) => {
