@@ -4,7 +4,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { ChatMessage, ServerFrame } from '$shared/protocol';
 import { getDb } from '$lib/server/db';
-import { users } from '$shared/db/schema';
+import { memberships, roomBans, roomInvites, rooms, users } from '$shared/db/schema';
+import { eq } from 'drizzle-orm';
 import { createRoom, grantMembership } from '$lib/server/rooms/rooms';
 import type { ChatRoom } from '../workers/realtime/src/chat-room';
 import { IdentityHeader } from '$shared/identity';
@@ -61,6 +62,24 @@ export async function seedRoom(owner: Person, ...members: Person[]) {
 	const room = await createRoom(db(), { kind: 'group', name: 'Test room', createdBy: owner.id });
 	for (const member of members) await grantMembership(db(), room.id, member.id);
 	return room.id;
+}
+
+/**
+ * A room's rows in D1 (the room, its members, bans and invites), as one string: a refusal must leave
+ * them exactly as they were.
+ */
+export async function roomState(roomId: string): Promise<string> {
+	const state = await db().batch([
+		db().select().from(rooms).where(eq(rooms.id, roomId)),
+		db()
+			.select()
+			.from(memberships)
+			.where(eq(memberships.roomId, roomId))
+			.orderBy(memberships.userId),
+		db().select().from(roomBans).where(eq(roomBans.roomId, roomId)).orderBy(roomBans.userId),
+		db().select().from(roomInvites).where(eq(roomInvites.roomId, roomId)).orderBy(roomInvites.id)
+	]);
+	return JSON.stringify(state);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -43,6 +43,7 @@ import {
 	addMembers,
 	connect,
 	db,
+	roomState,
 	roomStub,
 	seedRoom,
 	seedUser,
@@ -326,21 +327,6 @@ async function group() {
 }
 type Group = Awaited<ReturnType<typeof group>>;
 
-/** Everything in D1 a route about the room could change: a refusal must leave it as it was. */
-async function stateOf(roomId: string) {
-	const state = await db().batch([
-		db().select().from(rooms).where(eq(rooms.id, roomId)),
-		db()
-			.select()
-			.from(memberships)
-			.where(eq(memberships.roomId, roomId))
-			.orderBy(memberships.userId),
-		db().select().from(roomBans).where(eq(roomBans.roomId, roomId)).orderBy(roomBans.userId),
-		db().select().from(roomInvites).where(eq(roomInvites.roomId, roomId)).orderBy(roomInvites.id)
-	]);
-	return JSON.stringify(state);
-}
-
 async function roleOf(roomId: string, person: { id: string }) {
 	const [row] = await db()
 		.select({ role: memberships.role })
@@ -495,13 +481,13 @@ describe.concurrent('who may do what in a group', () => {
 				ROLES.map(async (role) => {
 					const w = await group();
 					const client = await tokenFor(w.people[role]);
-					const before = await stateOf(w.roomId);
+					const before = await roomState(w.roomId);
 					const answer = await send(client, row.request(w));
 					const expected = row.expect[role];
 					const [status, code] = typeof expected === 'number' ? [expected, null] : expected;
 					const where = `${row.name} as ${role}`;
 					expect(answer.status, where).toBe(status);
-					const after = await stateOf(w.roomId);
+					const after = await roomState(w.roomId);
 					if (status >= 400) {
 						expect(answer.body.error.message, where).toMatch(/\w{3}/);
 						if (code) expect(answer.body.error.code, where).toBe(code);
@@ -670,7 +656,7 @@ describe('a room', () => {
 		expect(described.body.room).toMatchObject({ name: 'Readers', description: 'Books' });
 		expect(await roomStub(w.roomId).lastSeq()).toBe(2);
 
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		for (const [json, path] of [
 			[{}, ''],
 			[{ name: '' }, 'name'],
@@ -682,7 +668,7 @@ describe('a room', () => {
 			expect(verdict(answer), JSON.stringify(json)).toEqual([400, 'bad_input']);
 			expect(answer.body.error.details).toContainEqual(expect.objectContaining({ path }));
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 
 	it('is deleted by its owner: gone for everyone, their sockets closed', async () => {
@@ -719,7 +705,7 @@ describe('a room', () => {
 		const owners = await send(await tokenFor(w.people.owner), api.get(w.roomId));
 		expect(owners.body.room.membership).toMatchObject({ notify: 'all', pinned: false });
 
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		for (const [json, path] of [
 			[{}, ''],
 			[{ notify: 'loud' }, 'notify'],
@@ -729,7 +715,7 @@ describe('a room', () => {
 			expect(verdict(answer), JSON.stringify(json)).toEqual([400, 'bad_input']);
 			expect(answer.body.error.details).toContainEqual(expect.objectContaining({ path }));
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 });
 
@@ -763,11 +749,11 @@ describe('public and direct rooms', () => {
 			memberCount: 1,
 			membership: null
 		});
-		const before = await stateOf(lobby);
+		const before = await roomState(lobby);
 		const dans = await tokenFor(dan);
 		expect(verdict(await send(dans, api.join(lobby)))).toEqual([403, 'banned']);
 		expect(verdict(await send(dans, api.get(lobby)))).toEqual([403, 'banned']);
-		expect(await stateOf(lobby)).toBe(before);
+		expect(await roomState(lobby)).toBe(before);
 	});
 
 	it('a direct room has no members to manage, no links, no owner, and cannot be left', async () => {
@@ -777,7 +763,7 @@ describe('public and direct rooms', () => {
 		await befriend(ana, pal);
 		const direct = await directRoom(ana, bob);
 		const anas = await tokenFor(ana);
-		const before = await stateOf(direct);
+		const before = await roomState(direct);
 		for (const request of [
 			api.edit(direct, { name: 'Us' }),
 			api.remove(direct),
@@ -796,7 +782,7 @@ describe('public and direct rooms', () => {
 				'direct_room'
 			]);
 		}
-		expect(await stateOf(direct)).toBe(before);
+		expect(await roomState(direct)).toBe(before);
 		// What is one's own works: reading it, its members, one's settings.
 		expect((await send(anas, api.members(direct))).body.members).toHaveLength(2);
 		const set = await send(anas, api.settings(direct, { notify: 'mute' }));
@@ -852,7 +838,7 @@ describe('members', () => {
 		await watcher.next('message', (f) => f.message.body === `Adam added Pal`);
 
 		const stranger = await seedUser('stranger');
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		const cases: [unknown, number, string][] = [
 			[w.pal.username, 409, 'bad_target'],
 			[w.people.banned.username, 409, 'banned'],
@@ -867,7 +853,7 @@ describe('members', () => {
 				code
 			]);
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 
 	it('removing someone closes their open sockets at once', async () => {
@@ -896,7 +882,7 @@ describe('members', () => {
 	it('refuses removing oneself, the owner, or someone not in the room', async () => {
 		const w = await group();
 		const admin = await tokenFor(w.people.admin);
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		expect(verdict(await send(admin, api.kick(w.roomId, w.people.admin.id)))).toEqual([
 			400,
 			'self'
@@ -910,7 +896,7 @@ describe('members', () => {
 			'bad_target'
 		]);
 		expect(verdict(await send(admin, api.kick(w.roomId, 'NOT-AN-ID')))).toEqual([400, 'bad_input']);
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 
 	it('change roles: promote, demote, never the owner; ownership only by transfer', async () => {
@@ -921,7 +907,7 @@ describe('members', () => {
 		expect((await send(owner, api.role(w.roomId, w.gus.id, 'member'))).status).toBe(204);
 		expect(await roleOf(w.roomId, w.gus)).toBe('member');
 
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		const refusals: [string, unknown, number, string][] = [
 			[w.gus.id, 'member', 409, 'bad_target'],
 			[w.people.admin.id, 'admin', 409, 'bad_target'],
@@ -944,7 +930,7 @@ describe('members', () => {
 			404,
 			'bad_target'
 		]);
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 
 		const watcher = await connect(w.roomId, w.gus, 0);
 		expect((await send(owner, api.transfer(w.roomId, w.gus.id))).status).toBe(204);
@@ -986,7 +972,7 @@ describe('bans', () => {
 		expect(await isBanned(w.roomId, w.gus)).toBe(false);
 		// Unbanning does not bring them back.
 		expect(await roleOf(w.roomId, w.gus)).toBeNull();
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		expect(verdict(await send(admin, api.unban(w.roomId, w.gus.id)))).toEqual([404, 'bad_target']);
 		expect(verdict(await send(admin, api.ban(w.roomId, w.people.banned.id)))).toEqual([
 			404,
@@ -996,7 +982,7 @@ describe('bans', () => {
 			409,
 			'last_owner'
 		]);
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 });
 
@@ -1061,7 +1047,7 @@ describe('invites', () => {
 		expect(verdict(preview)).toEqual([403, 'banned']);
 		expect(preview.body.error.message).toContain('Test room');
 		const admin = await tokenFor(w.people.admin);
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		for (const [json, path] of [
 			[{}, 'lifetime'],
 			[{ lifetime: '1y' }, 'lifetime'],
@@ -1074,7 +1060,7 @@ describe('invites', () => {
 			expect(verdict(answer), JSON.stringify(json)).toEqual([400, 'bad_input']);
 			expect(answer.body.error.details).toContainEqual(expect.objectContaining({ path }));
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 });
 
@@ -1110,28 +1096,28 @@ describe('tokens', () => {
 		for (const request of reads(w)) {
 			expect((await send(reader, request)).status, request.path).toBe(200);
 		}
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		for (const request of [...writes(w), api.redeem(w.code)]) {
 			expect(verdict(await send(reader, request)), `${request.method} ${request.path}`).toEqual([
 				403,
 				'insufficient_scope'
 			]);
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 	});
 
 	it('a token limited to other rooms is refused this one, and the account-wide invite routes', async () => {
 		const w = await group();
 		const elsewhere = await seedRoom(w.people.owner);
 		const limited = await tokenFor(w.people.owner, { rooms: [elsewhere] });
-		const before = await stateOf(w.roomId);
+		const before = await roomState(w.roomId);
 		for (const request of [...reads(w), ...writes(w), api.preview(w.code), api.redeem(w.code)]) {
 			expect(verdict(await send(limited, request)), `${request.method} ${request.path}`).toEqual([
 				403,
 				'token_rooms'
 			]);
 		}
-		expect(await stateOf(w.roomId)).toBe(before);
+		expect(await roomState(w.roomId)).toBe(before);
 		// In its own room it works.
 		expect((await send(limited, api.get(elsewhere))).status).toBe(200);
 		const mine = await tokenFor(w.people.owner, { rooms: [w.roomId] });

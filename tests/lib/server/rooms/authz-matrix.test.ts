@@ -40,7 +40,7 @@ import * as apiInvites from '../../../../src/routes/api/v1/rooms/[id]/invites/+s
 import * as apiSettings from '../../../../src/routes/api/v1/rooms/[id]/settings/+server';
 import * as apiJoin from '../../../../src/routes/api/v1/rooms/[id]/join/+server';
 import * as apiLeave from '../../../../src/routes/api/v1/rooms/[id]/leave/+server';
-import { db } from '../../../helpers';
+import { db, roomState } from '../../../helpers';
 
 const ROLES = ['anonymous', 'nonMember', 'member', 'admin', 'owner', 'banned', 'blocked'] as const;
 type Role = (typeof ROLES)[number];
@@ -750,21 +750,6 @@ async function worldWithLobby() {
 		db().insert(roomBans).values({ roomId: lobby, userId: dave.id, createdAt: now })
 	]);
 	return { ...w, lobby, open };
-}
-
-/** One room's rows, to prove a refusal changed nothing in it. */
-async function roomState(roomId: string): Promise<string> {
-	const state = await db().batch([
-		db().select().from(rooms).where(eq(rooms.id, roomId)),
-		db()
-			.select()
-			.from(memberships)
-			.where(eq(memberships.roomId, roomId))
-			.orderBy(memberships.userId),
-		db().select().from(roomBans).where(eq(roomBans.roomId, roomId)).orderBy(roomBans.userId),
-		db().select().from(roomInvites).where(eq(roomInvites.roomId, roomId)).orderBy(roomInvites.id)
-	]);
-	return JSON.stringify(state);
 }
 
 /** What an API route answers, as `decideRoom` would say it: `ok`, or the status and code. */
