@@ -4,7 +4,7 @@
 import { buildPushPayload, type VapidKeys } from '@block65/webcrypto-web-push';
 import * as v from 'valibot';
 import { isQuiet, type NotificationPayload } from '../../../shared/notify';
-import { hostKind } from '../../../shared/push-endpoint';
+import { deliveryUrl } from '../../../shared/outbound-url';
 
 /**
  * What sending needs: D1, and the VAPID configuration (secrets: wrangler.toml, `.dev.vars`), read
@@ -128,7 +128,9 @@ async function deliver(
 		console.error('web push: could not build the message', subscription.id, err);
 		return 'failed';
 	}
-	const url = deliveryUrl(env, subscription.endpoint);
+	// The library accepts https endpoints only; the VAPID JWT's audience stays the https origin the
+	// subscription names (the push service checks it) when development reaches loopback over http.
+	const url = deliveryUrl(subscription.endpoint, env.APP_ENV !== 'development');
 	for (let attempt = 1; ; attempt++) {
 		let delay: number;
 		try {
@@ -160,21 +162,6 @@ async function deliver(
 		if (attempt >= MAX_PUSH_TRIES) return 'failed';
 		await new Promise((resolve) => setTimeout(resolve, delay));
 	}
-}
-
-/**
- * The URL the message is POSTed to. The library accepts https endpoints only, but a push service
- * on loopback (the one the tests start) has no TLS locally: in development a loopback endpoint is
- * fetched over plain http at the same host and port. The VAPID JWT's audience stays the https
- * origin the subscription names, as the push service checks it.
- */
-export function deliveryUrl(env: Pick<PushEnv, 'APP_ENV'>, endpoint: string): string {
-	const url = new URL(endpoint);
-	const development = env.APP_ENV === 'development';
-	if (development && url.protocol === 'https:' && hostKind(url.hostname) === 'loopback') {
-		url.protocol = 'http:';
-	}
-	return url.href;
 }
 
 /** Retry-After in seconds or as a date when given, else doubling from the base; capped either way. */

@@ -10,7 +10,7 @@ import * as v from 'valibot';
 import type { Db } from '$lib/server/db';
 import { generateId } from '$lib/server/ids';
 import { pushSubscriptions } from '$shared/db/schema';
-import { hostKind } from '$shared/push-endpoint';
+import { outboundUrlProblem } from '$shared/outbound-url';
 
 /** Devices one person may subscribe; the oldest must be removed in settings to add another. */
 export const MAX_PUSH_SUBSCRIPTIONS = 20;
@@ -68,12 +68,8 @@ export const PushSubscriptionInput = v.object({
 
 /** Why an endpoint cannot be one we send to, or null when it can. */
 export function endpointProblem(endpoint: string, production: boolean): string | null {
-	const url = new URL(endpoint);
-	if (url.protocol !== 'https:') return 'The endpoint must be an https URL.';
-	if (url.username || url.password) return 'The endpoint must not carry credentials.';
-	const kind = hostKind(url.hostname);
-	if (kind === 'public' || (kind === 'loopback' && !production)) return null;
-	return 'The endpoint must be a push service on the internet, not a local address.';
+	const problem = outboundUrlProblem(endpoint, production);
+	return problem && `The endpoint ${problem}`;
 }
 
 export type SubscriptionSaved = { ok: true; id: string; created: boolean };

@@ -3,7 +3,6 @@ import { describe, expect, inject, it } from 'vitest';
 import type { RequestEvent } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
 import { pushSubscriptions } from '$shared/db/schema';
-import { hostKind } from '$shared/push-endpoint';
 import { endpointHash, MAX_PUSH_SUBSCRIPTIONS } from '$lib/server/notifications/push-subscriptions';
 import { GET, POST } from '../../../../src/routes/api/push/subscriptions/+server';
 import { DELETE } from '../../../../src/routes/api/push/subscriptions/[id]/+server';
@@ -208,22 +207,5 @@ describe('DELETE /api/push/subscriptions/<id>', () => {
 		expect(await remove(annBrowser, id)).toEqual({ status: 204, body: null });
 		expect(await rowsOf(ann)).toEqual([]);
 		expect((await remove(annBrowser, id)).status).toBe(404);
-	});
-});
-
-describe('hostKind', () => {
-	it('tells loopback, private and link-local addresses from the rest', () => {
-		const kind = (url: string) => hostKind(new URL(url).hostname);
-		expect(kind('https://localhost:8080/')).toBe('loopback');
-		expect(kind('https://127.0.0.1/')).toBe('loopback');
-		expect(kind('https://2130706433/')).toBe('loopback');
-		expect(kind('https://[::1]/')).toBe('loopback');
-		expect(kind('https://[::ffff:127.0.0.1]/')).toBe('loopback');
-		expect(kind('https://[::ffff:10.1.2.3]/')).toBe('private');
-		expect(kind('https://172.20.0.1/')).toBe('private');
-		expect(kind('https://[fd00::1]/')).toBe('private');
-		expect(kind('https://[fe80::1]/')).toBe('link-local');
-		expect(kind('https://fcm.googleapis.com/fcm/send/x')).toBe('public');
-		expect(kind('https://172.32.0.1/')).toBe('public');
 	});
 });

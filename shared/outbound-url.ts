@@ -1,6 +1,37 @@
-// Where a push subscription's endpoint points. The app refuses endpoints on the local network
-// (a subscription is a URL our realtime worker will POST to: it must not become a way to make it
-// call something inside), and the realtime worker sends to loopback over plain http in development.
+// The URLs the realtime worker POSTs to that people give it: push subscriptions' endpoints and
+// bots' outgoing webhooks. Neither may point into the local network (it must not become a way to
+// make the worker call something inside the operator's network), and only https leaves the
+// worker. In development a loopback address is allowed, reached over plain http (no TLS there).
+
+/**
+ * Why the worker must not POST to `href`, as the end of a sentence about it ("must be an https
+ * URL."), or null when it may. `production`: loopback is refused too.
+ */
+export function outboundUrlProblem(href: string, production: boolean): string | null {
+	let url: URL;
+	try {
+		url = new URL(href);
+	} catch {
+		return 'must be a URL.';
+	}
+	if (url.protocol !== 'https:') return 'must be an https URL.';
+	if (url.username || url.password) return 'must not carry credentials.';
+	const kind = hostKind(url.hostname);
+	if (kind === 'public' || (kind === 'loopback' && !production)) return null;
+	return 'must be on the internet, not a local address.';
+}
+
+/**
+ * The URL to fetch for an https address that passed `outboundUrlProblem`: the same, except that in
+ * development a loopback address is fetched over plain http at the same host and port.
+ */
+export function deliveryUrl(href: string, production: boolean): string {
+	const url = new URL(href);
+	if (!production && url.protocol === 'https:' && hostKind(url.hostname) === 'loopback') {
+		url.protocol = 'http:';
+	}
+	return url.href;
+}
 
 /** The kind of host a URL names: by its literal address, or `localhost`. Names are `public`. */
 export type HostKind = 'loopback' | 'private' | 'link-local' | 'public';
@@ -29,6 +60,8 @@ function ipv4Kind([a = 0, b = 0]: number[]): HostKind {
 		return 'private';
 	}
 	if (a === 100 && b >= 64 && b <= 127) return 'private';
+	// Multicast, and the reserved block above it (broadcast among them): no one's server.
+	if (a >= 224) return 'private';
 	return 'public';
 }
 
