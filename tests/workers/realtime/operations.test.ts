@@ -193,6 +193,21 @@ describe('message operations', () => {
 		expect((await a.next('update')).message.mentions).toEqual([carol.id]);
 	});
 
+	it('resolves a mention of someone added while the room was open, before they ever connect', async () => {
+		const alice = await seedUser('alice');
+		const room = await seedRoom(alice);
+		const a = await connect(room, alice, 0);
+		// The room has read its member list already, and will not read it again for a while.
+		await sleep(300);
+		const dave = await seedUser('dave');
+		await grantMembership(db(), room, dave.id);
+		await roomStub(room).memberAdded({ userId: dave.id, name: dave.name, username: dave.username });
+
+		const seq = await sendAndAck(a, 'c1', `welcome @${dave.username}`);
+		const message = await a.next('message', (f) => f.message.seq === seq);
+		expect(message.message.mentions).toEqual([dave.id]);
+	});
+
 	it('replays edits, deletions and reactions that a reconnecting client missed', async () => {
 		const alice = await seedUser('alice');
 		const bob = await seedUser('bob');

@@ -448,10 +448,14 @@ export class ChatRoom extends DurableObject<Env> {
 
 	/**
 	 * Someone was made a member (D1 already says so). Those who come in by themselves show up in
-	 * presence when they connect; this is for people added while they may be away.
+	 * presence when they connect; this is for people added while they may be away (a bot never
+	 * connects at all). Their username is learnt now, so that a mention of them resolves at once
+	 * rather than after the next read of the member list.
 	 */
 	async memberAdded(member: MemberEntry): Promise<void> {
-		this.#room.frames.noteMemberChange(member.userId, member);
+		const { members, frames } = this.#room;
+		members.learn([member]);
+		frames.noteMemberChange(member.userId, member);
 	}
 
 	/**
