@@ -9,7 +9,7 @@ import { generateVapidKeys } from './scripts/dev-vars.ts';
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations(path.join(import.meta.dirname, 'drizzle'));
 	// A Web Push key pair per run, whatever a `.dev.vars` holds: the realtime worker signs with it,
-	// and the push service (tests/setup/push-service.ts) accepts only its public key. APP_ENV is
+	// and the push service (tests/setup/loopback-services.ts) accepts only its public key. APP_ENV is
 	// said here too, so that a developer's `.dev.vars` ("development") does not change the tests.
 	const vapid = await generateVapidKeys();
 	process.env.PARLEY_TEST_VAPID_PUBLIC_KEY = vapid.publicKey;
@@ -38,7 +38,7 @@ export default defineConfig(async () => {
 		test: {
 			include: ['tests/**/*.test.ts'],
 			setupFiles: ['./tests/setup/apply-migrations.ts'],
-			globalSetup: ['./tests/setup/push-service.ts']
+			globalSetup: ['./tests/setup/loopback-services.ts']
 		}
 	};
 });

@@ -486,7 +486,15 @@ export const notifications = sqliteTable(
 			.notNull()
 			.references(() => users.id, { onDelete: 'cascade' }),
 		kind: text('kind', {
-			enum: ['mention', 'reply', 'direct', 'friend_request', 'friend_accepted', 'group_added']
+			enum: [
+				'mention',
+				'reply',
+				'direct',
+				'friend_request',
+				'friend_accepted',
+				'group_added',
+				'webhook_disabled'
+			]
 		}).notNull(),
 		key: text('key').notNull(),
 		roomId: text('room_id').references(() => rooms.id, { onDelete: 'cascade' }),
@@ -588,5 +596,38 @@ export const incomingWebhooks = sqliteTable(
 	(t) => [
 		uniqueIndex('incoming_webhooks_bot_unique').on(t.botId),
 		index('incoming_webhooks_room_idx').on(t.roomId)
+	]
+);
+
+/**
+ * A bot's outgoing webhook: the room's new messages (all of them, or those that mention the bot)
+ * POSTed to `url`, signed with `secret` (HMAC-SHA256, so the secret is kept as it was shown: it
+ * must be usable, unlike a token, which is only compared). The realtime worker's webhook outbox
+ * delivers them, counts failures in a row here, and sets `disabled_at` when it gives up; saving the
+ * webhook again turns it back on.
+ */
+export const outgoingWebhooks = sqliteTable(
+	'outgoing_webhooks',
+	{
+		id: text('id').primaryKey(),
+		botId: text('bot_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		url: text('url').notNull(),
+		events: text('events', { enum: ['messages', 'mentions'] }).notNull(),
+		secret: text('secret').notNull(),
+		createdBy: text('created_by'),
+		createdAt: integer('created_at').notNull(),
+		failures: integer('failures').notNull().default(0),
+		lastError: text('last_error'),
+		lastDeliveredAt: integer('last_delivered_at'),
+		disabledAt: integer('disabled_at')
+	},
+	(t) => [
+		uniqueIndex('outgoing_webhooks_bot_unique').on(t.botId),
+		index('outgoing_webhooks_room_idx').on(t.roomId)
 	]
 );

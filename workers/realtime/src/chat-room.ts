@@ -34,7 +34,8 @@ import { SocketRegistry, closeQuietly, type Socket } from './socket-registry';
 import { StateFrames } from './state-frames';
 import { TypingBook } from './typing';
 import { UnreadSignals } from './unread-signals';
-import { RoomAudience } from './room-audience';
+import { RoomAudience, type Audience } from './room-audience';
+import { sendToWebhooks, webhookEvents } from './room-webhooks';
 import { inboxItems, tellInboxes } from './inbox-items';
 import { readMeta, writeMeta } from './meta';
 
@@ -287,15 +288,12 @@ export class ChatRoom extends DurableObject<Env> {
 		const purging = files.hasPending();
 		if (rows.length === 0 && reads.length === 0 && !purging) return;
 		let unreadInboxes: string[];
+		let heard: Audience | null = null;
 		try {
 			// Only a batch with a new message reads the audience (cached; D1 at most twice a minute).
-			const inbox = rows.some((row) => row.isNew)
-				? inboxItems(
-						roomId,
-						rows,
-						await audience.load(roomId),
-						(id) => presence.state(id) === 'online'
-					)
+			if (rows.some((row) => row.isNew)) heard = await audience.load(roomId);
+			const inbox = heard
+				? inboxItems(roomId, rows, heard, (id) => presence.state(id) === 'online')
 				: [];
 			unreadInboxes = await flushToD1(
 				this.database,
@@ -310,6 +308,12 @@ export class ChatRoom extends DurableObject<Env> {
 		}
 		if (unreadInboxes.length > 0)
 			this.ctx.waitUntil(tellInboxes(this.database, this.env.HUBS, unreadInboxes));
+		if (heard && heard.webhooks.length > 0) {
+			// After D1 has them: a bot told of a message can read it back through the API.
+			const fresh = rows.flatMap((row) => (row.isNew ? (messages.get(row.seq) ?? []) : []));
+			const byHook = webhookEvents(roomId, heard, fresh);
+			if (byHook.size > 0) this.ctx.waitUntil(sendToWebhooks(this.env.WEBHOOKS, byHook));
+		}
 		messages.markFlushed(rows);
 		members.markReadsFlushed(reads);
 		if (purging) {

@@ -2,6 +2,7 @@ import { cleanUpFiles } from './file-cleanup';
 
 export { ChatRoom } from './chat-room';
 export { UserHub } from './user-hub';
+export { WebhookOutbox } from './webhook-outbox';
 
 // Typed as the runtime's handler (not `satisfies`), so callers see the runtime's signatures.
 const handler: ExportedHandler<Env> = {

@@ -7,8 +7,9 @@ export type RoomKind = 'direct' | 'group' | 'public';
 
 /**
  * Who a room's news is for, as D1 says: the room's kind and name, each member's notification level
- * for it, and whom each member has blocked (nothing from a blocked person alerts them or reaches
- * their inbox). The people in a direct room that either of them blocked hear nothing at all.
+ * for it, whom each member has blocked (nothing from a blocked person alerts them or reaches
+ * their inbox), and its bots' outgoing webhooks. The people in a direct room that either of them
+ * blocked hear nothing at all.
  */
 export type Audience = {
 	kind: RoomKind;
@@ -16,7 +17,17 @@ export type Audience = {
 	levels: Map<string, NotifyLevel>;
 	/** Blocker → the people they blocked, for members who blocked anyone. */
 	blocked: Map<string, Set<string>>;
+	/** The bots' outgoing webhooks that are on: where the room's new messages go besides. */
+	webhooks: RoomWebhook[];
 	loadedAt: number;
+};
+
+export type RoomWebhook = {
+	id: string;
+	botId: string;
+	botUsername: string;
+	/** Every new message, or only those that mention the bot. */
+	events: 'messages' | 'mentions';
 };
 
 /**
@@ -32,7 +43,10 @@ export class RoomAudience {
 		this.#db = db;
 	}
 
-	/** Someone left, was removed or banned, or changed a setting: read D1 again next time. */
+	/**
+	 * Someone left, was removed or banned, changed a setting, or a webhook changed: read D1 again
+	 * next time.
+	 */
 	forget(): void {
 		this.#audience = null;
 	}
@@ -63,10 +77,10 @@ export function hasBlocked(audience: Audience, userId: string, senderId: string 
 }
 
 async function readAudience(db: D1Database, roomId: string): Promise<Audience> {
-	// One round trip: the members with their levels, and the blocks between members (rare; the
-	// primary key of `blocks` leads with the blocker). Only members can send here, so a block of
-	// anyone else never matters to this room.
-	const [members, blocks] = await db.batch<Record<string, string>>([
+	// One round trip: the members with their levels, the blocks between members (rare; the
+	// primary key of `blocks` leads with the blocker; only members can send here, so a block of
+	// anyone else never matters to this room), and the webhooks that are on.
+	const [members, blocks, hooks] = await db.batch<Record<string, string>>([
 		db
 			.prepare(
 				`SELECT r.kind AS kind, r.name AS name, m.user_id AS userId, m.notify AS notify
@@ -82,6 +96,14 @@ async function readAudience(db: D1Database, roomId: string): Promise<Audience> {
 				   JOIN blocks b ON b.blocker_id = m.user_id
 				   JOIN memberships other ON other.user_id = b.blocked_id AND other.room_id = m.room_id
 				  WHERE m.room_id = ?`
+			)
+			.bind(roomId),
+		db
+			.prepare(
+				`SELECT w.id AS id, w.bot_id AS botId, u.username AS botUsername, w.events AS events
+				   FROM outgoing_webhooks w
+				   JOIN users u ON u.id = w.bot_id
+				  WHERE w.room_id = ? AND w.disabled_at IS NULL AND u.deleted_at IS NULL`
 			)
 			.bind(roomId)
 	]);
@@ -106,5 +128,12 @@ async function readAudience(db: D1Database, roomId: string): Promise<Audience> {
 		// The door keeps both sides of a blocked conversation out; this keeps the hubs quiet too.
 		levels.clear();
 	}
-	return { kind, name: rows[0]?.name ?? '', levels, blocked, loadedAt: Date.now() };
+	return {
+		kind,
+		name: rows[0]?.name ?? '',
+		levels,
+		blocked,
+		webhooks: (hooks?.results ?? []) as RoomWebhook[],
+		loadedAt: Date.now()
+	};
 }

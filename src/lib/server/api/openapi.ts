@@ -2,6 +2,17 @@
 // under `src/routes/api/v1` exports handlers made by `endpoint`, whose specs carry the valibot
 // schemas the route validates with. Nothing here is written twice.
 import { toJsonSchema } from '@valibot/to-json-schema';
+import {
+	DELIVERY_TIMEOUT_SECONDS,
+	WEBHOOK_EVENT_ID_HEADER,
+	WEBHOOK_ID_HEADER,
+	WEBHOOK_MAX_FAILURES,
+	WEBHOOK_RETRY_BASE_MS,
+	WEBHOOK_RETRY_MAX_MS,
+	WEBHOOK_SIGNATURE_HEADER,
+	WEBHOOK_TOLERANCE_SECONDS,
+	WebhookEvent
+} from '$shared/webhook-event';
 import type * as v from 'valibot';
 import { API_TAGS, type AnySpec, type ApiHandler } from './endpoint';
 
@@ -152,6 +163,7 @@ export function buildOpenApi(modules: Record<string, Record<string, unknown>>, o
 		tags: Object.entries(API_TAGS).map(([name, description]) => ({ name, description })),
 		security: [{ bearerToken: [] }, { sessionCookie: [] }],
 		paths,
+		webhooks: { message: { post: webhookOperation() } },
 		components: {
 			securitySchemes: {
 				bearerToken: {
@@ -190,6 +202,43 @@ export function buildOpenApi(modules: Record<string, Record<string, unknown>>, o
 						}
 					}
 				}
+			}
+		}
+	};
+}
+
+/** What a bot's outgoing webhook receives: described here so that API tools know it too. */
+function webhookOperation() {
+	const header = (name: string, description: string) => ({
+		name,
+		in: 'header',
+		required: true,
+		description,
+		schema: { type: 'string' }
+	});
+	return {
+		operationId: 'outgoingWebhookMessage',
+		summary: 'A new message in a bot’s room, POSTed to its outgoing webhook',
+		description:
+			'Set in the room’s details (Bots). One POST per message, oldest first, at least once: a retry carries the same `Parley-Event-Id`. Verify `Parley-Signature` before trusting the body.',
+		parameters: [
+			header(
+				WEBHOOK_SIGNATURE_HEADER,
+				`\`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the webhook’s signing secret>\`; refuse one more than ${WEBHOOK_TOLERANCE_SECONDS} seconds from your clock.`
+			),
+			header(WEBHOOK_ID_HEADER, 'The webhook’s id.'),
+			header(
+				WEBHOOK_EVENT_ID_HEADER,
+				'The event’s id (`<room id>:<seq>`), the same on every retry.'
+			)
+		],
+		requestBody: {
+			required: true,
+			content: { 'application/json': { schema: schemaOf(WebhookEvent, 'output') } }
+		},
+		responses: {
+			'200': {
+				description: `Any 2xx takes it. Anything else, a redirect, or no answer within ${DELIVERY_TIMEOUT_SECONDS} seconds is a failure: the same event is retried after ${WEBHOOK_RETRY_BASE_MS / 1000} s, doubling up to ${WEBHOOK_RETRY_MAX_MS / 60_000} minutes; after ${WEBHOOK_MAX_FAILURES} failures in a row the webhook is turned off and the room’s admins are told.`
 			}
 		}
 	};

@@ -4,13 +4,20 @@
 // as editing the room (`edit`: its owner and admins; never a direct conversation).
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
-import { incomingWebhooks, users } from '$shared/db/schema';
+import { incomingWebhooks, outgoingWebhooks, users } from '$shared/db/schema';
 import { generateId, generateSecretToken, hashSecret } from '$lib/server/ids';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
 import { authorizeRoom } from '$lib/server/rooms/authz';
+import { authorizeBot } from './authorize';
+import { summarizeOutgoingWebhook, type OutgoingWebhookSummary } from './outgoing-webhooks';
 import { grantMembership } from '$lib/server/rooms/rooms';
 import { removeMember } from '$lib/server/rooms/members';
-import { announceMember, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
+import {
+	announceMember,
+	postSystemMessage,
+	refreshAudience,
+	type Realtime
+} from '$lib/server/realtime/effects';
 import { pictureUrl } from '$lib/server/files/picture-url';
 import { usernameKey } from '$lib/server/accounts/users';
 import {
@@ -35,6 +42,8 @@ export type BotSummary = {
 	tokens: TokenSummary[];
 	/** Its incoming webhook, if it has one (never its address, which is shown once). */
 	webhook: { id: string; createdAt: number; lastUsedAt: number | null } | null;
+	/** Its outgoing webhook, if it has one (never its secret, which is shown once). */
+	outgoing: OutgoingWebhookSummary | null;
 };
 
 /** Where an incoming webhook is posted to: its id, and the secret only its holder knows. */
@@ -73,13 +82,14 @@ export async function webhookBot(
 /** The room's bots, oldest first, with their tokens and webhooks. */
 export async function listBots(db: Db, roomId: string): Promise<BotSummary[]> {
 	const rows = await db
-		.select({ bot: users, webhook: incomingWebhooks })
+		.select({ bot: users, webhook: incomingWebhooks, outgoing: outgoingWebhooks })
 		.from(users)
 		.leftJoin(incomingWebhooks, eq(incomingWebhooks.botId, users.id))
+		.leftJoin(outgoingWebhooks, eq(outgoingWebhooks.botId, users.id))
 		.where(and(eq(users.botRoomId, roomId), isNull(users.deletedAt)))
 		.orderBy(asc(users.createdAt));
 	return Promise.all(
-		rows.map(async ({ bot, webhook }) => ({
+		rows.map(async ({ bot, webhook, outgoing }) => ({
 			id: bot.id,
 			username: bot.username,
 			displayName: bot.displayName,
@@ -90,7 +100,8 @@ export async function listBots(db: Db, roomId: string): Promise<BotSummary[]> {
 				id: webhook.id,
 				createdAt: webhook.createdAt,
 				lastUsedAt: webhook.lastUsedAt
-			}
+			},
+			outgoing: outgoing && summarizeOutgoingWebhook(outgoing)
 		}))
 	);
 }
@@ -168,26 +179,9 @@ export async function createBot(
 		picture: null,
 		createdAt: now,
 		tokens: [],
-		webhook: null
+		webhook: null,
+		outgoing: null
 	};
-	return { ok: true, bot };
-}
-
-/** The bot, if it belongs to this room and the actor may manage the room's bots. */
-async function authorizeBot(
-	db: Db,
-	actor: Actor,
-	roomId: string,
-	botId: string
-): Promise<Done<{ bot: typeof users.$inferSelect }>> {
-	const auth = await authorizeRoom(db, actor.id, roomId, 'edit');
-	if (!auth.ok) return auth;
-	const [bot] = await db
-		.select()
-		.from(users)
-		.where(and(eq(users.id, botId), eq(users.botRoomId, roomId), isNull(users.deletedAt)))
-		.limit(1);
-	if (!bot) return deny(404, 'not_found', 'This room has no such bot.');
 	return { ok: true, bot };
 }
 
@@ -265,7 +259,7 @@ export async function revokeIncomingWebhook(
 
 /**
  * Removes the bot: out of the room as any member is removed (its sockets closed, the timeline
- * told), its tokens and webhook revoked, and its account closed. Its messages stay, under its name.
+ * told), its tokens and webhooks revoked, and its account closed. Its messages stay, under its name.
  */
 export async function removeBot(
 	db: Db,
@@ -279,6 +273,8 @@ export async function removeBot(
 	if (!found.ok) return found;
 	for (const token of await listTokens(db, botId)) await revokeToken(db, rt, botId, token.id);
 	await db.delete(incomingWebhooks).where(eq(incomingWebhooks.botId, botId));
+	await db.delete(outgoingWebhooks).where(eq(outgoingWebhooks.botId, botId));
+	await refreshAudience(rt, roomId);
 	// Removed like any member (it may have been removed from the member list already).
 	const removed = await removeMember(db, rt, actor, roomId, botId);
 	if (!removed.ok && removed.code !== 'bad_target') return removed;

@@ -164,6 +164,8 @@ function urlOf(row: SelectedRow, actor: InboxItem['actor']): string {
 			return '/friends';
 		case 'friend_accepted':
 			return actor ? `/u/${encodeURIComponent(actor.username)}` : '/friends';
+		case 'webhook_disabled':
+			return row.roomId === null ? '/notifications' : `/rooms/${row.roomId}/details?tab=bots`;
 		default:
 			if (row.roomId === null) return '/notifications';
 			return row.seq === null ? `/rooms/${row.roomId}` : `/rooms/${row.roomId}?m=${row.seq}`;
@@ -191,6 +193,8 @@ function summaryOf(
 			return `${who} accepted your friend request`;
 		case 'group_added':
 			return `${who} added you to ${room?.name ?? 'a group'}`;
+		case 'webhook_disabled':
+			return `The outgoing webhook of ${who}${where} was turned off after failing`;
 	}
 }
 

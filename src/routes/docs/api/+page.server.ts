@@ -1,5 +1,6 @@
 import { apiRouteModules, buildOpenApi } from '$lib/server/api/openapi';
 import { RateLimits } from '$lib/server/rate-limit';
+import { WEBHOOK_TOLERANCE_SECONDS } from '$shared/webhook-event';
 import type { PageServerLoad } from './$types';
 
 type JsonSchema = Record<string, unknown>;
@@ -58,6 +59,18 @@ function bodyOf(content: Content | undefined) {
 	return { mediaType, schema: isJson && entry?.schema ? json(entry.schema) : null };
 }
 
+/** The outgoing webhook's delivery as the guide shows it: its headers, body and answers. */
+function webhookOf(op: ReturnType<typeof buildOpenApi>['webhooks']['message']['post']) {
+	return {
+		summary: op.summary,
+		description: op.description,
+		headers: op.parameters.map((p) => ({ name: p.name, description: p.description })),
+		body: json(op.requestBody.content['application/json'].schema),
+		answers: op.responses['200'].description,
+		toleranceSeconds: WEBHOOK_TOLERANCE_SECONDS
+	};
+}
+
 /**
  * The API's reference, for people: the OpenAPI document the API itself serves, read into what the
  * page shows. Public, as the document is.
@@ -104,6 +117,7 @@ export const load: PageServerLoad = async ({ url }) => {
 			minutes: RateLimits.apiPerCaller.windowMs / 60_000
 		},
 		errorSchema: json(doc.components.schemas.Error),
+		webhook: webhookOf(doc.webhooks.message.post),
 		groups: doc.tags.map((tag) => ({
 			name: tag.name,
 			description: tag.description,

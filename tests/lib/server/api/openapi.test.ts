@@ -28,7 +28,11 @@ type Operation = {
 async function served() {
 	const answer = await call(new TestBrowser(), openapi.GET, { path: '/api/v1/openapi.json' });
 	expect(answer.status).toBe(200);
-	return answer.body as { openapi: string; paths: Record<string, Record<string, Operation>> };
+	return answer.body as {
+		openapi: string;
+		paths: Record<string, Record<string, Operation>>;
+		webhooks: Record<string, Record<string, Operation>>;
+	};
 }
 
 describe('the OpenAPI document', () => {
@@ -101,6 +105,21 @@ describe('the OpenAPI document', () => {
 		expect(schema.required).toEqual(expect.arrayContaining(['clientId', 'body']));
 		expect(Object.keys(schema.properties)).toEqual(
 			expect.arrayContaining(['clientId', 'body', 'replyTo', 'attachments'])
+		);
+	});
+
+	it('describes what an outgoing webhook receives: the signed headers and the event', async () => {
+		const op = (await served()).webhooks.message!.post!;
+		expect(op.parameters.map((p) => [p.name, p.in, p.required])).toEqual([
+			['Parley-Signature', 'header', true],
+			['Parley-Webhook-Id', 'header', true],
+			['Parley-Event-Id', 'header', true]
+		]);
+		const body = op.requestBody as {
+			content: { 'application/json': { schema: { required: string[] } } };
+		};
+		expect(body.content['application/json'].schema.required).toEqual(
+			expect.arrayContaining(['type', 'id', 'webhookId', 'room', 'bot', 'message', 'mentioned'])
 		);
 	});
 });

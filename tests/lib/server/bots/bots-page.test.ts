@@ -3,7 +3,9 @@
 // a plain member, a stranger and a direct conversation are refused, and a refusal changes nothing.
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { memberships, users } from '$shared/db/schema';
+import { memberships, outgoingWebhooks, users } from '$shared/db/schema';
+import { saveOutgoingWebhook } from '$lib/server/bots/outgoing-webhooks';
+import { rt } from '../../../support/people';
 import { authenticateToken, TOKEN_PREFIX } from '$lib/server/api/tokens';
 import { listBots, MAX_BOTS_PER_ROOM, type BotSummary } from '$lib/server/bots/bots';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
@@ -100,7 +102,8 @@ describe('the Bots section of a room’s details', () => {
 				picture: null,
 				createdAt: expect.any(Number),
 				tokens: [],
-				webhook: null
+				webhook: null,
+				outgoing: null
 			}
 		]);
 		expect(data.members.find((m) => m.id === bot.id)).toMatchObject({ kind: 'bot' });
@@ -137,6 +140,105 @@ describe('the Bots section of a room’s details', () => {
 			backToBots(roomId)
 		);
 		expect((await loaded(browsers.ben, roomId)).bots[0]!.webhook).toBeNull();
+	});
+
+	it('gives a bot an outgoing webhook: its signing secret once, then changed, and deleted', async () => {
+		const { roomId, browsers } = await world();
+		const bot = await addBot(browsers.ana, roomId, 'Deploys');
+		const form = { botId: bot.id, url: ' https://hooks.example.com/parley ', events: 'messages' };
+
+		const made = secretOf(await act(browsers.ben, roomId, 'botOutgoing', form));
+		expect(made).toEqual({
+			botId: bot.id,
+			kind: 'signing',
+			secret: expect.stringMatching(/^whsec_[a-z0-9]{32}$/)
+		});
+		const data = await loaded(browsers.ana, roomId);
+		expect(data.bots[0]!.outgoing).toEqual({
+			url: 'https://hooks.example.com/parley',
+			events: 'messages',
+			createdAt: expect.any(Number),
+			failures: 0,
+			lastError: null,
+			lastDeliveredAt: null,
+			disabledAt: null
+		});
+		expect(JSON.stringify(data)).not.toContain(made.secret);
+
+		// A change keeps the secret the receiver checks with: nothing to show, back to the section.
+		expect(await act(browsers.ana, roomId, 'botOutgoing', { ...form, events: 'mentions' })).toEqual(
+			backToBots(roomId)
+		);
+		const [row] = await db()
+			.select()
+			.from(outgoingWebhooks)
+			.where(eq(outgoingWebhooks.botId, bot.id));
+		expect(row).toMatchObject({ events: 'mentions', secret: made.secret });
+
+		expect(await act(browsers.ben, roomId, 'deleteBotOutgoing', { botId: bot.id })).toEqual(
+			backToBots(roomId)
+		);
+		expect((await loaded(browsers.ben, roomId)).bots[0]!.outgoing).toBeNull();
+	});
+
+	it('refuses an outgoing webhook into the local network, or not https, keeping what was typed', async () => {
+		const { roomId, browsers, people } = await world();
+		const bot = await addBot(browsers.ana, roomId, 'Deploys');
+		const cases: [Record<string, string>, string][] = [
+			[
+				{ url: 'http://hooks.example.com/x', events: 'messages' },
+				'The address must be an https URL.'
+			],
+			[
+				{ url: 'https://192.168.1.10/hook', events: 'messages' },
+				'The address must be on the internet, not a local address.'
+			],
+			[
+				{ url: 'https://169.254.169.254/latest', events: 'messages' },
+				'The address must be on the internet, not a local address.'
+			],
+			[
+				{ url: 'https://user:pw@hooks.example.com/', events: 'messages' },
+				'The address must not carry credentials.'
+			],
+			[{ url: 'hooks.example.com', events: 'messages' }, 'The address must be a URL.'],
+			[{ url: '   ', events: 'messages' }, 'Give the address to send to.'],
+			[
+				{ url: `https://hooks.example.com/${'x'.repeat(2000)}`, events: 'messages' },
+				'That address is too long.'
+			],
+			[
+				{ url: 'https://hooks.example.com/x', events: 'everything' },
+				'Choose every message, or only those that mention the bot.'
+			]
+		];
+		for (const [fields, message] of cases) {
+			const outcome = await act(browsers.ana, roomId, 'botOutgoing', { botId: bot.id, ...fields });
+			expect(outcome, fields.url).toEqual({
+				kind: 'failure',
+				status: 400,
+				data: {
+					bot: {
+						action: 'botOutgoing',
+						botId: bot.id,
+						message,
+						url: fields.url,
+						events: fields.events
+					}
+				}
+			});
+		}
+		expect((await listBots(db(), roomId))[0]!.outgoing).toBeNull();
+
+		// Loopback is for development only: a deployment refuses it.
+		const actor = { id: people.ana.id, displayName: 'Ana', username: people.ana.username };
+		const local = { url: 'https://127.0.0.1:9000/hook', events: 'messages' };
+		expect(
+			await saveOutgoingWebhook(db(), rt(), actor, roomId, bot.id, local, { production: true })
+		).toMatchObject({ ok: false, status: 400 });
+		expect(
+			await saveOutgoingWebhook(db(), rt(), actor, roomId, bot.id, local, { production: false })
+		).toMatchObject({ ok: true, secret: expect.any(String) });
 	});
 
 	it('makes a bot a token limited to its room, shown once, and revokes it', async () => {
@@ -262,6 +364,11 @@ describe('the Bots section of a room’s details', () => {
 		const { roomId, browsers } = await world();
 		const bot = await addBot(browsers.ana, roomId, 'Deploys');
 		const hook = secretOf(await act(browsers.ana, roomId, 'botWebhook', { botId: bot.id }));
+		await act(browsers.ana, roomId, 'botOutgoing', {
+			botId: bot.id,
+			url: 'https://hooks.example.com/mine',
+			events: 'mentions'
+		});
 		const token = secretOf(
 			await act(browsers.ana, roomId, 'botToken', { botId: bot.id, scope: 'read', lifetime: '7d' })
 		);
@@ -280,6 +387,8 @@ describe('the Bots section of a room’s details', () => {
 			['botToken', { botId: bot.id, scope: 'write', lifetime: 'never' }],
 			['revokeBotToken', { botId: bot.id, tokenId }],
 			['deleteBotWebhook', { botId: bot.id }],
+			['botOutgoing', { botId: bot.id, url: 'https://hooks.example.com/x', events: 'messages' }],
+			['deleteBotOutgoing', { botId: bot.id }],
 			['removeBot', { botId: bot.id }]
 		];
 		for (const [who, status] of [
@@ -306,10 +415,18 @@ describe('the Bots section of a room’s details', () => {
 			await act(browsers.ben, roomId, 'botToken', { botId: bot.id, scope: 'write', lifetime: '7d' })
 		);
 		await act(browsers.ben, roomId, 'botWebhook', { botId: bot.id });
+		await act(browsers.ben, roomId, 'botOutgoing', {
+			botId: bot.id,
+			url: 'https://hooks.example.com/x',
+			events: 'messages'
+		});
 
 		expect(await act(browsers.ben, roomId, 'removeBot', { botId: bot.id })).toEqual(
 			backToBots(roomId)
 		);
+		expect(
+			await db().select().from(outgoingWebhooks).where(eq(outgoingWebhooks.botId, bot.id))
+		).toEqual([]);
 		const data = await loaded(browsers.ana, roomId);
 		expect(data.bots).toEqual([]);
 		expect(data.members.map((m) => m.id)).not.toContain(bot.id);

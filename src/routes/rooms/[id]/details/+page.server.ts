@@ -22,6 +22,9 @@ import { deleteRoom, updateRoomDetails } from '$lib/server/rooms/admin';
 import * as members from '$lib/server/rooms/members';
 import { updateMemberSettings } from '$lib/server/rooms/settings';
 import * as bots from '$lib/server/bots/bots';
+import { deleteOutgoingWebhook, saveOutgoingWebhook } from '$lib/server/bots/outgoing-webhooks';
+import { isProduction } from '$lib/server/app-env';
+import { platformEnv } from '$lib/server/db';
 import { TOKEN_LIFETIMES, TOKEN_SCOPES } from '$lib/server/api/tokens';
 import { BotTokenOptions, Details, InviteOptions, Settings } from './forms';
 import { detailsHref, sectionIn } from './sections';
@@ -87,9 +90,17 @@ function change(step: Step, after: (event: RequestEvent) => string = backToSecti
 
 /**
  * What a refused bot action answers: which form it was and for which bot, so the Bots section
- * shows the refusal beside that form (and the name typed into "Add a bot" stays).
+ * shows the refusal beside that form (and the name typed into "Add a bot", or the address typed
+ * for an outgoing webhook, stays).
  */
-type BotRefusal = { action: string; botId: string; message: string; name?: string };
+type BotRefusal = {
+	action: string;
+	botId: string;
+	message: string;
+	name?: string;
+	url?: string;
+	events?: string;
+};
 
 function refuseBot(status: number, refusal: BotRefusal) {
 	return fail(status, { bot: refusal });
@@ -179,6 +190,31 @@ export const actions: Actions = {
 	revokeBotToken: botChange('revokeBotToken', (s, id, botId, form) =>
 		bots.revokeBotToken(s.db, s.rt, s.user, id, botId, field(form, 'tokenId'))
 	),
+	deleteBotOutgoing: botChange('deleteBotOutgoing', (s, id, botId) =>
+		deleteOutgoingWebhook(s.db, s.rt, s.user, id, botId)
+	),
+	botOutgoing: async (event) => {
+		const { user, db, rt } = requireSignedIn(event);
+		const form = await event.request.formData();
+		const botId = field(form, 'botId');
+		const input = { url: field(form, 'url'), events: field(form, 'events') };
+		const saved = await saveOutgoingWebhook(db, rt, user, event.params.id, botId, input, {
+			production: isProduction(platformEnv(event.platform))
+		});
+		if (!saved.ok) {
+			return refuseBot(saved.status, {
+				action: 'botOutgoing',
+				botId,
+				message: saved.message,
+				url: input.url,
+				events: input.events
+			});
+		}
+		// A new webhook's signing secret is shown this once; a change keeps the secret it had.
+		if (saved.secret)
+			return { botSecret: { botId, kind: 'signing' as const, secret: saved.secret } };
+		redirect(303, backToSection(event));
+	},
 	botWebhook: async (event) => {
 		const { user, db } = requireSignedIn(event);
 		const botId = field(await event.request.formData(), 'botId');

@@ -34,6 +34,8 @@ const ACTION_SECTIONS: Record<string, Section> = {
 	deleteBotWebhook: 'bots',
 	botToken: 'bots',
 	revokeBotToken: 'bots',
+	botOutgoing: 'bots',
+	deleteBotOutgoing: 'bots',
 	settings: 'notifications'
 };
 
