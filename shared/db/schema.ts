@@ -55,6 +55,13 @@ export const users = sqliteTable(
 		botRoomId: text('bot_room_id'),
 		/** Who made the bot (null for people, or once that person's account is gone). */
 		botCreatedBy: text('bot_created_by'),
+		/**
+		 * Suspended by a site admin: signed out everywhere at once, refused at sign-in with the
+		 * reason, until unsuspended. `suspendedBy` is the admin (null once their account is gone).
+		 */
+		suspendedAt: integer('suspended_at'),
+		suspendedReason: text('suspended_reason'),
+		suspendedBy: text('suspended_by'),
 		createdAt: integer('created_at').notNull(),
 		deletedAt: integer('deleted_at')
 	},
@@ -248,6 +255,8 @@ export const rooms = sqliteTable(
 		lastMessageSeq: integer('last_message_seq').notNull().default(0),
 		lastMessagePreview: text('last_message_preview').notNull().default(''),
 		memberCount: integer('member_count').notNull().default(0),
+		/** Slow mode: each member may send one message per this many seconds (0: off). */
+		slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
 		/**
 		 * The room's number in the search index, given by the database when the room is made (the
 		 * next after the highest): a message's entry there is `searchKey * 2^32 + seq`, so one
@@ -283,7 +292,9 @@ export const memberships = sqliteTable(
 		pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false),
 		archived: integer('archived', { mode: 'boolean' }).notNull().default(false),
 		themeAccent: text('theme_accent'),
-		themeBackground: text('theme_background')
+		themeBackground: text('theme_background'),
+		/** Timed out by the room's owner or an admin: may not send until then (ms). */
+		timedOutUntil: integer('timed_out_until')
 	},
 	(t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('memberships_user_idx').on(t.userId)]
 );
@@ -347,6 +358,8 @@ export const messages = sqliteTable(
 		createdAt: integer('created_at').notNull(),
 		editedAt: integer('edited_at'),
 		deletedAt: integer('deleted_at'),
+		/** Who deleted it, when not its sender: the tombstone says it was removed by an admin. */
+		deletedBy: text('deleted_by'),
 		/**
 		 * JSON array of the files it carries (the protocol's `Attachment`), as the room recorded them;
 		 * null for none, and once the message is deleted.
@@ -629,5 +642,69 @@ export const outgoingWebhooks = sqliteTable(
 	(t) => [
 		uniqueIndex('outgoing_webhooks_bot_unique').on(t.botId),
 		index('outgoing_webhooks_room_idx').on(t.roomId)
+	]
+);
+
+/**
+ * What someone reported: a message (its room and seq, with its text as it was when reported) or
+ * a person. The room's owner and admins see the reports about their room; site admins see all.
+ */
+export const reports = sqliteTable(
+	'reports',
+	{
+		id: text('id').primaryKey(),
+		reporterId: text('reporter_id').references(() => users.id, { onDelete: 'set null' }),
+		/** The room the reported message is in (null for a report of a person). */
+		roomId: text('room_id').references(() => rooms.id, { onDelete: 'cascade' }),
+		messageSeq: integer('message_seq'),
+		/** The person reported: the message's sender, or the person reported directly. */
+		reportedUserId: text('reported_user_id').references(() => users.id, { onDelete: 'set null' }),
+		reason: text('reason', {
+			enum: ['spam', 'harassment', 'hate', 'violence', 'sexual', 'self_harm', 'other']
+		}).notNull(),
+		details: text('details').notNull().default(''),
+		/** The message's text when it was reported, so that an edit or deletion cannot hide it. */
+		messageBody: text('message_body'),
+		createdAt: integer('created_at').notNull(),
+		status: text('status', { enum: ['open', 'resolved'] })
+			.notNull()
+			.default('open'),
+		resolvedBy: text('resolved_by'),
+		resolvedAt: integer('resolved_at'),
+		/** What was done: `dismissed`, `message_deleted`, `user_suspended`… and a note. */
+		resolution: text('resolution')
+	},
+	(t) => [
+		index('reports_room_status_idx').on(t.roomId, t.status, t.createdAt),
+		index('reports_status_idx').on(t.status, t.createdAt)
+	]
+);
+
+/**
+ * Every action of a site admin, and every moderation action of a room's owner or admins: who did
+ * what to whom or what, where, when and why. Kept when the actor, the target or the room is
+ * gone (no foreign keys): it is the record.
+ */
+export const auditLog = sqliteTable(
+	'audit_log',
+	{
+		id: text('id').primaryKey(),
+		actorId: text('actor_id'),
+		/** As what they acted: a site admin, or a room's owner or admin. */
+		actorRole: text('actor_role', { enum: ['site_admin', 'room_admin'] }).notNull(),
+		/** `user.suspend`, `room.delete`, `member.ban`, `message.delete`, `report.resolve`… */
+		action: text('action').notNull(),
+		targetKind: text('target_kind', { enum: ['user', 'room', 'message', 'report'] }).notNull(),
+		targetId: text('target_id').notNull(),
+		roomId: text('room_id'),
+		reason: text('reason').notNull().default(''),
+		/** JSON: what else a reader needs (the seq of a message, the role given, a duration). */
+		details: text('details').notNull().default('{}'),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [
+		index('audit_log_created_idx').on(t.createdAt),
+		index('audit_log_room_idx').on(t.roomId, t.createdAt),
+		index('audit_log_target_idx').on(t.targetId)
 	]
 );

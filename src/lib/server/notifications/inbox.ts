@@ -13,6 +13,10 @@ import { accessOf, decideRoom, membershipOf, roomAccessColumns } from '$lib/serv
 import { peerMembership, peerMembershipOf, type RoomKind } from '$lib/server/rooms/rooms';
 import { DELETED_USER_NAME } from '$lib/server/rooms/history';
 import { generateId } from '$lib/server/ids';
+import { parseTimeCursor, timeCursorOf } from '$lib/server/time-cursor';
+
+/** A cursor as `listInbox` makes it, or null for anything else. */
+export const parseCursor = parseTimeCursor;
 import { notifyUser, type Realtime } from '$lib/server/realtime/effects';
 
 /** Items per page of the inbox. */
@@ -56,7 +60,7 @@ export async function listInbox(
 	cursor: string | null = null,
 	limit = INBOX_PAGE_SIZE
 ): Promise<InboxPage> {
-	const after = cursor === null ? null : parseCursor(cursor);
+	const after = cursor === null ? null : parseTimeCursor(cursor);
 	const rows = await selectItems(
 		db,
 		userId,
@@ -72,7 +76,8 @@ export async function listInbox(
 	const last = page.at(-1);
 	return {
 		items: page.filter(mayRead(userId)).map(toItem),
-		nextCursor: rows.length > limit && last ? `${last.updatedAt}.${last.id}` : null
+		nextCursor:
+			rows.length > limit && last ? timeCursorOf({ at: last.updatedAt, id: last.id }) : null
 	};
 }
 
@@ -196,12 +201,6 @@ function summaryOf(
 		case 'webhook_disabled':
 			return `The outgoing webhook of ${who}${where} was turned off after failing`;
 	}
-}
-
-/** A cursor as `listInbox` makes it, or null for anything else (a bad query, answered 400). */
-export function parseCursor(cursor: string): { at: number; id: string } | null {
-	const match = /^(\d{1,15})\.([\w-]{1,64})$/.exec(cursor);
-	return match ? { at: Number(match[1]), id: match[2]! } : null;
 }
 
 /** What the app itself puts in someone's inbox: friend events and being added to a room. */

@@ -31,6 +31,7 @@ export async function createRoom(
 		lastMessageSeq: 0,
 		lastMessagePreview: '',
 		memberCount: 1,
+		slowModeSeconds: 0,
 		// Given by the database as the row goes in (migration 0011); only search reads it.
 		searchKey: null
 	};
