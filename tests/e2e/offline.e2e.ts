@@ -120,6 +120,16 @@ test('a room only ever opened from inside the app still reloads offline', async 
 	await say(bob.page, 'Opened by a click');
 	await underServiceWorker(alice.page);
 	await alice.page.goto('/');
+	// The worker keeps the page in the background (`keepPageOf`): wait for it, on a busy machine
+	// too, before taking it away.
+	await expect
+		.poll(() =>
+			alice.page.evaluate(
+				async ({ cache, url }) => (await (await caches.open(cache)).match(url)) !== undefined,
+				{ cache: PAGES_CACHE, url: room.href }
+			)
+		)
+		.toBe(true);
 	// As if the room had never been loaded by its address: no page of it is kept.
 	const dropped = await alice.page.evaluate(
 		async ({ cache, url }) => (await caches.open(cache)).delete(url),
