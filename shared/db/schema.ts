@@ -258,6 +258,11 @@ export const rooms = sqliteTable(
 		/** Slow mode: each member may send one message per this many seconds (0: off). */
 		slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
 		/**
+		 * How long its messages live, in seconds; null keeps them. A direct conversation's is its
+		 * disappearing messages. The room object expires them (and a site maximum caps it).
+		 */
+		retentionSeconds: integer('retention_seconds'),
+		/**
 		 * The room's number in the search index, given by the database when the room is made (the
 		 * next after the highest): a message's entry there is `searchKey * 2^32 + seq`, so one
 		 * room's entries are one range of the index (`src/lib/server/search`; migration 0011). A
@@ -360,6 +365,8 @@ export const messages = sqliteTable(
 		deletedAt: integer('deleted_at'),
 		/** Who deleted it, when not its sender: the tombstone says it was removed by an admin. */
 		deletedBy: text('deleted_by'),
+		/** Deleted because it outlived the room's retention: a tombstone nobody needs to see. */
+		expired: integer('expired', { mode: 'boolean' }).notNull().default(false),
 		/**
 		 * JSON array of the files it carries (the protocol's `Attachment`), as the room recorded them;
 		 * null for none, and once the message is deleted.
@@ -526,6 +533,8 @@ export const notifications = sqliteTable(
 	},
 	(t) => [
 		uniqueIndex('notifications_user_key_unique').on(t.userId, t.key),
+		// A deleted or expired message's preview is cleared from every inbox row about it.
+		index('notifications_room_seq_idx').on(t.roomId, t.seq),
 		index('notifications_user_updated_idx').on(t.userId, t.updatedAt),
 		index('notifications_unread_idx')
 			.on(t.userId)
@@ -675,6 +684,13 @@ export const reports = sqliteTable(
 		resolution: text('resolution')
 	},
 	(t) => [
+		// One report per person per thing reported: reporting it again reopens it (an upsert on these).
+		uniqueIndex('reports_message_unique')
+			.on(t.reporterId, t.roomId, t.messageSeq)
+			.where(sql`${t.messageSeq} IS NOT NULL`),
+		uniqueIndex('reports_person_unique')
+			.on(t.reporterId, t.reportedUserId)
+			.where(sql`${t.roomId} IS NULL`),
 		index('reports_room_status_idx').on(t.roomId, t.status, t.createdAt),
 		index('reports_status_idx').on(t.status, t.createdAt)
 	]
