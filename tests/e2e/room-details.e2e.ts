@@ -34,6 +34,7 @@ test('on a phone, the details are tabs under a title with room to breathe', asyn
 		'Members',
 		'Invites',
 		'Bots',
+		'Reports',
 		'Media and files',
 		'Notifications',
 		'Theme'

@@ -62,7 +62,8 @@ export function at(path: string): RegExp {
 export async function openDetails(
 	page: Page,
 	roomPath: string,
-	section: 'about' | 'members' | 'invites' | 'bots' | 'notifications' | 'theme' = 'about'
+	section:
+		'about' | 'members' | 'invites' | 'bots' | 'reports' | 'notifications' | 'theme' = 'about'
 ): Promise<void> {
 	await page.goto(`${roomPath}/details?tab=${section}`);
 	await expect(page.getByRole('tab', { selected: true })).toHaveAttribute(

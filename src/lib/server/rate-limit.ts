@@ -35,7 +35,17 @@ export const RateLimits = {
 	 */
 	apiPerCaller: { name: 'api:caller', limit: 600, windowMs: MINUTE },
 	/** Posts to one incoming webhook (a build server, an alert): two a second on average. */
-	webhookPerHook: { name: 'webhook:hook', limit: 120, windowMs: MINUTE }
+	webhookPerHook: { name: 'webhook:hook', limit: 120, windowMs: MINUTE },
+	/**
+	 * Reports of messages and people, per reporter: more than anyone meets in honest use, few
+	 * enough that one person cannot bury a room's admins in them.
+	 */
+	reportsPerPerson: { name: 'reports:person', limit: 20, windowMs: HOUR },
+	/**
+	 * Data exports (a person's archive, a room's history): each reads everything, page by page,
+	 * and files from R2. Enough to retry a failed download a few times, not to make it a load.
+	 */
+	exportsPerPerson: { name: 'exports:person', limit: 10, windowMs: HOUR }
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];

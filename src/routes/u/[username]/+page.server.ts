@@ -4,6 +4,7 @@ import { blockUser, unblockUser } from '$lib/server/people/blocks';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
 import * as friends from '$lib/server/people/friends';
 import { findPersonId, getProfile, setDmPolicy } from '$lib/server/people/people';
+import { reportPerson } from '$lib/server/moderation/reports';
 import { field, refuse, requireSignedIn, type Signed } from '$lib/server/request-context';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -43,6 +44,18 @@ export const actions: Actions = {
 		const room = await findOrCreateDirectRoom(db, user.id, personId);
 		if (!room.ok) return refuse(room);
 		redirect(303, `/rooms/${room.roomId}`);
+	},
+	// A report of the person, for the site's admins: answered in place (the thanks, or why not).
+	report: async (event) => {
+		const { user, db } = requireSignedIn(event);
+		const form = await event.request.formData();
+		const input = { reason: field(form, 'reason'), details: field(form, 'details') };
+		const reported = await reportPerson(db, user, event.params.username, input);
+		if (!reported.ok) {
+			const status = reported.code === 'too_many' ? 429 : reported.status;
+			return fail(status, { report: true, code: reported.code, message: reported.message });
+		}
+		return { reported: true };
 	},
 	dmPolicy: async (event) => {
 		const { user, db } = requireSignedIn(event);
