@@ -6,6 +6,8 @@ import { defineConfig, devices } from '@playwright/test';
 // a development deployment (wrangler.toml ships production): mail lands in the local outbox.
 const port = Number(process.env.PARLEY_E2E_PORT ?? 8788);
 const state = `.wrangler/e2e-${port}`;
+/** The e2e server's one site admin, by username (tests/e2e/admin.e2e.ts signs up as them). */
+const E2E_SITE_ADMIN = 'e2e_site_admin';
 
 // Playwright's own browser where the user has installed one; otherwise the system's Chromium.
 const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) =>
@@ -40,7 +42,7 @@ export default defineConfig({
 	},
 	projects: [{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } }],
 	webServer: {
-		command: `rm -rf ${state} && npm run build && node --experimental-strip-types --no-warnings scripts/dev-vars.ts && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state} --var APP_ENV:development`,
+		command: `rm -rf ${state} && npm run build && node --experimental-strip-types --no-warnings scripts/dev-vars.ts && wrangler d1 migrations apply DB --local --persist-to ${state} && wrangler dev -c wrangler.toml -c workers/realtime/wrangler.toml --port ${port} --persist-to ${state} --var APP_ENV:development --var SITE_ADMINS:${E2E_SITE_ADMIN}`,
 		url: `http://localhost:${port}/`,
 		timeout: 180_000,
 		reuseExistingServer: false,

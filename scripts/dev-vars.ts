@@ -31,17 +31,17 @@ export async function generateVapidKeys(): Promise<VapidKeys> {
 	return { publicKey: Buffer.from(point).toString('base64url'), privateKey: d };
 }
 
-function readVars(file: string): string[] {
+export function readVars(file: string): string[] {
 	return existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
 }
 
-function valueOf(lines: string[], key: string): string | undefined {
+export function valueOf(lines: string[], key: string): string | undefined {
 	const line = lines.find((l) => l.startsWith(`${key}=`));
 	return line?.slice(key.length + 1).replace(/^"(.*)"$/, '$1') || undefined;
 }
 
 /** Sets each key (replacing its line, or adding one at the end) and leaves every other line be. */
-function writeVars(file: string, lines: string[], values: Record<string, string>): boolean {
+export function writeVars(file: string, lines: string[], values: Record<string, string>): boolean {
 	const next = [...lines];
 	for (const [key, value] of Object.entries(values)) {
 		const at = next.findIndex((l) => l.startsWith(`${key}=`));

@@ -3,6 +3,7 @@ import { getDb, platformEnv } from '$lib/server/db';
 import { listConversations } from '$lib/server/rooms/rooms';
 import { getQuietHours } from '$lib/server/notifications/preferences';
 import { isProduction } from '$lib/server/app-env';
+import { isSiteAdmin } from '$lib/server/moderation/site-admin';
 import { countUnreadNotifications } from '$shared/db/notifications';
 import { NO_QUIET_HOURS } from '$shared/notify';
 import type { LayoutServerLoad } from './$types';
@@ -30,7 +31,15 @@ export const load: LayoutServerLoad = async ({ depends, locals, platform }) => {
 		countUnreadNotifications(db, id)
 	]);
 	return {
-		user: { id, username, displayName, emailVerified, picture },
+		// The account menu links to the admin area for site admins only.
+		user: {
+			id,
+			username,
+			displayName,
+			emailVerified,
+			picture,
+			siteAdmin: isSiteAdmin(env, locals.user)
+		},
 		conversations,
 		// When the list was made: a page answered from the offline cache shows the newer one the
 		// browser kept instead.

@@ -22,7 +22,9 @@ const BAD_CREDENTIALS = 'That email or username and password do not match.';
 const NOTICES: Record<string, string> = {
 	'password-reset': 'Your password has been changed. Log in with the new one.',
 	'signed-out-everywhere': 'You are signed out on every device.',
-	'account-deleted': 'Your account has been deleted.'
+	'account-deleted': 'Your account has been deleted.',
+	// A provider's sign-in of a suspended account; the password form says the reason as well.
+	suspended: 'This account has been suspended by the site’s admins.'
 };
 
 export const load: PageServerLoad = ({ locals, url, platform }) => {
@@ -47,7 +49,9 @@ export const actions: Actions = {
 			return rejectRateLimited(setHeaders, attempt.retryAfterSeconds, values);
 		}
 		if (!attempt.ok || !user) return rejectForm(values, { form: BAD_CREDENTIALS });
-		await startSession(db, cookies, user.id, sessionMeta(request, platform?.cf));
+		// Only now, with the right password, is the suspension (and its reason) told.
+		const started = await startSession(db, cookies, user.id, sessionMeta(request, platform?.cf));
+		if (!started.ok) return rejectForm(values, { form: started.message });
 		redirect(303, safeRedirect(url.searchParams.get('next')));
 	}
 };

@@ -81,10 +81,11 @@ export const actions: Actions = {
 		}
 		forgetSignup(cookies);
 		// The provider just proved who this is: setting a first password needs no second trip there.
-		await startSession(db, cookies, userId, {
+		const started = await startSession(db, cookies, userId, {
 			...sessionMeta(request, platform?.cf),
 			providerAuth: true
 		});
+		if (!started.ok) redirect(303, '/login?notice=suspended');
 		redirect(303, '/');
 	}
 };

@@ -162,7 +162,8 @@ export async function revokeToken(
 
 /**
  * Who a bearer token signs in, if anyone: a token that exists, has not expired, and whose person
- * still has an account. Notes its use (at most once a minute).
+ * still has an account and is not suspended (their tokens work again once unsuspended). Notes its
+ * use (at most once a minute).
  */
 export async function authenticateToken(
 	db: Db,
@@ -176,7 +177,7 @@ export async function authenticateToken(
 		.innerJoin(users, eq(apiTokens.userId, users.id))
 		.where(eq(apiTokens.tokenHash, hashSecret(token)))
 		.limit(1);
-	if (!row || row.user.deletedAt !== null) return null;
+	if (!row || row.user.deletedAt !== null || row.user.suspendedAt !== null) return null;
 	if (row.token.expiresAt !== null && row.token.expiresAt <= now) return null;
 	if (row.token.lastUsedAt === null || now - row.token.lastUsedAt > LAST_USED_RESOLUTION_MS) {
 		await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.token.id));

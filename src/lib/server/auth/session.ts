@@ -5,6 +5,7 @@ import { sessions, users } from '$shared/db/schema';
 import { generateSecretToken, hashSecret } from '$lib/server/ids';
 import { rememberDevice } from './known-devices';
 import { pictureUrl } from '$lib/server/files/picture-url';
+import { deny, type Done } from '$lib/server/outcome';
 
 export const SESSION_COOKIE = 'parley_session';
 const DAY = 24 * 60 * 60 * 1000;
@@ -49,15 +50,29 @@ export function isSessionLive(session: { expiresAt: number; createdAt: number },
 }
 
 /**
- * Whether a stored session (read with its user) still signs them in: the user exists and the
- * session is live. Pages ask through `validateSessionToken`; the realtime door asks it of the row
- * its one upgrade statement read.
+ * Whether a stored session (read with its user) still signs them in: the user exists, is not
+ * suspended, and the session is live. Pages ask through `validateSessionToken`; the realtime door
+ * asks it of the row its one upgrade statement read. Suspending someone deletes their sessions;
+ * this refuses one made in the same moment, which the deletion could not see.
  */
 export function sessionHolds(
-	row: { session: { expiresAt: number; createdAt: number }; user: { deletedAt: number | null } },
+	row: {
+		session: { expiresAt: number; createdAt: number };
+		user: { deletedAt: number | null; suspendedAt: number | null };
+	},
 	now: number
 ): boolean {
-	return row.user.deletedAt === null && isSessionLive(row.session, now);
+	return (
+		row.user.deletedAt === null && row.user.suspendedAt === null && isSessionLive(row.session, now)
+	);
+}
+
+/** What a suspended person is told when they try to sign in. */
+export function suspendedMessage(reason: string | null): string {
+	const why = reason?.trim();
+	return why
+		? `This account has been suspended by the site’s admins. Reason: ${why}`
+		: 'This account has been suspended by the site’s admins.';
 }
 
 export type SessionValidation =
@@ -216,19 +231,26 @@ export function sessionMeta(request: Request, cf?: { country?: unknown }): Sessi
 
 /**
  * Creates a session and hands its token to the browser, which from now on is one this account
- * knows (every sign-in starts here).
+ * knows (every sign-in starts here: password, provider, a sign-up link). A suspended account is
+ * refused here, whatever proved who it is, with the reason it was given.
  */
 export async function startSession(
 	db: Db,
 	cookies: Cookies,
 	userId: string,
 	meta: SessionMeta
-): Promise<Session> {
+): Promise<Done<{ session: Session }>> {
+	const [user] = await db
+		.select({ suspendedAt: users.suspendedAt, reason: users.suspendedReason })
+		.from(users)
+		.where(eq(users.id, userId))
+		.limit(1);
+	if (user?.suspendedAt != null) return deny(403, 'forbidden', suspendedMessage(user.reason));
 	const token = generateSessionToken();
 	const session = await createSession(db, token, userId, meta);
 	setSessionTokenCookie(cookies, token, session.expiresAt);
 	await rememberDevice(db, cookies, userId);
-	return session;
+	return { ok: true, session };
 }
 
 export type SessionListing = {

@@ -53,7 +53,8 @@ export function webhookPath(hookId: string, secret: string): string {
 
 /**
  * The bot an incoming webhook's address speaks for, and its room: null for an address that is
- * not one (never made, replaced, deleted, or its bot removed). Notes its use (once a minute).
+ * not one (never made, replaced, deleted, or its bot removed or suspended). Notes its use (once a
+ * minute).
  */
 export async function webhookBot(
 	db: Db,
@@ -69,7 +70,8 @@ export async function webhookBot(
 			and(eq(incomingWebhooks.id, hookId), eq(incomingWebhooks.secretHash, hashSecret(secret)))
 		)
 		.limit(1);
-	if (!row || row.bot.deletedAt !== null) return null;
+	// A suspended bot's webhooks are refused, as its tokens are.
+	if (!row || row.bot.deletedAt !== null || row.bot.suspendedAt !== null) return null;
 	if (row.hook.lastUsedAt === null || now - row.hook.lastUsedAt > 60_000) {
 		await db
 			.update(incomingWebhooks)

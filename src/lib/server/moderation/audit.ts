@@ -6,6 +6,7 @@ import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { auditLog } from '$shared/db/schema';
 import { generateId } from '$lib/server/ids';
+import { messageDeletionAuditId } from '$shared/audit';
 import { parseTimeCursor, timeCursorOf } from '$lib/server/time-cursor';
 
 export type AuditEntry = {
@@ -77,4 +78,37 @@ export async function listAudit(
 		nextCursor:
 			rows.length > limit && last ? timeCursorOf({ at: last.createdAt, id: last.id }) : null
 	};
+}
+
+/**
+ * A site admin removed a message: the room's flush records every moderator's removal as a room
+ * admin's under the message's own entry id, so this writes that entry, or makes the one already
+ * there say whose it was.
+ */
+export async function recordSiteAdminMessageDeletion(
+	db: Db,
+	actorId: string,
+	roomId: string,
+	seq: number,
+	reason: string,
+	now = Date.now()
+): Promise<void> {
+	await db
+		.insert(auditLog)
+		.values({
+			id: messageDeletionAuditId(roomId, seq),
+			actorId,
+			actorRole: 'site_admin',
+			action: 'message.delete',
+			targetKind: 'message',
+			targetId: `${roomId}:${seq}`,
+			roomId,
+			reason,
+			details: JSON.stringify({ seq }),
+			createdAt: now
+		})
+		.onConflictDoUpdate({
+			target: auditLog.id,
+			set: { actorId, actorRole: 'site_admin', reason }
+		});
 }

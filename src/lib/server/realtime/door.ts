@@ -143,7 +143,8 @@ async function loadDoorAccess(
 				displayName: users.displayName,
 				sendReadReceipts: users.sendReadReceipts,
 				kind: users.kind,
-				deletedAt: users.deletedAt
+				deletedAt: users.deletedAt,
+				suspendedAt: users.suspendedAt
 			},
 			...roomAccessColumns(users.id)
 		})

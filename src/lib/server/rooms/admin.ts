@@ -1,9 +1,10 @@
-// Running a room: its name and description (admins), and deleting it (the owner).
+// Running a room: its name and description (admins), and deleting it (the owner, or a site admin).
 import { eq } from 'drizzle-orm';
 import { authorizeRoom } from './authz';
 import type { Db } from '$lib/server/db';
 import { memberships, rooms } from '$shared/db/schema';
-import type { Actor, Done } from '$lib/server/outcome';
+import { deny, type Actor, type Done } from '$lib/server/outcome';
+import { auditStatement, type AuditEntry } from '$lib/server/moderation/audit';
 import {
 	destroyRoomObject,
 	notifyUser,
@@ -25,7 +26,21 @@ export async function updateRoomDetails(
 	const renamed = details.name !== auth.room.name;
 	const described = details.description !== auth.room.description;
 	if (!renamed && !described) return { ok: true };
-	await db.update(rooms).set(details).where(eq(rooms.id, roomId));
+	await db.batch([
+		db.update(rooms).set(details).where(eq(rooms.id, roomId)),
+		auditStatement(db, {
+			actorId: actor.id,
+			actorRole: 'room_admin',
+			action: 'room.edit',
+			targetKind: 'room',
+			targetId: roomId,
+			roomId,
+			details: {
+				...(renamed ? { name: details.name, previousName: auth.room.name } : {}),
+				...(described ? { description: true } : {})
+			}
+		})
+	]);
 	if (renamed) {
 		await postSystemMessage(
 			rt,
@@ -40,11 +55,7 @@ export async function updateRoomDetails(
 	return { ok: true };
 }
 
-/**
- * Deletes the room with its memberships, bans, invites and history (cascades in D1), then empties
- * the room's object (every socket closed, its unflushed tail and alarm dropped) and tells the
- * members' hubs, so open tabs lose it at once.
- */
+/** The owner deletes their room (see `destroyRoom`). */
 export async function deleteRoom(
 	db: Db,
 	rt: Realtime,
@@ -53,12 +64,61 @@ export async function deleteRoom(
 ): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'delete');
 	if (!auth.ok) return auth;
+	await destroyRoom(db, rt, roomId, {
+		actorId: actor.id,
+		actorRole: 'room_admin',
+		action: 'room.delete',
+		targetKind: 'room',
+		targetId: roomId,
+		roomId,
+		details: { name: auth.room.name, kind: auth.room.kind }
+	});
+	return { ok: true };
+}
+
+/**
+ * A site admin deletes any room, belonging to it or not, with a reason for the audit log. The
+ * caller has checked that they are a site admin (`requireSiteAdmin`): no room rule grants this.
+ */
+export async function deleteRoomAsSiteAdmin(
+	db: Db,
+	rt: Realtime,
+	admin: Actor,
+	roomId: string,
+	reason: string
+): Promise<Done> {
+	const [room] = await db
+		.select({ name: rooms.name, kind: rooms.kind })
+		.from(rooms)
+		.where(eq(rooms.id, roomId))
+		.limit(1);
+	if (!room) return deny(404, 'not_found', 'There is no such room.');
+	await destroyRoom(db, rt, roomId, {
+		actorId: admin.id,
+		actorRole: 'site_admin',
+		action: 'room.delete',
+		targetKind: 'room',
+		targetId: roomId,
+		roomId,
+		reason,
+		details: { name: room.name, kind: room.kind }
+	});
+	return { ok: true };
+}
+
+/**
+ * Deletes the room with its memberships, bans, invites and history (cascades in D1), recording
+ * who did it in the same batch, then empties the room's object (every socket closed, its
+ * unflushed tail and alarm dropped) and tells the members' hubs, so open tabs lose it at once.
+ */
+async function destroyRoom(db: Db, rt: Realtime, roomId: string, audit: AuditEntry) {
 	const [members] = await db.batch([
 		db
 			.select({ userId: memberships.userId })
 			.from(memberships)
 			.where(eq(memberships.roomId, roomId)),
-		db.delete(rooms).where(eq(rooms.id, roomId))
+		db.delete(rooms).where(eq(rooms.id, roomId)),
+		auditStatement(db, audit)
 	]);
 	await destroyRoomObject(rt, roomId);
 	await Promise.all(
@@ -66,5 +126,4 @@ export async function deleteRoom(
 			notifyUser(rt, userId, { type: 'membership', roomId, change: 'deleted' })
 		)
 	);
-	return { ok: true };
 }

@@ -18,6 +18,26 @@ import {
 } from '$lib/server/realtime/effects';
 import { usernameKey } from '$lib/server/accounts/users';
 import { addToInbox } from '$lib/server/notifications/inbox';
+import { auditStatement, recordAudit, type AuditEntry } from '$lib/server/moderation/audit';
+
+/** The audit entry of a room owner's or admin's change to a member (who, to whom, where). */
+function memberAudit(
+	actor: Actor,
+	roomId: string,
+	targetId: string,
+	action: string,
+	details: Record<string, unknown> = {}
+): AuditEntry {
+	return {
+		actorId: actor.id,
+		actorRole: 'room_admin',
+		action,
+		targetKind: 'user',
+		targetId,
+		roomId,
+		details
+	};
+}
 
 export type Member = {
 	id: string;
@@ -177,7 +197,15 @@ export async function removeMember(
 	if (!checked.ok) return checked;
 	return dropMember(db, rt, actor, roomId, targetId, {
 		change: 'removed',
-		line: `${actor.displayName} removed ${checked.target.displayName}`
+		line: `${actor.displayName} removed ${checked.target.displayName}`,
+		also: [
+			auditStatement(
+				db,
+				memberAudit(actor, roomId, targetId, 'member.remove', {
+					name: checked.target.displayName
+				})
+			)
+		]
 	});
 }
 
@@ -197,7 +225,11 @@ export async function banMember(
 			db
 				.insert(roomBans)
 				.values({ roomId, userId: targetId, bannedBy: actor.id, createdAt: Date.now() })
-				.onConflictDoNothing()
+				.onConflictDoNothing(),
+			auditStatement(
+				db,
+				memberAudit(actor, roomId, targetId, 'member.ban', { name: checked.target.displayName })
+			)
 		]
 	});
 }
@@ -215,6 +247,7 @@ export async function unbanMember(
 		.where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, targetId)))
 		.returning({ userId: roomBans.userId });
 	if (removed.length === 0) return deny(404, 'bad_target', 'That person is not banned here.');
+	await recordAudit(db, memberAudit(actor, roomId, targetId, 'member.unban'));
 	return { ok: true };
 }
 
@@ -238,7 +271,8 @@ export async function setMemberRole(
 		[[targetId, role]],
 		role === 'admin'
 			? `${actor.displayName} made ${name} an admin`
-			: `${actor.displayName} made ${name} a member`
+			: `${actor.displayName} made ${name} a member`,
+		memberAudit(actor, roomId, targetId, 'member.set_role', { role, name })
 	);
 }
 
@@ -261,7 +295,10 @@ export async function transferOwnership(
 			[targetId, 'owner'],
 			[actor.id, 'admin']
 		],
-		`${actor.displayName} made ${checked.target.displayName} the owner`
+		`${actor.displayName} made ${checked.target.displayName} the owner`,
+		memberAudit(actor, roomId, targetId, 'member.transfer_ownership', {
+			name: checked.target.displayName
+		})
 	);
 }
 
@@ -309,8 +346,8 @@ async function dropMember(
 }
 
 /**
- * Gives members new roles in one batch, applies them to their open sockets at once, and records
- * the change in the timeline.
+ * Gives members new roles in one batch (with its audit entry), applies them to their open sockets
+ * at once, and records the change in the timeline.
  */
 async function assignRoles(
 	db: Db,
@@ -318,7 +355,8 @@ async function assignRoles(
 	actor: Actor,
 	roomId: string,
 	roles: [[string, Role], ...[string, Role][]],
-	line: string
+	line: string,
+	audit: AuditEntry
 ): Promise<Done> {
 	const update = ([userId, role]: [string, Role]) =>
 		db
@@ -326,15 +364,15 @@ async function assignRoles(
 			.set({ role })
 			.where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
 	const [head, ...tail] = roles;
-	await db.batch([update(head), ...tail.map(update)]);
+	await db.batch([update(head), ...tail.map(update), auditStatement(db, audit)]);
 	await Promise.all(roles.map(([userId, role]) => applyRole(rt, roomId, userId, role)));
 	await postSystemMessage(rt, roomId, actor, line);
 	return { ok: true };
 }
 
-type Checked = Done<{ target: Membership & { displayName: string } }>;
+export type Checked = Done<{ target: Membership & { displayName: string } }>;
 
-async function checkChange(
+export async function checkChange(
 	db: Db,
 	actor: Actor,
 	roomId: string,

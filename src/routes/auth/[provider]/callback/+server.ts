@@ -72,9 +72,10 @@ export const GET: RequestHandler = async (event) => {
 		redirect(303, '/welcome');
 	}
 	if (locals.session) await invalidateSession(db, locals.session.id);
-	await startSession(db, cookies, outcome.userId, {
+	const started = await startSession(db, cookies, outcome.userId, {
 		...sessionMeta(request, platform?.cf),
 		providerAuth: true
 	});
+	if (!started.ok) redirect(303, '/login?notice=suspended');
 	redirect(303, '/');
 };
