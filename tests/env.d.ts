@@ -10,5 +10,6 @@ declare namespace Cloudflare {
 // check reads them from its generated types; this program checks its files too, as the tests
 // import them, so they are declared here for it.
 interface Env {
+	MAX_RETENTION_DAYS?: string;
 	WEBHOOKS: DurableObjectNamespace<import('../workers/realtime/src/webhook-outbox').WebhookOutbox>;
 }

@@ -86,6 +86,12 @@ export const ErrorCode = {
 	 * carried by another message, listed twice, or more than `MAX_ATTACHMENTS`. Nothing is stored.
 	 */
 	InvalidAttachment: 'invalid_attachment',
+	/**
+	 * The room's slow mode, or an admin's time-out of this sender, holds this `send` (and, as for
+	 * `rate_limited`, the later sends of its socket): resend from it, in order, after `retryAfterMs`.
+	 */
+	SlowMode: 'slow_mode',
+	TimedOut: 'timed_out',
 	Internal: 'internal'
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -281,6 +287,10 @@ export const ChatMessage = v.object({
 	attachments: v.optional(v.array(Attachment)),
 	editedAt: v.optional(v.number()),
 	deletedAt: v.optional(v.number()),
+	/** Deleted by the room's owner or an admin, not by its sender: "removed by an admin". */
+	removedByModerator: v.optional(v.literal(true)),
+	/** Deleted because it outlived the room's retention (or disappearing messages): not shown. */
+	expired: v.optional(v.literal(true)),
 	/** Sent by a bot (an account a room's admins made, acting through the API). */
 	bot: v.optional(v.literal(true))
 });

@@ -40,7 +40,7 @@ test('nothing a person did themselves is unread for them, on any device', async 
 	const about = alice.getByRole('tabpanel', { name: 'About' });
 	await about.getByLabel('Name').fill('Books & tea');
 	await about.getByLabel('Description').fill('Monthly, at Carol’s');
-	await about.getByRole('button', { name: 'Save' }).click();
+	await about.getByRole('button', { name: 'Save', exact: true }).click();
 	await expect(about.getByLabel('Name')).toHaveValue('Books & tea');
 	await alice.getByRole('tab', { name: 'Members' }).click();
 	await alice.getByLabel("Friend's username").fill(carolWho.username);

@@ -116,11 +116,11 @@ test('a third person joins a group by invite link, is promoted, and removes some
 	await alice.goto(`${roomUrl}/details`);
 	const about = alice.getByRole('region', { name: 'About' });
 	await about.getByLabel('Name').fill(' ');
-	await about.getByRole('button', { name: 'Save' }).click();
+	await about.getByRole('button', { name: 'Save', exact: true }).click();
 	await expect(about.getByLabel('Name')).toHaveAccessibleDescription('Give the room a name.');
 	await about.getByLabel('Name').fill('Climbing crew');
 	await about.getByLabel('Description').fill('Weekend trips and gym nights');
-	await about.getByRole('button', { name: 'Save' }).click();
+	await about.getByRole('button', { name: 'Save', exact: true }).click();
 	await expect(about.getByLabel('Name')).not.toHaveAttribute('aria-invalid');
 	await alice.reload();
 	await expect(about.getByLabel('Description')).toHaveValue('Weekend trips and gym nights');

@@ -3,6 +3,7 @@
 // slow down."), so the browser shows the sentence chosen here by the code instead.
 
 import { ErrorCode, MAX_MESSAGE_LENGTH, MAX_REACTIONS_PER_MESSAGE } from '$shared/protocol';
+import { describeWait } from '$shared/durations';
 
 const count = new Intl.NumberFormat('en');
 
@@ -18,14 +19,24 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
 	[ErrorCode.Forbidden]: 'You can only change or delete your own messages.',
 	[ErrorCode.InvalidReaction]: `A message can have up to ${MAX_REACTIONS_PER_MESSAGE} different reactions. Add one of those already there.`,
 	[ErrorCode.InvalidAttachment]: 'That file can’t be attached. Upload it again and resend.',
+	[ErrorCode.SlowMode]: 'Slow mode is on in this room: your message goes when it allows.',
+	[ErrorCode.TimedOut]:
+		'An admin timed you out in this room: your message goes when the time-out ends.',
 	[ErrorCode.Internal]: 'Something went wrong on our side. Try again.'
 };
 
 /** Shown for a code this browser does not know (a newer room may add some). */
 export const UNKNOWN_ERROR_TEXT = 'Something went wrong. Try again.';
 
-/** The words a person sees for a refusal from the room, by its code. */
-export function errorText(error: { code: string }): string {
+/** The words a person sees for a refusal from the room, by its code (and its wait, if it says). */
+export function errorText(error: { code: string; retryAfterMs?: number }): string {
+	const wait = error.retryAfterMs;
+	if (wait !== undefined && error.code === ErrorCode.SlowMode) {
+		return `Slow mode is on in this room: your message goes in ${describeWait(wait)}.`;
+	}
+	if (wait !== undefined && error.code === ErrorCode.TimedOut) {
+		return `An admin timed you out in this room: your message goes in ${describeWait(wait)}.`;
+	}
 	return Object.hasOwn(ERROR_TEXT, error.code)
 		? ERROR_TEXT[error.code as ErrorCode]
 		: UNKNOWN_ERROR_TEXT;

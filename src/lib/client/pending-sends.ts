@@ -24,6 +24,13 @@ import type { OutboxEntry, OutboxFile } from './outbox';
 import type { UploadedFile } from './upload-meta';
 import { SendWindow } from './send-window';
 
+/** Refusals that hold a send (and those after it) for a while, to go again in order. */
+const HOLDS: ReadonlySet<string> = new Set([
+	ErrorCode.RateLimited,
+	ErrorCode.SlowMode,
+	ErrorCode.TimedOut
+]);
+
 /** One of my messages that is not in the timeline yet. */
 export type PendingMessage = {
 	clientId: string;
@@ -188,14 +195,13 @@ export class PendingSends {
 		// An internal error names no message, but may have been a send on the wire: sends are
 		// idempotent, and a send left unanswered would hold up every message behind it.
 		const transient =
-			error.code === ErrorCode.RateLimited ||
-			(error.code === ErrorCode.Internal && error.clientId === undefined);
+			HOLDS.has(error.code) || (error.code === ErrorCode.Internal && error.clientId === undefined);
 		if (transient) {
 			const wait = this.#window.refused(error.clientId, error.retryAfterMs, now);
 			if (wait !== null) return { retryIn: wait };
 		}
 		const message = error.clientId ? this.#find(error.clientId) : undefined;
-		if (!message || message.status !== 'pending' || error.code === ErrorCode.RateLimited) {
+		if (!message || message.status !== 'pending' || HOLDS.has(error.code)) {
 			return { notice: error.message };
 		}
 		// The room would not take its files (an upload too old, say): a retry uploads them again.

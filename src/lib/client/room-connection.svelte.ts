@@ -1,5 +1,6 @@
 import {
 	CloseCode,
+	ErrorCode,
 	MAX_ATTACHMENTS,
 	TYPING_INTERVAL_MS,
 	checkMessageBody,
@@ -548,6 +549,10 @@ export class RoomConnection {
 			return;
 		}
 		// Refused for rate: it, and everything sent after it, goes again in order once the room allows.
+		// Slow mode and a time-out are the room's rules, not a hiccup: say why the message waits.
+		if (frame.code === ErrorCode.SlowMode || frame.code === ErrorCode.TimedOut) {
+			this.notice = errorText(frame);
+		}
 		clearTimeout(this.#retryTimer);
 		this.#retryTimer = setTimeout(() => this.#pending.resume(), refusal.retryIn);
 	}

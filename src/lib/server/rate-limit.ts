@@ -1,3 +1,4 @@
+import { describeWait as describeWaitMs } from '$shared/durations';
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from './db';
@@ -167,8 +168,7 @@ export function rejectRateLimited(
 	});
 }
 
+/** A wait given in seconds, in words ("12 seconds", "15 minutes"). */
 export function describeWait(seconds: number): string {
-	if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
-	const minutes = Math.ceil(seconds / 60);
-	return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+	return describeWaitMs(seconds * 1000);
 }

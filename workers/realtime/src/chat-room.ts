@@ -38,6 +38,8 @@ import { RoomAudience, type Audience } from './room-audience';
 import { sendToWebhooks, webhookEvents } from './room-webhooks';
 import { inboxItems, tellInboxes } from './inbox-items';
 import { readMeta, writeMeta } from './meta';
+import { RoomModeration } from './room-moderation';
+import { RoomRetention, siteMaxSeconds } from './retention';
 
 export { RECEIPTS_LIVE_LIMIT, WELCOME_LAST_SEEN } from './state-frames';
 
@@ -55,6 +57,10 @@ type Room = {
 	messages: MessageStore;
 	/** Files uploaded to the room: which a send may carry, which are to be deleted. */
 	files: RoomFiles;
+	/** Slow mode and time-outs. */
+	moderation: RoomModeration;
+	/** How long messages live here. */
+	retention: RoomRetention;
 	members: MemberStore;
 	presence: PresenceBook;
 	typing: TypingBook;
@@ -168,6 +174,8 @@ export class ChatRoom extends DurableObject<Env> {
 			directoryAt: Number(readMeta(sql, 'directory_at') ?? 0),
 			messages,
 			files: new RoomFiles(sql),
+			moderation: new RoomModeration(sql),
+			retention: new RoomRetention(sql, siteMaxSeconds(this.env.MAX_RETENTION_DAYS)),
 			members,
 			presence,
 			typing,
@@ -275,14 +283,25 @@ export class ChatRoom extends DurableObject<Env> {
 	}
 
 	/**
+	 * The alarm: expires what outlived the room's retention, then flushes (which carries those
+	 * tombstones to D1 too), then sets itself for the next expiry.
+	 */
+	async alarm(): Promise<void> {
+		const { flush, roomId } = this.#room;
+		flush.fired();
+		if (!roomId) return;
+		this.#expire(Date.now());
+		await this.#flush(roomId);
+		await this.#scheduleExpiry();
+	}
+
+	/**
 	 * The flush: copies new and changed messages and read positions to D1, oldest first; then
 	 * deletes the files of deleted messages that are still marked (a background deletion failed,
 	 * or never ran). Either failing backs off and retries on the same schedule.
 	 */
-	async alarm(): Promise<void> {
-		const { flush, messages, members, files, presence, audience, roomId } = this.#room;
-		flush.fired();
-		if (!roomId) return;
+	async #flush(roomId: string): Promise<void> {
+		const { flush, messages, members, files, presence, audience } = this.#room;
 		const rows = messages.toFlush(FLUSH_BATCH);
 		const reads = members.unflushedReads(FLUSH_BATCH);
 		const purging = files.hasPending();
@@ -327,6 +346,35 @@ export class ChatRoom extends DurableObject<Env> {
 		if (messages.hasUnflushed() || members.unflushedReads(1).length > 0 || files.hasPending()) {
 			await flush.schedule(0);
 		}
+	}
+
+	/**
+	 * Turns the messages past the room's retention into tombstones, as a deletion does (their
+	 * files marked for the purge), and tells open sockets; a batch at a time.
+	 */
+	#expire(now: number): void {
+		const { retention, messages, files } = this.#room;
+		for (const seq of retention.due(now)) {
+			const message = messages.get(seq);
+			if (!message) continue;
+			const hadFiles = message.attachments !== undefined;
+			this.#changed(messages.update(seq, { ...tombstone(now, hadFiles), expired: true }));
+			if (hadFiles) files.markForDeletion(seq);
+		}
+	}
+
+	/**
+	 * Sets the alarm for when the oldest live message expires, a little after so that one alarm
+	 * takes the messages written close together (at most a minute late, and a hundredth of the
+	 * retention: half a second for thirty-second disappearing messages).
+	 */
+	async #scheduleExpiry(): Promise<void> {
+		const { retention, flush } = this.#room;
+		const next = retention.nextAt();
+		const seconds = retention.seconds;
+		if (next === null || seconds === null) return;
+		const slack = Math.min(60_000, seconds * 10);
+		await flush.schedule(Math.max(0, next + slack - Date.now()));
 	}
 
 	/** The seams as they are now (tests replace them after the object is built). */
@@ -448,6 +496,27 @@ export class ChatRoom extends DurableObject<Env> {
 		// Everyone's member list lets them go, connected or not.
 		frames.noteMemberChange(userId, null);
 		return closed;
+	}
+
+	/**
+	 * The room's retention changed (null: keep messages). What is already past it expires at once;
+	 * the app has checked who may and written it to D1.
+	 */
+	async setRetention(seconds: number | null): Promise<void> {
+		this.#room.retention.set(seconds);
+		await this.#room.flush.schedule(0);
+	}
+
+	/**
+	 * The room's owner or an admin set slow mode, or timed a member out (or ended it); the app has
+	 * checked they may and written it to D1. The room enforces it from the next send.
+	 */
+	async moderate(
+		change: { slowModeSeconds: number } | { timeOut: { userId: string; until: number | null } }
+	): Promise<void> {
+		const { moderation } = this.#room;
+		if ('slowModeSeconds' in change) moderation.setSlowMode(change.slowModeSeconds);
+		else moderation.setTimeOut(change.timeOut.userId, change.timeOut.until);
 	}
 
 	/**
@@ -716,6 +785,11 @@ export class ChatRoom extends DurableObject<Env> {
 				this.#heldWait(socket)
 			);
 		}
+		const held = this.#moderationHold(actor.userId, actor.role);
+		if (held) {
+			if (socket) socket.held = clientId;
+			return refusal(held.code, held.message, held.waitMs);
+		}
 		const tooFast = this.#takeChange(actor.userId);
 		if (tooFast) {
 			if (socket) socket.held = clientId;
@@ -810,7 +884,11 @@ export class ChatRoom extends DurableObject<Env> {
 		const tooFast = this.#takeChange(actor.userId);
 		if (tooFast) return tooFast;
 		// A tombstone keeps the place in the timeline; the words and files are gone, also from D1.
-		const deleted = messages.update(seq, tombstone(Date.now(), message.attachments !== undefined));
+		// Another's message removed by a moderator says so, and the flush audits it.
+		const deleted = messages.update(seq, {
+			...tombstone(Date.now(), message.attachments !== undefined),
+			...(message.senderId !== actor.userId ? { deletedBy: actor.userId } : {})
+		});
 		this.#changed(deleted);
 		// Marked in the same step as the tombstone, deleted in the background; the alarm the
 		// tombstone's flush sets retries what is still marked.
@@ -912,7 +990,14 @@ export class ChatRoom extends DurableObject<Env> {
 	/** When the held send could pass both limits, if it came again: at least 1 ms. */
 	#heldWait(socket: Socket): number {
 		const sends = this.#room.sendRates.get(socket.userId)?.wait() ?? 0;
-		return Math.max(1, socket.frames.wait(), sends);
+		const moderated = this.#moderationHold(socket.userId, socket.role)?.waitMs ?? 0;
+		return Math.max(1, socket.frames.wait(), sends, moderated);
+	}
+
+	/** Slow mode or a time-out holding this person's next message, if either does. */
+	#moderationHold(userId: string, role: MemberRole) {
+		const { moderation, messages } = this.#room;
+		return moderation.hold(userId, role !== 'member', () => messages.lastSentAt(userId));
 	}
 
 	/** The message an edit or reaction is about: there, and not deleted. */

@@ -1,7 +1,15 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { messageDeletionAuditId } from '../../../shared/audit';
 import { parseStoredAttachments } from '../../../shared/protocol';
-import { files, memberships, messages, rooms } from '../../../shared/db/schema';
+import {
+	auditLog,
+	files,
+	memberships,
+	messages,
+	notifications,
+	rooms
+} from '../../../shared/db/schema';
 import type { InboxItem } from './inbox-items';
 
 export type FlushRow = {
@@ -23,6 +31,10 @@ export type FlushRow = {
 	createdAt: number;
 	editedAt: number | null;
 	deletedAt: number | null;
+	/** Who deleted it, when not its sender (an admin's removal, audited as the flush copies it). */
+	deletedBy: string | null;
+	/** Deleted for outliving the room's retention. */
+	expired: boolean;
 	/** JSON of the files it carries; null for none, and once deleted. */
 	attachments: string | null;
 };
@@ -79,10 +91,40 @@ export async function flushToD1(
 						reactions: sql`excluded.reactions`,
 						editedAt: sql`excluded.edited_at`,
 						deletedAt: sql`excluded.deleted_at`,
+						deletedBy: sql`excluded.deleted_by`,
+						expired: sql`excluded.expired`,
 						attachments: sql`excluded.attachments`
 					}
 				})
 		);
+		if (row.deletedAt !== null) {
+			// A deleted or expired message's words go from the inbox too, not only from history.
+			statements.push(
+				orm
+					.update(notifications)
+					.set({ preview: '' })
+					.where(and(eq(notifications.roomId, roomId), eq(notifications.seq, row.seq)))
+			);
+		}
+		if (row.deletedBy !== null && row.deletedAt !== null) {
+			// The audit log's entry for an admin's removal, written once: its id is the message's.
+			statements.push(
+				orm
+					.insert(auditLog)
+					.values({
+						id: messageDeletionAuditId(roomId, row.seq),
+						actorId: row.deletedBy,
+						actorRole: 'room_admin',
+						action: 'message.delete',
+						targetKind: 'message',
+						targetId: `${roomId}:${row.seq}`,
+						roomId,
+						details: JSON.stringify({ seq: row.seq, senderId: row.senderId }),
+						createdAt: row.deletedAt
+					})
+					.onConflictDoNothing()
+			);
+		}
 		const carried = parseStoredAttachments(row.attachments);
 		if (carried) {
 			// Only files of this room: an id is never trusted to name another room's file.

@@ -25,6 +25,8 @@ type MessageRow = {
 	reactions: string;
 	edited_at: number | null;
 	deleted_at: number | null;
+	deleted_by: string | null;
+	expired: number;
 	/** JSON of the files it carries; null for none (almost every message). */
 	attachments: string | null;
 	sender_bot: number;
@@ -39,7 +41,9 @@ type MessageRow = {
 };
 
 const SELECT = `SELECT m.seq, m.client_id, m.sender_id, m.sender_name, m.kind, m.body, m.created_at,
-	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.attachments, m.sender_bot, m.rev,
+	m.reply_to_seq, m.mentions, m.reactions, m.edited_at, m.deleted_at, m.deleted_by, m.expired,
+	m.attachments,
+	m.sender_bot, m.rev,
 	m.version, m.flushed_version,
 	r.sender_id AS r_sender_id, r.sender_name AS r_sender_name, r.body AS r_body, r.deleted_at AS r_deleted_at,
 	r.attachments AS r_attachments
@@ -65,6 +69,10 @@ export type MessageChange = {
 	reactions?: Reactions;
 	editedAt?: number;
 	deletedAt?: number;
+	/** Who deleted it, when not its sender. */
+	deletedBy?: string;
+	/** Deleted for outliving the room's retention. */
+	expired?: boolean;
 	/**
 	 * The files it carries from now on: null drops them all (a deletion); a list keeps those only
 	 * (their uploader's account was deleted), an empty one counting as none.
@@ -161,6 +169,18 @@ export class MessageStore {
 		return message;
 	}
 
+	/** When `userId` last sent a message here (for slow mode), or null if never. */
+	lastSentAt(userId: string): number | null {
+		return (
+			this.#sql
+				.exec<{ at: number | null }>(
+					"SELECT MAX(created_at) AS at FROM messages WHERE sender_id = ? AND kind = 'text'",
+					userId
+				)
+				.one().at ?? null
+		);
+	}
+
 	/** Applies a change to a message in place (its seq, and so its order, never changes). */
 	update(seq: number, change: MessageChange): ChatMessage | null {
 		const rev = this.#rev + 1;
@@ -170,6 +190,8 @@ export class MessageStore {
 		if (change.reactions) columns.push(['reactions', JSON.stringify(change.reactions)]);
 		if (change.editedAt !== undefined) columns.push(['edited_at', change.editedAt]);
 		if (change.deletedAt !== undefined) columns.push(['deleted_at', change.deletedAt]);
+		if (change.deletedBy !== undefined) columns.push(['deleted_by', change.deletedBy]);
+		if (change.expired !== undefined) columns.push(['expired', change.expired ? 1 : 0]);
 		if (change.attachments !== undefined) {
 			const kept = change.attachments?.length ? JSON.stringify(change.attachments) : null;
 			columns.push(['attachments', kept]);
@@ -331,6 +353,8 @@ function toChatMessage(row: MessageRow): ChatMessage {
 	if (Object.keys(reactions).length > 0) message.reactions = reactions;
 	if (row.edited_at !== null) message.editedAt = row.edited_at;
 	if (row.deleted_at !== null) message.deletedAt = row.deleted_at;
+	if (row.deleted_by !== null) message.removedByModerator = true;
+	if (row.expired) message.expired = true;
 	const attachments = parseStoredAttachments(row.attachments);
 	if (attachments) message.attachments = attachments;
 	if (row.sender_bot) message.bot = true;
@@ -353,6 +377,8 @@ function toFlushRow(row: MessageRow): FlushRow {
 		createdAt: row.created_at,
 		editedAt: row.edited_at,
 		deletedAt: row.deleted_at,
+		deletedBy: row.deleted_by,
+		expired: row.expired === 1,
 		attachments: row.attachments
 	};
 }

@@ -58,7 +58,15 @@ const MIGRATIONS: string[] = [
 	 CREATE INDEX files_message ON files (message_seq) WHERE message_seq IS NOT NULL;
 	 CREATE INDEX files_deleting ON files (id) WHERE deleting = 1;`,
 	`-- 1 when a bot sent it: shown as a bot's wherever the message goes.
-	 ALTER TABLE messages ADD COLUMN sender_bot INTEGER NOT NULL DEFAULT 0;`
+	 ALTER TABLE messages ADD COLUMN sender_bot INTEGER NOT NULL DEFAULT 0;`,
+	`-- Who deleted it, when that was not its sender (a room's owner or admin): the tombstone says it
+	 -- was removed by an admin. Members the room's owner or admins timed out, until when.
+	 ALTER TABLE messages ADD COLUMN deleted_by TEXT;
+	 CREATE TABLE timeouts (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
+	 -- 1 when it outlived the room's retention: a tombstone clients need not show. The index finds
+	 -- the oldest live messages, which expire first.
+	 ALTER TABLE messages ADD COLUMN expired INTEGER NOT NULL DEFAULT 0;
+	 CREATE INDEX messages_live ON messages (seq) WHERE deleted_at IS NULL AND kind = 'text';`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

@@ -23,6 +23,8 @@ const STATUS: Record<ErrorCode, number> = {
 	[ErrorCode.Forbidden]: 403,
 	[ErrorCode.InvalidReaction]: 400,
 	[ErrorCode.InvalidAttachment]: 400,
+	[ErrorCode.SlowMode]: 429,
+	[ErrorCode.TimedOut]: 403,
 	[ErrorCode.Internal]: 500
 };
 

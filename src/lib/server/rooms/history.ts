@@ -59,6 +59,8 @@ export async function readHistory(
 				reactions: messages.reactions,
 				editedAt: messages.editedAt,
 				deletedAt: messages.deletedAt,
+				deletedBy: messages.deletedBy,
+				expired: messages.expired,
 				attachments: messages.attachments,
 				repliedBody: replied.body,
 				repliedAttachments: replied.attachments,
@@ -145,6 +147,8 @@ type StoredRow = {
 	reactions: string;
 	editedAt: number | null;
 	deletedAt: number | null;
+	deletedBy: string | null;
+	expired: boolean;
 	attachments: string | null;
 	repliedBody: string | null;
 	repliedAttachments: string | null;
@@ -182,6 +186,8 @@ function toChatMessage(row: StoredRow): ChatMessage {
 	if (Object.keys(reactions).length > 0) message.reactions = reactions;
 	if (row.editedAt !== null) message.editedAt = row.editedAt;
 	if (row.deletedAt !== null) message.deletedAt = row.deletedAt;
+	if (row.deletedBy !== null) message.removedByModerator = true;
+	if (row.expired) message.expired = true;
 	// The room marks a bot's messages as it stores them; D1's rows by their sender's kind.
 	if (row.kind === 'text' && row.senderKind === 'bot') message.bot = true;
 	const attachments = parseStoredAttachments(row.attachments);

@@ -32,6 +32,7 @@ export async function createRoom(
 		lastMessagePreview: '',
 		memberCount: 1,
 		slowModeSeconds: 0,
+		retentionSeconds: null,
 		// Given by the database as the row goes in (migration 0011); only search reads it.
 		searchKey: null
 	};

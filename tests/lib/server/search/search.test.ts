@@ -51,6 +51,8 @@ function row(seq: number, body: string, senderId: string, extra: Partial<FlushRo
 		createdAt: clock,
 		editedAt: null,
 		deletedAt: null,
+		deletedBy: null,
+		expired: false,
 		attachments: null,
 		...extra
 	};

@@ -25,30 +25,66 @@ import * as bots from '$lib/server/bots/bots';
 import { deleteOutgoingWebhook, saveOutgoingWebhook } from '$lib/server/bots/outgoing-webhooks';
 import { isProduction } from '$lib/server/app-env';
 import { platformEnv } from '$lib/server/db';
+import { parseRetention, retentionChoices, setRetention } from '$lib/server/rooms/retention';
+import {
+	endTimeOut,
+	listTimeOuts,
+	setSlowMode,
+	timeOutMember
+} from '$lib/server/moderation/room-moderation';
 import { TOKEN_LIFETIMES, TOKEN_SCOPES } from '$lib/server/api/tokens';
+import * as reports from '$lib/server/moderation/reports';
 import { BotTokenOptions, Details, InviteOptions, Settings } from './forms';
 import { detailsHref, sectionIn } from './sections';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
+/** Reports per page of the Reports section: each is shown with the conversation around it. */
+const ROOM_REPORTS_PAGE = 20;
+
 export const load: PageServerLoad = async (event) => {
-	const { user, db } = requireSignedIn(event);
+	const { user, db, rt } = requireSignedIn(event);
 	const access = requireAccess(await roomAccessFor(event, event.params.id), 'read');
 	const { room, membership } = access;
 	const admin = room.kind !== 'direct' && membership!.role !== 'member';
 	// `?media_before=` pages the media panel back in time (a link, so it works without JavaScript).
 	const mediaBefore = event.url.searchParams.get('media_before');
-	const [memberList, bans, invites, botList, name, media] = await Promise.all([
+	// The Reports section shows the open reports, or with `?reports=resolved` the handled ones;
+	// `?reports_before=` pages back. Only the room's owner and admins see any.
+	const handlesReports = reports.handlesRoomReports(access);
+	const reportStatus =
+		event.url.searchParams.get('reports') === 'resolved'
+			? ('resolved' as const)
+			: ('open' as const);
+	const reportsBefore = event.url.searchParams.get('reports_before');
+	const [memberList, bans, invites, botList, name, media, reportPage] = await Promise.all([
 		members.listMembers(db, room.id),
 		admin ? members.listBans(db, room.id) : [],
 		admin ? listInvites(db, room.id) : [],
 		admin ? bots.listBots(db, room.id) : [],
 		peerNameOf(db, room, user.id),
-		listRoomMedia(db, access, { before: mediaBefore })
+		listRoomMedia(db, access, { before: mediaBefore }),
+		handlesReports
+			? reports.listRoomReports(db, rt, room.id, {
+					status: reportStatus,
+					cursor: reportsBefore,
+					limit: ROOM_REPORTS_PAGE
+				})
+			: null
 	]);
 	const { role, notify, pinned, archived } = membership!;
 	const now = Date.now();
+	const timeOuts = admin ? await listTimeOuts(db, room.id, now) : {};
 	return {
-		room: { id: room.id, kind: room.kind, name, description: room.description },
+		room: {
+			id: room.id,
+			kind: room.kind,
+			name,
+			description: room.description,
+			slowModeSeconds: room.slowModeSeconds,
+			retentionSeconds: room.retentionSeconds,
+			retentionChoices: retentionChoices(room.kind)
+		},
+		timeOuts,
 		me: { id: user.id, role, notify, pinned, archived },
 		members: memberList,
 		bans,
@@ -69,7 +105,10 @@ export const load: PageServerLoad = async (event) => {
 			tokenLifetimes: Object.keys(TOKEN_LIFETIMES)
 		},
 		media: media ?? { items: [], older: null },
-		mediaPaged: mediaBefore !== null
+		mediaPaged: mediaBefore !== null,
+		reports: reportPage
+			? { ...reportPage, status: reportStatus, paged: reportsBefore !== null }
+			: null
 	};
 };
 
@@ -135,6 +174,19 @@ export const actions: Actions = {
 		() => '/'
 	),
 	add: change((s, id, form) => members.addMember(s.db, s.rt, s.user, id, field(form, 'username'))),
+	retention: change((s, id, form) =>
+		setRetention(s.db, s.rt, s.user, id, parseRetention(field(form, 'seconds')))
+	),
+	slowMode: change((s, id, form) =>
+		setSlowMode(s.db, s.rt, s.user, id, { seconds: field(form, 'seconds') })
+	),
+	timeOut: change((s, id, form) =>
+		timeOutMember(s.db, s.rt, s.user, id, field(form, 'userId'), {
+			length: field(form, 'length'),
+			reason: field(form, 'reason')
+		})
+	),
+	endTimeOut: change((s, id, form) => endTimeOut(s.db, s.rt, s.user, id, field(form, 'userId'))),
 	remove: change((s, id, form) =>
 		members.removeMember(s.db, s.rt, s.user, id, field(form, 'userId'))
 	),
@@ -150,6 +202,19 @@ export const actions: Actions = {
 		members.transferOwnership(s.db, s.rt, s.user, id, field(form, 'userId'))
 	),
 	revoke: change((s, id, form) => revokeInvite(s.db, s.user, id, field(form, 'inviteId'))),
+	// A room's admins dismiss a report here, or delete the reported message (which resolves it).
+	resolveReport: change((s, _id, form) =>
+		reports.resolveReport(
+			s.db,
+			s.user,
+			field(form, 'reportId'),
+			{ resolution: 'dismissed', note: field(form, 'note') },
+			'room_admin'
+		)
+	),
+	deleteReportedMessage: change((s, _id, form) =>
+		reports.deleteReportedMessage(s.db, s.env, s.user, field(form, 'reportId'), field(form, 'note'))
+	),
 	update: async (event) => {
 		const { user, db, rt } = requireSignedIn(event);
 		const form = parseForm(Details, await event.request.formData());

@@ -7,6 +7,7 @@ export const SECTION_LABELS = {
 	members: 'Members',
 	invites: 'Invites',
 	bots: 'Bots',
+	reports: 'Reports',
 	media: 'Media and files',
 	notifications: 'Notifications',
 	theme: 'Theme'
@@ -21,6 +22,10 @@ const ACTION_SECTIONS: Record<string, Section> = {
 	delete: 'about',
 	add: 'members',
 	remove: 'members',
+	timeOut: 'members',
+	endTimeOut: 'members',
+	slowMode: 'about',
+	retention: 'about',
 	ban: 'members',
 	unban: 'members',
 	promote: 'members',
@@ -36,6 +41,8 @@ const ACTION_SECTIONS: Record<string, Section> = {
 	revokeBotToken: 'bots',
 	botOutgoing: 'bots',
 	deleteBotOutgoing: 'bots',
+	resolveReport: 'reports',
+	deleteReportedMessage: 'reports',
 	settings: 'notifications'
 };
 
