@@ -4,6 +4,7 @@ import type { Db } from '$lib/server/db';
 import { users } from '$shared/db/schema';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
 import { authorizeRoom } from '$lib/server/rooms/authz';
+import { recordAudit } from '$lib/server/moderation/audit';
 
 /** The bot, if it belongs to this room and the actor may manage the room's bots. */
 export async function authorizeBot(
@@ -21,4 +22,24 @@ export async function authorizeBot(
 		.limit(1);
 	if (!bot) return deny(404, 'not_found', 'This room has no such bot.');
 	return { ok: true, bot };
+}
+
+/** A room admin's change to one of the room's bots (made, its credentials, removed), audited. */
+export async function auditBot(
+	db: Db,
+	actor: Actor,
+	roomId: string,
+	botId: string,
+	action: string,
+	details: Record<string, unknown> = {}
+): Promise<void> {
+	await recordAudit(db, {
+		actorId: actor.id,
+		actorRole: 'room_admin',
+		action,
+		targetKind: 'user',
+		targetId: botId,
+		roomId,
+		details
+	});
 }

@@ -8,7 +8,7 @@ import { incomingWebhooks, outgoingWebhooks, users } from '$shared/db/schema';
 import { generateId, generateSecretToken, hashSecret } from '$lib/server/ids';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
 import { authorizeRoom } from '$lib/server/rooms/authz';
-import { authorizeBot } from './authorize';
+import { auditBot, authorizeBot } from './authorize';
 import { summarizeOutgoingWebhook, type OutgoingWebhookSummary } from './outgoing-webhooks';
 import { grantMembership } from '$lib/server/rooms/rooms';
 import { removeMember } from '$lib/server/rooms/members';
@@ -171,6 +171,7 @@ export async function createBot(
 	});
 	await grantMembership(db, roomId, id);
 	await Promise.all([
+		auditBot(db, actor, roomId, id, 'bot.create', { name: displayName }),
 		postSystemMessage(rt, roomId, actor, `${actor.displayName} added the bot ${displayName}`),
 		announceMember(rt, roomId, { userId: id, name: displayName, username, bot: true })
 	]);
@@ -197,12 +198,14 @@ export async function createBotToken(
 ): Promise<Done<{ token: string; summary: TokenSummary }>> {
 	const found = await authorizeBot(db, actor, roomId, botId);
 	if (!found.ok) return found;
-	return createToken(db, botId, {
+	const made = await createToken(db, botId, {
 		name: `Made by @${actor.username}`,
 		scope: input.scope,
 		lifetime: input.lifetime,
 		rooms: [roomId]
 	});
+	if (made.ok) await auditBot(db, actor, roomId, botId, 'bot.token_create', { ...input });
+	return made;
 }
 
 export async function revokeBotToken(
@@ -215,7 +218,9 @@ export async function revokeBotToken(
 ): Promise<Done> {
 	const found = await authorizeBot(db, actor, roomId, botId);
 	if (!found.ok) return found;
-	return revokeToken(db, rt, botId, tokenId);
+	const revoked = await revokeToken(db, rt, botId, tokenId);
+	if (revoked.ok) await auditBot(db, actor, roomId, botId, 'bot.token_revoke', { tokenId });
+	return revoked;
 }
 
 /**
@@ -244,6 +249,7 @@ export async function createIncomingWebhook(
 			createdAt: now
 		})
 	]);
+	await auditBot(db, actor, roomId, botId, 'bot.incoming_webhook_create');
 	return { ok: true, path: webhookPath(id, secret) };
 }
 
@@ -256,6 +262,7 @@ export async function revokeIncomingWebhook(
 	const found = await authorizeBot(db, actor, roomId, botId);
 	if (!found.ok) return found;
 	await db.delete(incomingWebhooks).where(eq(incomingWebhooks.botId, botId));
+	await auditBot(db, actor, roomId, botId, 'bot.incoming_webhook_delete');
 	return { ok: true };
 }
 

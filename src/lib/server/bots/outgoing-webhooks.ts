@@ -10,7 +10,7 @@ import { outboundUrlProblem } from '$shared/outbound-url';
 import { generateId, generateSecretToken } from '$lib/server/ids';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
 import { refreshAudience, type Realtime } from '$lib/server/realtime/effects';
-import { authorizeBot } from './authorize';
+import { auditBot, authorizeBot } from './authorize';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2000;
 
@@ -98,6 +98,7 @@ export async function saveOutgoingWebhook(
 		})
 		.returning({ secret: outgoingWebhooks.secret });
 	await refreshAudience(rt, roomId);
+	await auditBot(db, actor, roomId, botId, 'bot.outgoing_webhook_save', { url, events });
 	return { ok: true, secret: saved?.secret === secret ? secret : null };
 }
 
@@ -113,5 +114,6 @@ export async function deleteOutgoingWebhook(
 	if (!found.ok) return found;
 	await db.delete(outgoingWebhooks).where(eq(outgoingWebhooks.botId, botId));
 	await refreshAudience(rt, roomId);
+	await auditBot(db, actor, roomId, botId, 'bot.outgoing_webhook_delete');
 	return { ok: true };
 }

@@ -10,6 +10,7 @@ import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import type { Denial } from '$lib/server/outcome';
 import { authorizeRoom } from '$lib/server/rooms/authz';
+import { recordAudit } from '$lib/server/moderation/audit';
 import { MEMBER_LIST_LIMIT } from '$lib/server/rooms/members';
 import { blocks, memberships, rooms, users } from '$shared/db/schema';
 import { describeBytes } from './limits';
@@ -96,6 +97,7 @@ export async function setPicture(
 		now
 	);
 	if (!stored.ok) return inPictureTerms(stored);
+	if (target.purpose === 'icon') await auditIcon(deps.db, userId, target.roomId, 'room.icon_set');
 	return { ok: true, url: fileUrl(stored.file.id) };
 }
 
@@ -112,7 +114,20 @@ export async function removePicture(
 	const auth = await authorizeRoom(db, userId, target.roomId, 'edit');
 	if (!auth.ok) return auth;
 	await db.update(rooms).set({ iconKey: null }).where(eq(rooms.id, target.roomId));
+	await auditIcon(db, userId, target.roomId, 'room.icon_remove');
 	return { ok: true };
+}
+
+/** A room's icon changed by its owner or an admin, for the audit log. */
+function auditIcon(db: Db, actorId: string, roomId: string, action: string): Promise<void> {
+	return recordAudit(db, {
+		actorId,
+		actorRole: 'room_admin',
+		action,
+		targetKind: 'room',
+		targetId: roomId,
+		roomId
+	});
 }
 
 /** The answer of the picture routes: 201 (or 204) on success, else `{ code, message }`. */

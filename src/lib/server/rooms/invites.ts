@@ -3,6 +3,7 @@
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { authorizeRoom, loadRoomAccess } from './authz';
 import { deny, type Actor, type Denial, type Done } from '$lib/server/outcome';
+import { auditStatement, recordAudit, type AuditEntry } from '$lib/server/moderation/audit';
 import type { Db } from '$lib/server/db';
 import { roomInvites, rooms, users } from '$shared/db/schema';
 import { generateSecretToken, hashSecret } from '$lib/server/ids';
@@ -28,6 +29,25 @@ export type InviteSummary = {
 
 type InviteRow = typeof roomInvites.$inferSelect;
 
+/** An invite link made or revoked, for the audit log (named by its id, never its code). */
+function inviteAudit(
+	actorId: string,
+	roomId: string,
+	inviteId: string,
+	action: string,
+	details: Record<string, unknown> = {}
+): AuditEntry {
+	return {
+		actorId,
+		actorRole: 'room_admin',
+		action,
+		targetKind: 'room',
+		targetId: roomId,
+		roomId,
+		details: { invite: inviteId.slice(0, 12), ...details }
+	};
+}
+
 export async function createInvite(
 	db: Db,
 	actor: Pick<Actor, 'id'>,
@@ -39,14 +59,18 @@ export async function createInvite(
 	const code = generateSecretToken();
 	const now = Date.now();
 	const lifetime = INVITE_LIFETIMES[options.lifetime];
-	await db.insert(roomInvites).values({
-		id: hashSecret(code),
-		roomId,
-		createdBy: actor.id,
-		createdAt: now,
-		expiresAt: lifetime === null ? null : now + lifetime,
-		maxUses: options.maxUses
-	});
+	const id = hashSecret(code);
+	await db.batch([
+		db.insert(roomInvites).values({
+			id,
+			roomId,
+			createdBy: actor.id,
+			createdAt: now,
+			expiresAt: lifetime === null ? null : now + lifetime,
+			maxUses: options.maxUses
+		}),
+		auditStatement(db, inviteAudit(actor.id, roomId, id, 'invite.create', options), now)
+	]);
 	return { ok: true, code };
 }
 
@@ -92,6 +116,7 @@ export async function revokeInvite(
 		.returning({ id: roomInvites.id });
 	if (revoked.length === 0)
 		return deny(404, 'bad_target', 'That link is unknown or already revoked.');
+	await recordAudit(db, inviteAudit(actor.id, roomId, inviteId, 'invite.revoke'));
 	return { ok: true };
 }
 

@@ -5,6 +5,7 @@ import type { RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { PICTURE_MAX_BYTES } from '$lib/server/files/pictures';
+import { listAudit } from '$lib/server/moderation/audit';
 import { createRoom, grantMembership } from '$lib/server/rooms/rooms';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
 import { files, roomBans, rooms, users } from '$shared/db/schema';
@@ -187,6 +188,13 @@ describe('a room icon', () => {
 		expect((await removeIcon(alice, roomId)).status).toBe(204);
 		expect(await iconKeyOf(roomId)).toBeNull();
 		expect(await statuses(replaced, { alice, bob })).toEqual({ alice: 404, bob: 404 });
+		// Each change, and no refusal, is in the room's audit log.
+		const { entries } = await listAudit(db(), { roomId });
+		expect(entries.map((e) => [e.actorId, e.action]).reverse()).toEqual([
+			[alice.id, 'room.icon_set'],
+			[alice.id, 'room.icon_set'],
+			[alice.id, 'room.icon_remove']
+		]);
 	});
 
 	it('of a public room is shown to anyone who may find the room, not to its banned', async () => {
