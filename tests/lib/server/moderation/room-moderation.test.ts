@@ -175,14 +175,14 @@ describe('the room details page', () => {
 				params: { id: roomId },
 				form
 			});
-		expect(await post(owner, 'slowMode', { seconds: '10' })).toMatchObject({
+		expect(await post(owner, 'slowMode', { value: '10' })).toMatchObject({
 			kind: 'redirect',
 			location: `/rooms/${roomId}/details?tab=about`
 		});
 		expect(await post(owner, 'timeOut', { userId: mo.id, length: '5m', reason: '' })).toMatchObject(
 			{ kind: 'redirect', location: `/rooms/${roomId}/details?tab=members` }
 		);
-		expect(await post(member, 'slowMode', { seconds: '0' })).toMatchObject({
+		expect(await post(member, 'slowMode', { value: '0' })).toMatchObject({
 			kind: 'failure',
 			status: 403
 		});

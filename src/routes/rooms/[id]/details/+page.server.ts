@@ -175,10 +175,10 @@ export const actions: Actions = {
 	),
 	add: change((s, id, form) => members.addMember(s.db, s.rt, s.user, id, field(form, 'username'))),
 	retention: change((s, id, form) =>
-		setRetention(s.db, s.rt, s.user, id, parseRetention(field(form, 'seconds')))
+		setRetention(s.db, s.rt, s.user, id, parseRetention(field(form, 'value')))
 	),
 	slowMode: change((s, id, form) =>
-		setSlowMode(s.db, s.rt, s.user, id, { seconds: field(form, 'seconds') })
+		setSlowMode(s.db, s.rt, s.user, id, { seconds: field(form, 'value') })
 	),
 	timeOut: change((s, id, form) =>
 		timeOutMember(s.db, s.rt, s.user, id, field(form, 'userId'), {
