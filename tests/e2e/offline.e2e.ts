@@ -120,22 +120,18 @@ test('a room only ever opened from inside the app still reloads offline', async 
 	await say(bob.page, 'Opened by a click');
 	await underServiceWorker(alice.page);
 	await alice.page.goto('/');
-	// The worker keeps the page in the background (`keepPageOf`): wait for it, on a busy machine
-	// too, before taking it away.
-	await expect
-		.poll(() =>
-			alice.page.evaluate(
-				async ({ cache, url }) => (await (await caches.open(cache)).match(url)) !== undefined,
-				{ cache: PAGES_CACHE, url: room.href }
-			)
-		)
-		.toBe(true);
-	// As if the room had never been loaded by its address: no page of it is kept.
-	const dropped = await alice.page.evaluate(
-		async ({ cache, url }) => (await caches.open(cache)).delete(url),
+	// As if the room had never been loaded by its address: no page of it is kept. (Whether one was
+	// depends on whether the worker controlled the tab when the room was first opened, which is a
+	// race with its install; what matters is that none is kept now.)
+	const kept = await alice.page.evaluate(
+		async ({ cache, url }) => {
+			const pages = await caches.open(cache);
+			await pages.delete(url);
+			return (await pages.match(url)) !== undefined;
+		},
 		{ cache: PAGES_CACHE, url: room.href }
 	);
-	expect(dropped).toBe(true);
+	expect(kept).toBe(false);
 	// By the sidebar's link: the room's data is fetched, not its page.
 	await alice.page
 		.getByRole('link', { name: /Back roads/ })
