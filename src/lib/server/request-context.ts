@@ -1,5 +1,5 @@
 // What a signed-in page, form action or endpoint starts from, and the one guard that gives it.
-import { error, fail, json, redirect, type ActionFailure } from '@sveltejs/kit';
+import { error, fail, isHttpError, json, redirect, type ActionFailure } from '@sveltejs/kit';
 import type { Denial } from './outcome';
 import { getDb, platformEnv, type Db } from './db';
 import { realtimeOf, type Realtime } from './realtime/effects';
@@ -93,4 +93,43 @@ export function jsonRefusal(
 	const error =
 		more.details === undefined ? { code, message } : { code, message, details: more.details };
 	return json({ error }, { status, headers: more.headers });
+}
+
+/** `requireSignedIn`, with its refusal kept as a value, to answer it in an endpoint's own shape. */
+export function signedInOrNull(event: Parameters<typeof requireSignedIn>[0]): Signed | null {
+	try {
+		return requireSignedIn(event);
+	} catch (e) {
+		if (isHttpError(e) && e.status === 401) return null;
+		throw e;
+	}
+}
+
+type AppEvent = Parameters<typeof requireSignedIn>[0];
+
+/**
+ * The guard of the web app's own JSON endpoints (under `/api/`, not the public API's `/api/v1`):
+ * the signed-in person, or the refusal to answer, in their `{ error: { code, message } }` shape.
+ * `change`: the request changes something, so it must come from this site's own page.
+ */
+export function signedForJson(event: AppEvent, { change = false } = {}): Signed | Response {
+	const signed = signedInOrNull(event);
+	if (!signed) return jsonRefusal(401, 'sign_in', 'Sign in first.');
+	if (change && isCrossSite(event.request)) {
+		return jsonRefusal(403, 'forbidden', 'This can only be done from this site.');
+	}
+	return signed;
+}
+
+/** `signedForJson` for a change that sends a JSON body: the person and the body, or the refusal. */
+export async function signedJsonChange(
+	event: AppEvent
+): Promise<{ signed: Signed; body: unknown } | Response> {
+	const signed = signedForJson(event, { change: true });
+	if (signed instanceof Response) return signed;
+	try {
+		return { signed, body: await event.request.json() };
+	} catch {
+		return jsonRefusal(400, 'bad_input', 'The body must be JSON.');
+	}
 }

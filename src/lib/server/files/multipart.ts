@@ -11,11 +11,9 @@
 // says what the file is. Until then the row's `r2_upload_id` is empty, and later parts are refused.
 // Completion is `multipart-complete.ts`.
 import { and, asc, eq } from 'drizzle-orm';
-import { isHttpError } from '@sveltejs/kit';
 import * as v from 'valibot';
 import type { Db } from '$lib/server/db';
 import { generateId } from '$lib/server/ids';
-import { requireSignedIn } from '$lib/server/request-context';
 import { authorizeRoom } from '$lib/server/rooms/authz';
 import { uploadParts, uploads } from '$shared/db/schema';
 import { MULTIPART_PART_BYTES } from '$shared/files';
@@ -358,14 +356,4 @@ export async function uploadExists(db: Db, uploadId: string): Promise<boolean> {
 
 export function noSuchUpload() {
 	return notFound('There is no such upload.');
-}
-
-/** `requireSignedIn`, with its refusal kept as a value, to answer it in the files' JSON shape. */
-export function signedInOrNull(event: Parameters<typeof requireSignedIn>[0]) {
-	try {
-		return requireSignedIn(event);
-	} catch (e) {
-		if (isHttpError(e) && e.status === 401) return null;
-		throw e;
-	}
 }

@@ -1,11 +1,10 @@
 import { json } from '@sveltejs/kit';
 import { isProduction } from '$lib/server/app-env';
-import { signedInOrNull } from '$lib/server/files/multipart';
 import {
 	listPushSubscriptions,
 	savePushSubscription
 } from '$lib/server/notifications/push-subscriptions';
-import { isCrossSite, jsonRefusal } from '$lib/server/request-context';
+import { jsonRefusal, signedForJson, signedJsonChange } from '$lib/server/request-context';
 import type { RequestHandler } from './$types';
 
 /**
@@ -15,17 +14,9 @@ import type { RequestHandler } from './$types';
  * `{ error: { code, message } }`.
  */
 export const POST: RequestHandler = async (event) => {
-	const signed = signedInOrNull(event);
-	if (!signed) return jsonRefusal(401, 'sign_in', 'Sign in first.');
-	if (isCrossSite(event.request)) {
-		return jsonRefusal(403, 'forbidden', 'This can only be done from this site.');
-	}
-	let body: unknown;
-	try {
-		body = await event.request.json();
-	} catch {
-		return jsonRefusal(400, 'bad_input', 'The body must be JSON.');
-	}
+	const request = await signedJsonChange(event);
+	if (request instanceof Response) return request;
+	const { signed, body } = request;
 	const saved = await savePushSubscription(signed.db, signed.user.id, body, {
 		production: isProduction(signed.env)
 	});
@@ -35,8 +26,8 @@ export const POST: RequestHandler = async (event) => {
 
 /** The person's devices: `{ subscriptions: [{ id, label, createdAt, lastUsedAt, endpointHash }] }`. */
 export const GET: RequestHandler = async (event) => {
-	const signed = signedInOrNull(event);
-	if (!signed) return jsonRefusal(401, 'sign_in', 'Sign in first.');
+	const signed = signedForJson(event);
+	if (signed instanceof Response) return signed;
 	const subscriptions = await listPushSubscriptions(signed.db, signed.user.id);
 	return json({ subscriptions }, { headers: { 'cache-control': 'no-store' } });
 };

@@ -1,5 +1,6 @@
+import { signedInOrNull } from '$lib/server/request-context';
 import { json } from '@sveltejs/kit';
-import { cancelUpload, signedInOrNull, uploadStatus } from '$lib/server/files/multipart';
+import { cancelUpload, uploadStatus } from '$lib/server/files/multipart';
 import { refuseFile, refusalResponse } from '$lib/server/files/refusal';
 import type { RequestHandler } from './$types';
 

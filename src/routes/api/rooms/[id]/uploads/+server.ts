@@ -1,6 +1,7 @@
+import { signedInOrNull } from '$lib/server/request-context';
 import { json } from '@sveltejs/kit';
 import { fileLimits } from '$lib/server/files/limits';
-import { signedInOrNull, startUpload } from '$lib/server/files/multipart';
+import { startUpload } from '$lib/server/files/multipart';
 import { refuseFile, refusalResponse } from '$lib/server/files/refusal';
 import type { RequestHandler } from './$types';
 

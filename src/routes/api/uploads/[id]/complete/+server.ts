@@ -1,7 +1,7 @@
+import { signedInOrNull } from '$lib/server/request-context';
 import { json } from '@sveltejs/kit';
 import { fileLimits } from '$lib/server/files/limits';
 import { completeUpload } from '$lib/server/files/multipart-complete';
-import { signedInOrNull } from '$lib/server/files/multipart';
 import { refuseFile, refusalResponse } from '$lib/server/files/refusal';
 import type { RequestHandler } from './$types';
 

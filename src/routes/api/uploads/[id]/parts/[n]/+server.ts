@@ -1,5 +1,6 @@
+import { signedInOrNull } from '$lib/server/request-context';
 import { json } from '@sveltejs/kit';
-import { receivePart, signedInOrNull } from '$lib/server/files/multipart';
+import { receivePart } from '$lib/server/files/multipart';
 import { refuseFile, refusalResponse } from '$lib/server/files/refusal';
 import type { RequestHandler } from './$types';
 
