@@ -1,4 +1,4 @@
-import { describeUserAgent } from '$lib/server/auth/user-agent';
+import { clientLabel } from '$lib/user-agent';
 import { parseForm, rejectForm } from '$lib/server/forms';
 import {
 	PauseForm,
@@ -29,14 +29,13 @@ function timeZones(): string[] {
 
 export const load: PageServerLoad = async (event) => {
 	const { db, env, user } = requireSignedIn(event);
-	const { browser, os } = describeUserAgent(event.request.headers.get('user-agent') ?? '');
 	return {
 		quiet: await getQuietHours(db, user.id),
 		devices: await listPushSubscriptions(db, user.id),
 		// The page subscribes this browser to push with it; absent until configured.
 		vapidPublicKey: env.VAPID_PUBLIC_KEY || null,
-		// How this browser is named in the device list: "Chrome on Linux", no version.
-		deviceLabel: `${browser.replace(/ \d+$/, '')} on ${os}`,
+		// How this browser is named in the device list.
+		deviceLabel: clientLabel(event.request.headers.get('user-agent') ?? ''),
 		timeZones: timeZones()
 	};
 };

@@ -10,7 +10,7 @@ import {
 	listSessions,
 	revokeSession
 } from '$lib/server/auth/session';
-import { describeUserAgent } from '$lib/server/auth/user-agent';
+import { describeUserAgent } from '$lib/user-agent';
 import type { Actions, PageServerLoad } from './$types';
 
 const Revocation = v.object({

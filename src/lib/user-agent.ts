@@ -34,3 +34,9 @@ export function describeUserAgent(userAgent: string): ClientDescription {
 	const os = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? 'Unknown system';
 	return { browser, os };
 }
+
+/** How a browser is named in a list of a person's devices: "Chrome on Linux", no version. */
+export function clientLabel(userAgent: string): string {
+	const { browser, os } = describeUserAgent(userAgent);
+	return `${browser.replace(/ \d+$/, '')} on ${os}`;
+}
