@@ -30,6 +30,18 @@ export default ts.config(
 			'@typescript-eslint/no-unused-vars': [
 				'error',
 				{ argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+			],
+			'no-restricted-imports': [
+				'error',
+				{
+					paths: [
+						{
+							name: 'ts-mls',
+							message:
+								'Import ts-mls by module path (ts-mls/clientState.js, …): its index also loads a crypto provider whose packages are not installed (see shared/e2ee/mls.ts).'
+						}
+					]
+				}
 			]
 		}
 	},

@@ -13,7 +13,9 @@ export const IdentityHeader = {
 	/** Present: the socket was opened with a read-only API token, and may change nothing. */
 	ReadOnly: 'x-parley-read-only',
 	/** Present: the user is a bot; what it sends is marked as a bot's. */
-	Bot: 'x-parley-bot'
+	Bot: 'x-parley-bot',
+	/** Present: D1 says the room is end-to-end encrypted (docs/e2ee.md). */
+	Encrypted: 'x-parley-encrypted'
 } as const;
 
 export type MemberRole = 'owner' | 'admin' | 'member';
@@ -38,10 +40,20 @@ export type Identity = {
 	readOnly: boolean;
 	/** The user is a bot. */
 	bot: boolean;
+	/**
+	 * The room is end-to-end encrypted, as D1 says. The room was told when it was made; every door
+	 * says it again, so that a room that missed that call still never takes anything in the clear.
+	 */
+	encrypted: boolean;
 };
 
 export type IdentityInput = Pick<Identity, 'roomId' | 'userId' | 'userName'> &
-	Partial<Pick<Identity, 'username' | 'role' | 'readReceipts' | 'sessionId' | 'readOnly' | 'bot'>>;
+	Partial<
+		Pick<
+			Identity,
+			'username' | 'role' | 'readReceipts' | 'sessionId' | 'readOnly' | 'bot' | 'encrypted'
+		>
+	>;
 
 const ROLES: readonly string[] = ['owner', 'admin', 'member'] satisfies MemberRole[];
 
@@ -60,7 +72,8 @@ export function readIdentity(headers: Headers): Identity | null {
 		readReceipts: headers.get(IdentityHeader.ReadReceipts) !== '0',
 		sessionId: headers.get(IdentityHeader.SessionId),
 		readOnly: headers.has(IdentityHeader.ReadOnly),
-		bot: headers.has(IdentityHeader.Bot)
+		bot: headers.has(IdentityHeader.Bot),
+		encrypted: headers.has(IdentityHeader.Encrypted)
 	};
 }
 
@@ -80,6 +93,8 @@ export function withIdentity(request: Request, identity: IdentityInput): Request
 	else headers.delete(IdentityHeader.ReadOnly);
 	if (identity.bot) headers.set(IdentityHeader.Bot, '1');
 	else headers.delete(IdentityHeader.Bot);
+	if (identity.encrypted) headers.set(IdentityHeader.Encrypted, '1');
+	else headers.delete(IdentityHeader.Encrypted);
 	return new Request(request, { headers });
 }
 

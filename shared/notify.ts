@@ -2,6 +2,7 @@
 // hidden, the service worker that shows a push, and the user hub that decides to send the push.
 import * as v from 'valibot';
 import type { RoomSignalReason } from './protocol/hub';
+import { SEALED_PREVIEW } from './protocol';
 
 /** A person's level for one room (`memberships.notify`). */
 export type NotifyLevel = 'all' | 'mentions' | 'mute';
@@ -105,10 +106,11 @@ export function roomTag(roomId: string): string {
 }
 
 /**
- * The notification for a room's news. `encrypted` rooms never carry their words: the push service
- * and the server see only that there is a message. The count shown is the caller's to add up.
+ * The notification for a room's news. An end-to-end encrypted message never carries its words
+ * (the server has none to give: its preview is `SEALED_PREVIEW`), so it says who wrote, no more:
+ * "Ana sent a message". The count shown is the caller's to add up.
  */
-export function roomNotification(news: RoomNews, options: { encrypted?: boolean } = {}) {
+export function roomNotification(news: RoomNews) {
 	const title = news.roomName ? `${news.senderName} in ${news.roomName}` : news.senderName;
 	const what =
 		news.reason === 'mention'
@@ -116,7 +118,8 @@ export function roomNotification(news: RoomNews, options: { encrypted?: boolean 
 			: news.reason === 'reply'
 				? 'replied to you'
 				: 'sent a message';
-	const body = options.encrypted ? `${news.senderName} ${what}` : news.preview || what;
+	const body =
+		news.preview === SEALED_PREVIEW ? `${news.senderName} ${what}` : news.preview || what;
 	return {
 		tag: roomTag(news.roomId),
 		title,

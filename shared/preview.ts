@@ -4,13 +4,15 @@
 // place that makes a preview: the room's flush to D1, its signals to user hubs, and the open room's
 // report to the sidebar.
 import { renderMarkdown } from './markdown';
-import { attachmentLabel } from './protocol';
+import { HANDSHAKE_PREVIEW, SEALED_PREVIEW, attachmentLabel, type MessageKind } from './protocol';
+
+export { HANDSHAKE_PREVIEW, SEALED_PREVIEW } from './protocol';
 
 /** Characters (code points) of a preview; the row cuts it shorter on screen. */
 export const PREVIEW_LENGTH = 140;
 
 export type PreviewSource = {
-	kind: 'text' | 'system';
+	kind: MessageKind;
 	body: string;
 	deletedAt?: number | null;
 	/** The files it carries, if any: only their names are shown. */
@@ -26,6 +28,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
  */
 export function plainPreview(message: PreviewSource): string {
 	if (message.deletedAt !== undefined && message.deletedAt !== null) return '';
+	if (message.kind === 'sealed') return SEALED_PREVIEW;
+	if (message.kind === 'handshake') return HANDSHAKE_PREVIEW;
 	const text = message.kind === 'system' ? message.body : textOf(renderMarkdown(message.body));
 	const caption = text.replace(/\s+/g, ' ').trim();
 	const label = attachmentLabel(message.attachments);

@@ -189,6 +189,8 @@ export type ConnectOptions = {
 	away?: boolean;
 	/** The session the socket belongs to, for tests of signing out. */
 	sessionId?: string;
+	/** The door says the room is end-to-end encrypted. */
+	encrypted?: boolean;
 };
 
 /** The upgrade request the door would forward for `person`. */
@@ -207,6 +209,7 @@ export function roomUpgrade(
 		[IdentityHeader.ReadReceipts]: options.readReceipts === false ? '0' : '1'
 	};
 	if (options.sessionId) headers[IdentityHeader.SessionId] = options.sessionId;
+	if (options.encrypted) headers[IdentityHeader.Encrypted] = '1';
 	return new Request('https://room.internal/ws', { headers });
 }
 

@@ -268,7 +268,12 @@ export const rooms = sqliteTable(
 		 * room's entries are one range of the index (`src/lib/server/search`; migration 0011). A
 		 * deleted room's range is emptied before it goes, so a number given again finds nothing.
 		 */
-		searchKey: integer('search_key')
+		searchKey: integer('search_key'),
+		/**
+		 * `mls`: end-to-end encrypted (docs/e2ee.md). Set when the room is made and never changed:
+		 * its messages are ciphertext only the members' devices can read.
+		 */
+		encryption: text('encryption', { enum: ['mls'] })
 	},
 	(t) => [
 		uniqueIndex('rooms_direct_key_unique').on(t.directKey),
@@ -351,7 +356,11 @@ export const messages = sqliteTable(
 		/** Null for system messages. Kept (not cascaded) when a user is deleted. */
 		senderId: text('sender_id'),
 		clientId: text('client_id').notNull(),
-		kind: text('kind', { enum: ['text', 'system'] })
+		/**
+		 * `sealed`: an encrypted room's message, its body an MLS application message (base64);
+		 * `handshake`: an encrypted room's MLS commit, which every device applies in `seq` order.
+		 */
+		kind: text('kind', { enum: ['text', 'system', 'sealed', 'handshake'] })
 			.notNull()
 			.default('text'),
 		body: text('body').notNull(),
@@ -723,4 +732,45 @@ export const auditLog = sqliteTable(
 		index('audit_log_room_idx').on(t.roomId, t.createdAt),
 		index('audit_log_target_idx').on(t.targetId)
 	]
+);
+
+/**
+ * A browser of a person's that takes part in end-to-end encrypted rooms (docs/e2ee.md): its keys
+ * were made in that browser and never leave it; this is its public identity key (the MLS signature
+ * key, base64) and a name the person recognises. A removed device keeps its row (`removed_at`), so
+ * that every member's client can see it went and take it out of the groups it was in.
+ */
+export const e2eeDevices = sqliteTable(
+	'e2ee_devices',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		identityKey: text('identity_key').notNull(),
+		createdAt: integer('created_at').notNull(),
+		/** Approved by another of the person's devices (by its short code), or their first one. */
+		approvedBy: text('approved_by'),
+		removedAt: integer('removed_at')
+	},
+	(t) => [index('e2ee_devices_user_idx').on(t.userId)]
+);
+
+/**
+ * MLS KeyPackages a device published so that others can add it to a group while it is away. Each
+ * is used once: claiming one deletes it in the same statement.
+ */
+export const e2eeKeyPackages = sqliteTable(
+	'e2ee_key_packages',
+	{
+		id: text('id').primaryKey(),
+		deviceId: text('device_id')
+			.notNull()
+			.references(() => e2eeDevices.id, { onDelete: 'cascade' }),
+		/** The MLS key_package message, base64. */
+		keyPackage: text('key_package').notNull(),
+		createdAt: integer('created_at').notNull()
+	},
+	(t) => [index('e2ee_key_packages_device_idx').on(t.deviceId, t.createdAt)]
 );

@@ -7,14 +7,25 @@ export { isReactionEmoji } from './emoji';
 export { MAX_MENTIONS, mentionedUsernames } from './mentions';
 
 export const MAX_MESSAGE_LENGTH = 4000;
-/** A frame larger than this is refused before it is parsed. */
-export const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * A frame larger than this is refused before it is parsed. It fits the longest encrypted message
+ * (`MAX_SEALED_LENGTH`: 4000 characters of any script, as ciphertext) with its frame around it.
+ */
+export const MAX_FRAME_BYTES = 20 * 1024;
 export const MAX_CLIENT_ID_LENGTH = 64;
 /** Distinct emoji on one message. */
 export const MAX_REACTIONS_PER_MESSAGE = 20;
 export const MAX_EMOJI_LENGTH = 32;
 /** Characters of the replied-to message quoted with a reply. */
 export const REPLY_SNIPPET_LENGTH = 140;
+/**
+ * An end-to-end encrypted room's message, edit or reaction is an MLS application message (base64);
+ * its length is judged as ciphertext (the room cannot read the words). A commit is longer: it
+ * carries keys for every member (docs/e2ee.md).
+ */
+export const MAX_SEALED_LENGTH = 17_000;
+export const MAX_SEALED_REACTION_LENGTH = 1_024;
+export const MAX_HANDSHAKE_LENGTH = 128 * 1024;
 /** Files one message carries at most. */
 export const MAX_ATTACHMENTS = 10;
 /** A file's id (`/files/<id>`): the server makes them, 24 characters; anything longer is not one. */
@@ -92,6 +103,17 @@ export const ErrorCode = {
 	 */
 	SlowMode: 'slow_mode',
 	TimedOut: 'timed_out',
+	/**
+	 * An end-to-end encrypted room takes only what its members' devices encrypted (a `send`, `edit`
+	 * or `react` in the clear, or ciphertext of another group, is refused), and a plain room takes
+	 * no encrypted handshake.
+	 */
+	Encryption: 'encryption',
+	/**
+	 * An encrypted room's commit was made from an epoch the group has left: another member's commit
+	 * came first. Apply the commits after it (they are in the timeline), then commit again.
+	 */
+	StaleEpoch: 'stale_epoch',
 	Internal: 'internal'
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -100,11 +122,24 @@ const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const MessageSeq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const ClientId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_ID_LENGTH));
 const FileId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FILE_ID_LENGTH));
+/**
+ * A reaction: a single emoji, or in an encrypted room the MLS message that carries one (the room
+ * judges which its kind of room takes: `checkReaction`).
+ */
 const Emoji = v.pipe(
 	v.string(),
-	v.maxLength(MAX_EMOJI_LENGTH),
-	v.check(isReactionEmoji, 'Reactions are a single emoji.')
+	v.maxLength(MAX_SEALED_REACTION_LENGTH),
+	v.check(
+		(text) => (text.length <= MAX_EMOJI_LENGTH ? isReactionEmoji(text) : isBase64(text)),
+		'Reactions are a single emoji.'
+	)
 );
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Shaped like base64 (what an encrypted room's ciphertext is sent as); not whether it decodes. */
+export function isBase64(text: string): boolean {
+	return text.length % 4 === 0 && BASE64.test(text);
+}
 
 // ---- client -> room ----
 
@@ -127,7 +162,12 @@ export const SendFrame = v.object({
 	 * Ids of files this sender uploaded to the room, in the order shown. Their count and
 	 * uniqueness are checked by the room (`checkAttachments`), so that a refusal names the message.
 	 */
-	attachments: v.optional(v.array(FileId))
+	attachments: v.optional(v.array(FileId)),
+	/**
+	 * In an end-to-end encrypted room only, where the room cannot read `@name`s: the ids of the
+	 * members the sender's browser found mentioned (at most `MAX_MENTIONS`).
+	 */
+	mentions: v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))))
 });
 export const EditFrame = v.object({ type: v.literal('edit'), seq: MessageSeq, body: v.string() });
 export const DeleteFrame = v.object({ type: v.literal('delete'), seq: MessageSeq });
@@ -189,6 +229,14 @@ export const ReplyPreview = v.object({
 	deleted: v.boolean()
 });
 export type ReplyPreview = v.InferOutput<typeof ReplyPreview>;
+
+/**
+ * What stands for an end-to-end encrypted room's words wherever the server shows a message (the
+ * sidebar, the inbox, a notification): it cannot read them. An open room's tab, which can, shows
+ * the words instead (docs/e2ee.md).
+ */
+export const SEALED_PREVIEW = '🔒 Encrypted message';
+export const HANDSHAKE_PREVIEW = '🔒 Encryption keys changed';
 
 /** What a one-line preview shows before the name of a file a message carries. */
 export const ATTACHMENT_MARK = '📎';
@@ -262,6 +310,14 @@ export const Attachment = v.object({
 });
 export type Attachment = v.InferOutput<typeof Attachment>;
 
+/**
+ * `text` and `system` as ever; in an end-to-end encrypted room, `sealed` (the body is an MLS
+ * application message only members' devices can read) and `handshake` (an MLS commit every device
+ * applies in `seq` order: a change of the group's devices). See docs/e2ee.md.
+ */
+export const MESSAGE_KINDS = ['text', 'system', 'sealed', 'handshake'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
 export const ChatMessage = v.object({
 	seq: MessageSeq,
 	clientId: v.string(),
@@ -272,7 +328,7 @@ export const ChatMessage = v.object({
 	 * person who did it (their name is in the body, so `senderName` stays empty), or null in lines
 	 * recorded before actors were.
 	 */
-	kind: v.picklist(['text', 'system']),
+	kind: v.picklist(MESSAGE_KINDS),
 	/** Empty once the message is deleted (a tombstone keeps its place). */
 	body: v.string(),
 	createdAt: v.number(),
@@ -408,6 +464,12 @@ export const ErrorFrame = v.object({
 	retryAfterMs: v.optional(v.number())
 });
 
+/**
+ * An end-to-end encrypted room: a member's devices changed (a new one waits to be let in): the
+ * devices in the room bring the group in step with the room's devices now (docs/e2ee.md).
+ */
+export const DevicesFrame = v.object({ type: v.literal('devices') });
+
 export const ServerFrame = v.variant('type', [
 	WelcomeFrame,
 	MessageFrame,
@@ -418,6 +480,7 @@ export const ServerFrame = v.variant('type', [
 	MembersFrame,
 	TypingListFrame,
 	ReceiptFrame,
+	DevicesFrame,
 	ErrorFrame
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;

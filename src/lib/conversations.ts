@@ -30,6 +30,8 @@ export type ConversationSummary = {
 	pinned: boolean;
 	archived: boolean;
 	notify: 'all' | 'mentions' | 'mute';
+	/** End-to-end encrypted (docs/e2ee.md): its row shows a lock. */
+	encrypted: boolean;
 };
 
 /**

@@ -1,10 +1,11 @@
 // Turns a flat, seq-ordered message list into what the timeline draws: day separators, an optional
 // "new messages" divider, and runs of messages by one author close together in time.
+import type { MessageKind } from '$shared/protocol';
 
 export type TimelineMessage = {
 	senderId: string | null;
 	createdAt: number;
-	kind?: 'text' | 'system';
+	kind?: MessageKind;
 	seq?: number;
 };
 

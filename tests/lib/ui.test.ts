@@ -19,6 +19,7 @@ const convo = (id: string, extra: Partial<ConversationSummary> = {}): Conversati
 	pinned: false,
 	archived: false,
 	notify: 'all',
+	encrypted: false,
 	...extra
 });
 

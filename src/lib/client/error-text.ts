@@ -22,6 +22,10 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
 	[ErrorCode.SlowMode]: 'Slow mode is on in this room: your message goes when it allows.',
 	[ErrorCode.TimedOut]:
 		'An admin timed you out in this room: your message goes when the time-out ends.',
+	[ErrorCode.Encryption]:
+		'This conversation is end-to-end encrypted, and that could not be encrypted for it. Reload the page and try again.',
+	[ErrorCode.StaleEpoch]:
+		'Someone changed this conversation’s devices at the same moment. Try again.',
 	[ErrorCode.Internal]: 'Something went wrong on our side. Try again.'
 };
 

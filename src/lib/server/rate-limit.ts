@@ -46,7 +46,18 @@ export const RateLimits = {
 	 * Data exports (a person's archive, a room's history): each reads everything, page by page,
 	 * and files from R2. Enough to retry a failed download a few times, not to make it a load.
 	 */
-	exportsPerPerson: { name: 'exports:person', limit: 10, windowMs: HOUR }
+	exportsPerPerson: { name: 'exports:person', limit: 10, windowMs: HOUR },
+	/**
+	 * Claims of end-to-end encryption KeyPackages, one per encrypted room whose group a client
+	 * brings up to date (a member or a device to add): a client catching up on many rooms at once
+	 * fits, while one member taking a room's KeyPackages over and over is slowed.
+	 */
+	e2eeClaimsPerPerson: { name: 'e2ee-claims:person', limit: 120, windowMs: 10 * MINUTE },
+	/**
+	 * A device waiting to be let into an encrypted room asks the room's devices to look (each ask
+	 * is a frame to every socket in the room): a few times a minute is plenty.
+	 */
+	e2eeKnocksPerPerson: { name: 'e2ee-knocks:person', limit: 20, windowMs: 10 * MINUTE }
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitCheck = [policy: RateLimitPolicy, subject: string | null];

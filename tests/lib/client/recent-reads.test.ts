@@ -27,7 +27,8 @@ function row(id: string, lastMessageSeq: number, unread: number): ConversationSu
 		unread,
 		pinned: false,
 		archived: false,
-		notify: 'all'
+		notify: 'all',
+		encrypted: false
 	};
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HubFrame } from '$shared/protocol/hub';
 import { NO_QUIET_HOURS, roomNotification } from '$shared/notify';
+import { SEALED_PREVIEW } from '$shared/preview';
 import {
 	nextNotification,
 	shouldShowInTab,
@@ -73,6 +74,15 @@ describe('the notification a tab shows', () => {
 				data: { url: '/rooms/r1?m=7', count: 1, seq: 7 }
 			}
 		});
+	});
+
+	it('carries no words of an end-to-end encrypted message: only who sent it', () => {
+		const sealed = roomNotification(
+			roomFrame({ preview: SEALED_PREVIEW, reason: 'direct', roomName: '' })
+		);
+		expect(sealed).toMatchObject({ title: 'Alice', body: 'Alice sent a message' });
+		const mention = roomNotification(roomFrame({ preview: SEALED_PREVIEW }));
+		expect(mention).toMatchObject({ title: 'Alice in Trip', body: 'Alice mentioned you' });
 	});
 
 	it('adds its count to the one already shown, and shows the count above the last line', () => {

@@ -58,7 +58,8 @@ function identity(userId: string, sessionId: string | null = `${userId}-s1`): Id
 		readReceipts: true,
 		sessionId,
 		readOnly: false,
-		bot: false
+		bot: false,
+		encrypted: false
 	};
 }
 

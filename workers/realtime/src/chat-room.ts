@@ -2,6 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import {
 	CloseCode,
 	ErrorCode,
+	MAX_EMOJI_LENGTH,
+	MAX_MENTIONS,
 	MAX_REACTIONS_PER_MESSAGE,
 	PING,
 	PONG,
@@ -40,6 +42,7 @@ import { inboxItems, tellInboxes } from './inbox-items';
 import { readMeta, writeMeta } from './meta';
 import { RoomModeration } from './room-moderation';
 import { RoomRetention, siteMaxSeconds } from './retention';
+import { RoomEncryption, type SealedUse } from './room-encryption';
 
 export { RECEIPTS_LIVE_LIMIT, WELCOME_LAST_SEEN } from './state-frames';
 
@@ -61,6 +64,8 @@ type Room = {
 	moderation: RoomModeration;
 	/** How long messages live here. */
 	retention: RoomRetention;
+	/** End-to-end encryption: the MLS group's epoch and the welcomes waiting for new devices. */
+	encryption: RoomEncryption;
 	members: MemberStore;
 	presence: PresenceBook;
 	typing: TypingBook;
@@ -111,6 +116,28 @@ function standing(message: ChatMessage): RoomChangeResult {
 }
 
 const NO_SUCH_MESSAGE = refusal(ErrorCode.NotFound, 'No such message.');
+const NOT_AN_EMOJI = refusal(ErrorCode.BadFrame, 'Reactions are a single emoji.');
+const MENTIONS_ARE_FOUND = refusal(
+	ErrorCode.BadFrame,
+	'Mentions are found in the message here; send only the words.'
+);
+const REPLY_IS_SEALED = refusal(
+	ErrorCode.Encryption,
+	'In an encrypted conversation the message replied to is named inside the encrypted message.'
+);
+const NO_SEALED_FILES = refusal(
+	ErrorCode.Encryption,
+	'Files cannot be sent in an encrypted conversation yet.'
+);
+const TOO_MANY_MENTIONS = refusal(
+	ErrorCode.BadFrame,
+	`A message can mention at most ${MAX_MENTIONS} people.`
+);
+
+/** The members an encrypted message's sender says it mentions: each once, at most `MAX_MENTIONS`. */
+function sealedMentions(ids: readonly string[] | undefined): string[] {
+	return ids ? [...new Set(ids)].slice(0, MAX_MENTIONS) : [];
+}
 
 /** The frames a read-only socket may not send: everything that changes something. */
 const CHANGES: ReadonlySet<ClientFrame['type']> = new Set([
@@ -176,6 +203,7 @@ export class ChatRoom extends DurableObject<Env> {
 			files: new RoomFiles(sql),
 			moderation: new RoomModeration(sql),
 			retention: new RoomRetention(sql, siteMaxSeconds(this.env.MAX_RETENTION_DAYS)),
+			encryption: new RoomEncryption(sql),
 			members,
 			presence,
 			typing,
@@ -221,6 +249,7 @@ export class ChatRoom extends DurableObject<Env> {
 			return new Response('Expected a WebSocket upgrade', { status: 426 });
 		}
 		this.#rememberRoomId(identity.roomId);
+		if (identity.encrypted) this.#room.encryption.enable();
 
 		const { 0: client, 1: server } = new WebSocketPair();
 		const { messages, members, presence, sockets, frames, unread } = this.#room;
@@ -480,6 +509,85 @@ export class ChatRoom extends DurableObject<Env> {
 				await this.#read(who.userId, change.seq);
 				return { ok: true, stored: null, duplicate: false };
 		}
+	}
+
+	/**
+	 * The room was made end-to-end encrypted (D1 says so): from now on it takes only ciphertext of
+	 * its MLS group. Idempotent; never undone.
+	 */
+	async enableEncryption(roomId: string): Promise<void> {
+		this.#rememberRoomId(roomId);
+		this.#room.encryption.enable();
+	}
+
+	/**
+	 * An encrypted room's commit (docs/e2ee.md), which the app has authorized (a member who may
+	 * write, adding devices of members only). Taken only from the epoch the group is in, so that
+	 * when two devices commit at once exactly one wins and the other hears `stale_epoch`: it applies
+	 * the winner's commit (in the timeline) and commits again. It takes the next `seq` like any
+	 * message, and the group moves to the next epoch in the same step. `welcome` is kept for each
+	 * device the commit adds (`welcomeFor`). `clientId` makes it idempotent.
+	 */
+	async commit(
+		roomId: string,
+		who: MemberEntry & { role: MemberRole },
+		handshake: {
+			clientId: string;
+			epoch: number;
+			commit: string;
+			welcome?: string;
+			adds?: string[];
+		}
+	): Promise<RoomChangeResult> {
+		this.#rememberRoomId(roomId);
+		const { messages, members, encryption, fanout, frames, unread, flush } = this.#room;
+		const existing = messages.seqOf(who.userId, handshake.clientId);
+		if (existing !== null) return { ok: true, stored: messages.get(existing), duplicate: true };
+		const problem = encryption.commitProblem(roomId, handshake.commit, handshake.epoch);
+		if (problem) return refusal(problem.code, problem.message);
+		const tooFast = this.#takeChange(who.userId);
+		if (tooFast) return tooFast;
+		if (!members.get(who.userId)) members.learn([who]);
+		const message = messages.append(
+			{
+				clientId: handshake.clientId,
+				senderId: who.userId,
+				senderName: who.name,
+				kind: 'handshake',
+				body: handshake.commit
+			},
+			Date.now()
+		);
+		// The same synchronous step as the append: the epoch and the welcomes commit with it.
+		encryption.advance();
+		if (handshake.welcome && handshake.adds?.length) {
+			encryption.keepWelcome(handshake.adds, message.seq, handshake.welcome);
+		}
+		unread.onMessage(roomId, message);
+		if (members.markRead(who.userId, message.seq)) frames.noteReceipt(who.userId);
+		fanout.broadcast({ type: 'message', message });
+		await flush.afterWrite();
+		return { ok: true, stored: message, duplicate: false };
+	}
+
+	/**
+	 * A member's devices changed (the app checked they may say so, and how often): the devices in
+	 * the room bring the group in step now rather than at their next look.
+	 */
+	async devicesChanged(): Promise<void> {
+		if (this.#room.encryption.on) this.#room.fanout.broadcast({ type: 'devices' });
+	}
+
+	/**
+	 * The welcome that adds a device to this room's group, and its commit's seq (the device applies
+	 * what comes after it), or null if none waits; and the group's epoch (0: nobody has made the
+	 * group yet). The app has checked the device is the caller's.
+	 */
+	async welcomeFor(
+		deviceId: string
+	): Promise<{ welcome: { seq: number; welcome: string } | null; epoch: number }> {
+		const { encryption } = this.#room;
+		return { welcome: encryption.welcomeFor(deviceId), epoch: encryption.epoch };
 	}
 
 	/**
@@ -755,15 +863,19 @@ export class ChatRoom extends DurableObject<Env> {
 		socket: Socket | null,
 		ack: (seq: number) => void
 	): Promise<RoomChangeResult> {
-		const { messages, files, members, typing, fanout, frames, flush, unread, roomId } = this.#room;
+		const { messages, files, members, typing, fanout, frames, flush, unread, roomId, encryption } =
+			this.#room;
 		const { clientId, body } = frame;
 		const release = () => {
 			if (socket?.held === clientId) socket.held = null;
 		};
 		// Almost every message carries none: then nothing below reads or writes the files table.
 		const fileIds = frame.attachments?.length ? frame.attachments : null;
-		const invalid =
-			checkMessageBody(body, fileIds?.length) ?? (fileIds && checkAttachments(fileIds));
+		const invalid = encryption.on
+			? this.#sealedSendProblem(frame)
+			: (checkMessageBody(body, fileIds?.length) ??
+				(fileIds && checkAttachments(fileIds)) ??
+				(frame.mentions ? MENTIONS_ARE_FOUND : null));
 		if (invalid) {
 			release();
 			return refusal(invalid.code, invalid.message);
@@ -818,10 +930,10 @@ export class ChatRoom extends DurableObject<Env> {
 				clientId,
 				senderId: actor.userId,
 				senderName: actor.name,
-				kind: 'text',
+				kind: encryption.on ? 'sealed' : 'text',
 				body,
 				replyTo,
-				mentions: this.#mentionsIn(body),
+				mentions: encryption.on ? sealedMentions(frame.mentions) : this.#mentionsIn(body),
 				attachments,
 				bot: actor.bot
 			},
@@ -846,8 +958,9 @@ export class ChatRoom extends DurableObject<Env> {
 		actor: RoomActor,
 		{ seq, body }: { seq: number; body: string }
 	): Promise<RoomChangeResult> {
-		const { messages, flush } = this.#room;
-		const invalid = checkMessageBody(body);
+		const { messages, flush, encryption, roomId } = this.#room;
+		const sealed = encryption.on;
+		const invalid = sealed ? this.#sealedProblem(roomId, body, 'message') : checkMessageBody(body);
 		// The body is judged before the message is read, as ever; only a blank one looks further,
 		// since a message that carries files may lose its caption (one without may not be emptied).
 		if (invalid && !(invalid.code === ErrorCode.EmptyMessage && this.#carriesFiles(seq))) {
@@ -855,16 +968,17 @@ export class ChatRoom extends DurableObject<Env> {
 		}
 		const message = this.#existing(seq);
 		if (!message) return NO_SUCH_MESSAGE;
-		if (message.senderId !== actor.userId || message.kind !== 'text') {
+		if (message.senderId !== actor.userId || message.kind !== (sealed ? 'sealed' : 'text')) {
 			return refusal(ErrorCode.Forbidden, 'You can only edit your own messages.');
 		}
 		const tooFast = this.#takeChange(actor.userId);
 		if (tooFast) return tooFast;
 		if (message.body === body) return standing(message);
+		// An encrypted message keeps the mentions its sender's browser found when it was sent.
 		const edited = messages.update(seq, {
 			body,
 			editedAt: Date.now(),
-			mentions: this.#mentionsIn(body)
+			...(sealed ? {} : { mentions: this.#mentionsIn(body) })
 		});
 		this.#changed(edited);
 		await flush.afterWrite();
@@ -878,7 +992,8 @@ export class ChatRoom extends DurableObject<Env> {
 		// Deleting twice is not an error: a resent delete must not look like a failure.
 		if (message.deletedAt !== undefined) return standing(message);
 		const moderator = actor.role === 'owner' || actor.role === 'admin';
-		if (message.kind !== 'text' || (message.senderId !== actor.userId && !moderator)) {
+		const written = message.kind === 'text' || message.kind === 'sealed';
+		if (!written || (message.senderId !== actor.userId && !moderator)) {
 			return refusal(ErrorCode.Forbidden, 'You can only delete your own messages.');
 		}
 		const tooFast = this.#takeChange(actor.userId);
@@ -907,7 +1022,13 @@ export class ChatRoom extends DurableObject<Env> {
 		actor: RoomActor,
 		{ seq, emoji, on }: { seq: number; emoji: string; on: boolean }
 	): Promise<RoomChangeResult> {
-		const { messages, flush } = this.#room;
+		const { messages, flush, encryption, roomId } = this.#room;
+		const invalid = encryption.on
+			? this.#sealedProblem(roomId, emoji, 'reaction')
+			: emoji.length > MAX_EMOJI_LENGTH
+				? NOT_AN_EMOJI
+				: null;
+		if (invalid) return refusal(invalid.code, invalid.message);
 		const message = this.#existing(seq);
 		if (!message) return NO_SUCH_MESSAGE;
 		const reactions = { ...message.reactions };
@@ -992,6 +1113,24 @@ export class ChatRoom extends DurableObject<Env> {
 		const sends = this.#room.sendRates.get(socket.userId)?.wait() ?? 0;
 		const moderated = this.#moderationHold(socket.userId, socket.role)?.waitMs ?? 0;
 		return Math.max(1, socket.frames.wait(), sends, moderated);
+	}
+
+	/**
+	 * What is wrong with a `send` in an end-to-end encrypted room, or null: its body must be this
+	 * group's ciphertext; a reply's quote is inside it (the room could only quote ciphertext), and
+	 * files cannot be encrypted yet (docs/e2ee.md).
+	 */
+	#sealedSendProblem(frame: Omit<Extract<RoomChange, { type: 'send' }>, 'type'>) {
+		if (frame.replyTo !== undefined) return REPLY_IS_SEALED;
+		if (frame.attachments?.length) return NO_SEALED_FILES;
+		if ((frame.mentions?.length ?? 0) > MAX_MENTIONS) return TOO_MANY_MENTIONS;
+		return this.#sealedProblem(this.#room.roomId, frame.body, 'message');
+	}
+
+	#sealedProblem(roomId: string | null, text: string, use: SealedUse) {
+		// The room learns its id with its first socket or call, before any change can come.
+		if (roomId === null) return refusal(ErrorCode.Internal, 'The room does not know itself yet.');
+		return this.#room.encryption.sealedProblem(roomId, text, use);
 	}
 
 	/** Slow mode or a time-out holding this person's next message, if either does. */

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { messageDeletionAuditId } from '../../../shared/audit';
-import { parseStoredAttachments } from '../../../shared/protocol';
+import { parseStoredAttachments, type MessageKind } from '../../../shared/protocol';
 import {
 	auditLog,
 	files,
@@ -22,7 +22,7 @@ export type FlushRow = {
 	repliedTo: string | null;
 	clientId: string;
 	senderId: string | null;
-	kind: 'text' | 'system';
+	kind: MessageKind;
 	body: string;
 	replyToSeq: number | null;
 	/** JSON, as D1 stores it. */

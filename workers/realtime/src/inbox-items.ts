@@ -19,6 +19,9 @@ export type InboxItem = {
 	read: boolean;
 };
 
+/** The kinds of message someone wrote: in an encrypted room the item says only who (docs/e2ee.md). */
+const SAYS_SOMETHING: ReadonlySet<string> = new Set(['text', 'sealed']);
+
 /**
  * The inbox items of a flush batch: for each message copied for the first time (not a system
  * message, not already deleted), one item per person it concerns: everyone else in a direct room;
@@ -35,7 +38,9 @@ export function inboxItems(
 	const items: InboxItem[] = [];
 	for (const row of rows) {
 		const sender = row.senderId;
-		if (!row.isNew || row.kind !== 'text' || row.deletedAt !== null || sender === null) continue;
+		if (!row.isNew || !SAYS_SOMETHING.has(row.kind) || row.deletedAt !== null || sender === null) {
+			continue;
+		}
 		const concerned = new Map<string, InboxItem['kind']>();
 		if (audience.kind === 'direct') {
 			for (const userId of audience.levels.keys()) concerned.set(userId, 'direct');

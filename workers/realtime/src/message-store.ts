@@ -6,6 +6,7 @@ import {
 	replyPreviewOf,
 	type Attachment,
 	type ChatMessage,
+	type MessageKind,
 	type Reactions
 } from '../../../shared/protocol';
 import { parseMentionList, parseReactionMap } from '../../../shared/protocol/stored';
@@ -17,7 +18,7 @@ type MessageRow = {
 	client_id: string;
 	sender_id: string | null;
 	sender_name: string;
-	kind: 'text' | 'system';
+	kind: MessageKind;
 	body: string;
 	created_at: number;
 	reply_to_seq: number | null;
@@ -53,7 +54,7 @@ export type NewMessage = {
 	clientId: string;
 	senderId: string | null;
 	senderName: string;
-	kind: 'text' | 'system';
+	kind: MessageKind;
 	body: string;
 	replyTo?: ChatMessage;
 	mentions?: string[];
@@ -307,7 +308,7 @@ export class MessageStore {
 			.toArray()[0];
 		if (!newest) return null;
 		const shown = this.#sql
-			.exec<{ kind: 'text' | 'system'; body: string; attachments: string | null }>(
+			.exec<{ kind: MessageKind; body: string; attachments: string | null }>(
 				`SELECT kind, body, attachments FROM messages WHERE seq <= ? AND deleted_at IS NULL
 				 ORDER BY seq DESC LIMIT 1`,
 				top

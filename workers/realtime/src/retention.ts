@@ -59,7 +59,7 @@ export class RoomRetention {
 		if (seconds === null) return [];
 		return this.#sql
 			.exec<{ seq: number }>(
-				`SELECT seq FROM messages WHERE deleted_at IS NULL AND kind = 'text' AND created_at <= ?
+				`SELECT seq FROM messages WHERE deleted_at IS NULL AND kind IN ('text', 'sealed') AND created_at <= ?
 				  ORDER BY seq LIMIT ?`,
 				now - seconds * 1000,
 				limit
@@ -77,7 +77,7 @@ export class RoomRetention {
 		if (seconds === null) return null;
 		const oldest = this.#sql
 			.exec<{ created_at: number }>(
-				"SELECT created_at FROM messages WHERE deleted_at IS NULL AND kind = 'text' ORDER BY seq LIMIT 1"
+				"SELECT created_at FROM messages WHERE deleted_at IS NULL AND kind IN ('text', 'sealed') ORDER BY seq LIMIT 1"
 			)
 			.toArray()[0];
 		return oldest ? oldest.created_at + seconds * 1000 : null;

@@ -66,7 +66,13 @@ const MIGRATIONS: string[] = [
 	 -- 1 when it outlived the room's retention: a tombstone clients need not show. The index finds
 	 -- the oldest live messages, which expire first.
 	 ALTER TABLE messages ADD COLUMN expired INTEGER NOT NULL DEFAULT 0;
-	 CREATE INDEX messages_live ON messages (seq) WHERE deleted_at IS NULL AND kind = 'text';`
+	 CREATE INDEX messages_live ON messages (seq) WHERE deleted_at IS NULL AND kind = 'text';`,
+	`-- An end-to-end encrypted room's messages (kind 'sealed') expire as plain ones do; its commits
+	 -- ('handshake') never do: every device needs each of them to follow the group. The welcome
+	 -- that adds a device to the group waits here for it (docs/e2ee.md).
+	 DROP INDEX messages_live;
+	 CREATE INDEX messages_live ON messages (seq) WHERE deleted_at IS NULL AND kind IN ('text', 'sealed');
+	 CREATE TABLE welcomes (device_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, welcome TEXT NOT NULL);`
 ];
 
 export function migrateRoomStorage(sql: SqlStorage): void {

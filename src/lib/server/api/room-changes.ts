@@ -12,7 +12,7 @@ import type { SessionUser } from '$lib/server/auth/session';
 import { ApiError } from './endpoint';
 
 /** The HTTP status of each of the room's refusals. */
-const STATUS: Record<ErrorCode, number> = {
+export const STATUS: Record<ErrorCode, number> = {
 	[ErrorCode.BadFrame]: 400,
 	[ErrorCode.FrameTooLarge]: 413,
 	[ErrorCode.MessageTooLong]: 413,
@@ -25,6 +25,8 @@ const STATUS: Record<ErrorCode, number> = {
 	[ErrorCode.InvalidAttachment]: 400,
 	[ErrorCode.SlowMode]: 429,
 	[ErrorCode.TimedOut]: 403,
+	[ErrorCode.Encryption]: 400,
+	[ErrorCode.StaleEpoch]: 409,
 	[ErrorCode.Internal]: 500
 };
 

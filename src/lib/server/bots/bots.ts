@@ -2,6 +2,7 @@
 // member of its room, marked as a bot wherever it shows; it cannot sign in, and acts only through
 // API tokens limited to its room and through its incoming webhook. Everything here is authorized
 // as editing the room (`edit`: its owner and admins; never a direct conversation).
+import { botsRefused } from '$lib/server/e2ee/rooms';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { incomingWebhooks, outgoingWebhooks, users } from '$shared/db/schema';
@@ -143,6 +144,8 @@ export async function createBot(
 ): Promise<Done<{ bot: BotSummary }>> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'edit');
 	if (!auth.ok) return auth;
+	const refused = botsRefused(auth.room);
+	if (refused) return refused;
 	const displayName = name.trim();
 	if (!displayName || displayName.length > MAX_BOT_NAME_LENGTH) {
 		return deny(400, 'bad_input', `Name the bot (at most ${MAX_BOT_NAME_LENGTH} characters).`);

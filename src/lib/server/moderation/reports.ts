@@ -8,7 +8,8 @@ import { alias } from 'drizzle-orm/sqlite-core';
 import * as v from 'valibot';
 import type { Db } from '$lib/server/db';
 import { messages, reports, rooms, users } from '$shared/db/schema';
-import { ATTACHMENT_MARK, type ChatMessage } from '$shared/protocol';
+import { ATTACHMENT_MARK, MAX_MESSAGE_LENGTH, type ChatMessage } from '$shared/protocol';
+import { SEALED_PREVIEW } from '$shared/preview';
 import { roomStub } from '$shared/objects';
 import { generateId } from '$lib/server/ids';
 import { deny, type Actor, type Done } from '$lib/server/outcome';
@@ -69,7 +70,12 @@ const Details = v.optional(
 export const ReportInput = v.object(
 	{
 		reason: v.picklist(Object.keys(REPORT_REASONS) as Reason[], 'Choose a reason from the list.'),
-		details: Details
+		details: Details,
+		/**
+		 * An end-to-end encrypted message's words, as the reporter's device decrypted them: the server
+		 * cannot read them, so the report keeps them marked as the reporter's (docs/e2ee.md).
+		 */
+		decrypted: v.optional(v.pipe(v.string(), v.maxLength(MAX_MESSAGE_LENGTH)))
 	},
 	'Choose a reason from the list.'
 );
@@ -111,7 +117,7 @@ export type ReportView = {
 	resolutionNote: string;
 };
 
-function parseInput(input: unknown): Done<{ reason: Reason; details: string }> {
+function parseInput(input: unknown): Done<{ reason: Reason; details: string; decrypted?: string }> {
 	const parsed = v.safeParse(ReportInput, input);
 	if (!parsed.success) return deny(400, 'bad_input', parsed.issues[0].message);
 	return { ok: true, ...parsed.output };
@@ -127,8 +133,18 @@ async function withinRate(db: Db, reporterId: string): Promise<Done> {
 	);
 }
 
-/** The words of a message as a report keeps them: its text, and the names of its files. */
-function snapshotOf(message: ChatMessage): string {
+/** What a report of an encrypted message says above the words its reporter's device read. */
+export const DECRYPTED_BY_REPORTER =
+	'🔒 End-to-end encrypted: these words are as the reporter’s device decrypted them; the server cannot check them.';
+
+/**
+ * The words of a message as a report keeps them: its text, and the names of its files. An
+ * encrypted message's are those the reporter's device decrypted, marked as such, if it sent them.
+ */
+function snapshotOf(message: ChatMessage, decrypted: string | undefined): string {
+	if (message.kind === 'sealed') {
+		return decrypted?.trim() ? `${DECRYPTED_BY_REPORTER}\n${decrypted}` : SEALED_PREVIEW;
+	}
 	const files = (message.attachments ?? []).map((file) => `${ATTACHMENT_MARK} ${file.name}`);
 	return [message.body, ...files].filter((line) => line.trim() !== '').join('\n');
 }
@@ -215,7 +231,7 @@ export async function reportMessage(
 		reportedUserId: sender?.id ?? null,
 		reason: parsed.reason,
 		details: parsed.details,
-		messageBody: snapshotOf(message),
+		messageBody: snapshotOf(message, parsed.decrypted),
 		createdAt: Date.now(),
 		status: 'open'
 	});
@@ -395,7 +411,7 @@ export async function reportContext(
 	return window.messages.map((m) => ({
 		seq: m.seq,
 		senderName: m.senderName,
-		body: m.deletedAt !== undefined ? '' : snapshotOf(m),
+		body: m.deletedAt !== undefined ? '' : snapshotOf(m, undefined),
 		createdAt: m.createdAt,
 		system: m.kind === 'system',
 		deleted: m.deletedAt !== undefined,

@@ -84,7 +84,8 @@ export async function openRoomSocket(
 		readReceipts: access.user.sendReadReceipts,
 		sessionId,
 		readOnly,
-		bot: access.user.kind === 'bot'
+		bot: access.user.kind === 'bot',
+		encrypted: access.room?.encryption === 'mls'
 	});
 	try {
 		return await stub.fetch(forwarded);

@@ -3,6 +3,8 @@ import { deny, type Actor, type Done } from '$lib/server/outcome';
 import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
 import { createRoom, syncMemberCount } from './rooms';
+import { generateId } from '$lib/server/ids';
+import { encryptRoomObject } from '$lib/server/e2ee/rooms';
 import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
 import { listFriends } from '$lib/server/people/friends';
 import { addToInbox } from '$lib/server/notifications/inbox';
@@ -13,7 +15,7 @@ export async function createGroup(
 	db: Db,
 	rt: Realtime,
 	creator: Actor,
-	input: { name: string; description: string; memberIds: string[] }
+	input: { name: string; description: string; memberIds: string[]; encrypted?: boolean }
 ): Promise<Done<{ roomId: string }>> {
 	const wanted = [...new Set(input.memberIds)].filter((id) => id !== creator.id);
 	if (wanted.length > MAX_GROUP_INVITEES) {
@@ -25,11 +27,16 @@ export async function createGroup(
 	if (invitees.some((f) => f === undefined)) {
 		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
 	}
+	const id = generateId();
+	// The room object first: an encrypted room never takes a word in the clear.
+	if (input.encrypted) await encryptRoomObject(rt, id);
 	const room = await createRoom(db, {
+		id,
 		kind: 'group',
 		name: input.name,
 		description: input.description,
-		createdBy: creator.id
+		createdBy: creator.id,
+		encryption: input.encrypted ? 'mls' : null
 	});
 	if (wanted.length > 0) {
 		const joinedAt = Date.now();
@@ -43,7 +50,12 @@ export async function createGroup(
 			syncMemberCount(db, room.id)
 		]);
 	}
-	await postSystemMessage(rt, room.id, creator, `${creator.displayName} created the group`);
+	await postSystemMessage(
+		rt,
+		room.id,
+		creator,
+		`${creator.displayName} created the group${input.encrypted ? ' with end-to-end encryption' : ''}`
+	);
 	for (const friend of invitees) {
 		await postSystemMessage(
 			rt,

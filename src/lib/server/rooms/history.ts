@@ -2,7 +2,12 @@ import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm';
 import * as v from 'valibot';
 import { countParam } from '$lib/server/forms';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { parseStoredAttachments, replyPreview, type ChatMessage } from '$shared/protocol';
+import {
+	parseStoredAttachments,
+	replyPreview,
+	type ChatMessage,
+	type MessageKind
+} from '$shared/protocol';
 import { parseMentionList, parseReactionMap } from '$shared/protocol/stored';
 import type { Db } from '$lib/server/db';
 import { messages, users } from '$shared/db/schema';
@@ -138,7 +143,7 @@ type StoredRow = {
 	senderId: string | null;
 	senderName: string | null;
 	senderDeletedAt: number | null;
-	kind: 'text' | 'system';
+	kind: MessageKind;
 	senderKind: 'person' | 'bot' | null;
 	body: string;
 	createdAt: number;

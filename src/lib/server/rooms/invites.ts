@@ -1,5 +1,6 @@
 // Invite links for groups (and public rooms): a random code shown once, stored only as its hash,
 // optionally expiring and limited in uses, revocable by admins.
+import { encryptedRoomFull } from '$lib/server/e2ee/rooms';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { authorizeRoom, loadRoomAccess } from './authz';
 import { deny, type Actor, type Denial, type Done } from '$lib/server/outcome';
@@ -153,6 +154,8 @@ export async function redeemInvite(
 	const access = await loadRoomAccess(db, roomId, actor.id);
 	if (access.banned) return deny(403, 'banned', 'You are banned from this room.');
 	if (access.membership) return { ok: true, roomId };
+	const full = access.room && encryptedRoomFull(access.room);
+	if (full) return full;
 
 	const now = Date.now();
 	const used = await db

@@ -1,6 +1,7 @@
 // Who is in a room and in what role: join, add, remove, ban, promote, demote, transfer, leave.
 // Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
 // enforced on live sockets.
+import { encryptedRoomFull } from '$lib/server/e2ee/rooms';
 import { and, asc, eq, gt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { authorizeRoom, decideMemberChange, loadPersonAccess, type MemberChange } from './authz';
@@ -125,7 +126,10 @@ export async function joinPublicRoom(
 ): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'join');
 	if (!auth.ok) return auth;
-	if (!auth.membership) await grantMembership(db, roomId, actor.id);
+	if (auth.membership) return { ok: true };
+	const full = encryptedRoomFull(auth.room);
+	if (full) return full;
+	await grantMembership(db, roomId, actor.id);
 	return { ok: true };
 }
 
@@ -172,6 +176,8 @@ export async function addMember(
 	if (access.friendship?.status !== 'accepted') {
 		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
 	}
+	const full = encryptedRoomFull(auth.room);
+	if (full) return full;
 	await grantMembership(db, roomId, person.id);
 	await Promise.all([
 		postSystemMessage(rt, roomId, actor, `${actor.displayName} added ${person.displayName}`),

@@ -15,11 +15,20 @@ export const MAX_ROOM_NAME_LENGTH = 80;
 
 export async function createRoom(
 	db: Db,
-	input: { kind: RoomKind; name: string; description?: string; createdBy: string }
+	input: {
+		/** Made by the caller when the room object must hear of the room first. */
+		id?: string;
+		kind: RoomKind;
+		name: string;
+		description?: string;
+		createdBy: string;
+		/** End-to-end encrypted (docs/e2ee.md): the caller has told the room object first. */
+		encryption?: Room['encryption'];
+	}
 ): Promise<Room> {
 	const now = Date.now();
 	const room: Room = {
-		id: generateId(),
+		id: input.id ?? generateId(),
 		kind: input.kind,
 		name: input.name,
 		description: input.description ?? '',
@@ -34,7 +43,8 @@ export async function createRoom(
 		slowModeSeconds: 0,
 		retentionSeconds: null,
 		// Given by the database as the row goes in (migration 0011); only search reads it.
-		searchKey: null
+		searchKey: null,
+		encryption: input.encryption ?? null
 	};
 	await db.batch([
 		db.insert(rooms).values(room),
@@ -130,7 +140,8 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			peerUsername: users.username,
 			peerDisplayName: users.displayName,
 			iconKey: rooms.iconKey,
-			peerAvatarKey: users.avatarKey
+			peerAvatarKey: users.avatarKey,
+			encryption: rooms.encryption
 		})
 		.from(memberships)
 		.innerJoin(rooms, eq(rooms.id, memberships.roomId))
@@ -145,7 +156,7 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			)
 		);
 	const list = rows.map(({ lastReadSeq, peerId, peerUsername, peerDisplayName, ...rest }) => {
-		const { iconKey, peerAvatarKey, ...row } = rest;
+		const { iconKey, peerAvatarKey, encryption, ...row } = rest;
 		const peer =
 			peerId && peerUsername !== null && peerDisplayName !== null
 				? { id: peerId, username: peerUsername, displayName: peerDisplayName }
@@ -155,7 +166,8 @@ export async function listConversations(db: Db, userId: string): Promise<Convers
 			name: row.kind === 'direct' ? (peer?.displayName ?? 'Deleted user') : row.name,
 			peer,
 			picture: pictureUrl(row.kind === 'direct' ? peerAvatarKey : iconKey),
-			unread: Math.max(0, row.lastMessageSeq - lastReadSeq)
+			unread: Math.max(0, row.lastMessageSeq - lastReadSeq),
+			encrypted: encryption === 'mls'
 		};
 	});
 	// In the browser's order, by the same rule its live list keeps.
