@@ -35,6 +35,7 @@ test('on a phone, the details are tabs under a title with room to breathe', asyn
 		'Invites',
 		'Bots',
 		'Reports',
+		'Encryption',
 		'Media and files',
 		'Notifications',
 		'Theme'
@@ -101,6 +102,7 @@ test('a member sees the sections that are theirs, and no invites', async ({ brow
 	await expect(bob.getByRole('tablist', { name: 'Details' }).getByRole('tab')).toHaveText([
 		'About',
 		'Members',
+		'Encryption',
 		'Media and files',
 		'Notifications',
 		'Theme'
@@ -112,7 +114,7 @@ test('a member sees the sections that are theirs, and no invites', async ({ brow
 	await expect(bob.getByRole('button', { name: /^Remove / })).toHaveCount(0);
 });
 
-test('a direct message has About, Media and files, Notifications and Theme, and About leads to the other person', async ({
+test('a direct message has About, Encryption, Media and files, Notifications and Theme, and About leads to the other person', async ({
 	browser
 }) => {
 	const alice = await personAt(browser, persona('alice'), 'desktop');
@@ -128,6 +130,7 @@ test('a direct message has About, Media and files, Notifications and Theme, and 
 	await expect(alice.getByText('Direct message', { exact: true })).toBeVisible();
 	await expect(alice.getByRole('tablist', { name: 'Details' }).getByRole('tab')).toHaveText([
 		'About',
+		'Encryption',
 		'Media and files',
 		'Notifications',
 		'Theme'

@@ -11,6 +11,15 @@ export function localDbName(userId: string): string {
 	return `parley:${userId}`;
 }
 
+/**
+ * A person's end-to-end encryption database (`e2ee/keystore.ts`): this browser's device keys, its
+ * groups and what it decrypted. Cleared with the rest: signing out of a browser forgets its device
+ * (docs/e2ee.md), as a shared computer must.
+ */
+export function e2eeDbName(userId: string): string {
+	return `parley-e2ee:${userId}`;
+}
+
 /** The outbox's database before each person had their own: emptied into theirs, then deleted. */
 export const LEGACY_DB = 'parley';
 
@@ -39,13 +48,15 @@ function deleteDatabase(name: string): Promise<void> {
 
 /** The names of every person's database this browser holds (all of them, where it can list them). */
 async function databasesOf(userId: string | undefined): Promise<string[]> {
-	if (userId) return [localDbName(userId)];
+	if (userId) return [localDbName(userId), e2eeDbName(userId)];
 	const names = new Set<string>();
 	const keptFor = readKeptFor();
-	if (keptFor) names.add(localDbName(keptFor));
+	if (keptFor) [localDbName(keptFor), e2eeDbName(keptFor)].forEach((name) => names.add(name));
 	if (typeof indexedDB.databases === 'function') {
 		const listed = await indexedDB.databases().catch(() => []);
-		for (const { name } of listed) if (name?.startsWith(localDbName(''))) names.add(name);
+		for (const { name } of listed) {
+			if (name?.startsWith(localDbName('')) || name?.startsWith(e2eeDbName(''))) names.add(name);
+		}
 	}
 	return [...names];
 }

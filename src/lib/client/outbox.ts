@@ -3,7 +3,12 @@
 // (from this tab, after a reload, from a second tab), the room stores it once.
 
 import * as v from 'valibot';
-import { MAX_ATTACHMENTS, MAX_CLIENT_ID_LENGTH, ReplyPreview } from '$shared/protocol';
+import {
+	MAX_ATTACHMENTS,
+	MAX_CLIENT_ID_LENGTH,
+	MAX_MENTIONS,
+	ReplyPreview
+} from '$shared/protocol';
 import { openLocalStore, type LocalDatabase } from './local-store';
 import { UploadedFileSchema } from './upload-meta';
 
@@ -38,6 +43,11 @@ const OutboxEntry = v.object({
 	replyTo: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 	/** The quote shown with it while it waits. */
 	replyPreview: v.optional(ReplyPreview),
+	/**
+	 * In an end-to-end encrypted room, where `body` is ciphertext: whom it mentions, found in this
+	 * browser (the room cannot read the words).
+	 */
+	mentions: v.optional(v.pipe(v.array(v.string()), v.maxLength(MAX_MENTIONS))),
 	createdAt: v.pipe(v.number(), v.finite()),
 	/** Why the room refused it; it then waits for the user to retry or discard it. */
 	failed: v.optional(v.string()),

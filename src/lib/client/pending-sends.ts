@@ -42,6 +42,8 @@ export type PendingMessage = {
 	error?: string;
 	/** Its files, in order; each has `uploaded` once the server stored it. */
 	files?: readonly OutboxFile[];
+	/** Whom an encrypted message mentions (its body is ciphertext). */
+	mentions?: string[];
 };
 
 export type PendingPorts = {
@@ -103,8 +105,9 @@ export class PendingSends {
 		replyTo?: ChatMessage;
 		createdAt: number;
 		files?: readonly OutboxFile[];
+		mentions?: string[];
 	}): void {
-		const { clientId, body, replyTo, createdAt } = message;
+		const { clientId, body, replyTo, createdAt, mentions } = message;
 		const files = message.files?.length ? message.files : undefined;
 		const pendingMessage: PendingMessage = {
 			clientId,
@@ -112,7 +115,8 @@ export class PendingSends {
 			replyTo: replyTo && replyPreviewOf(replyTo),
 			createdAt,
 			status: 'pending',
-			files
+			files,
+			...(mentions ? { mentions } : {})
 		};
 		this.#set([...this.#list, pendingMessage]);
 		const entry: OutboxEntry = {
@@ -122,7 +126,8 @@ export class PendingSends {
 			body,
 			replyTo: replyTo?.seq,
 			createdAt,
-			files: files && [...files]
+			files: files && [...files],
+			...(mentions ? { mentions } : {})
 		};
 		this.#ports.save(entry);
 		this.#enqueue(entry);
@@ -269,7 +274,8 @@ export class PendingSends {
 				createdAt: entry.createdAt,
 				status: entry.failed ? 'failed' : 'pending',
 				error: entry.failed,
-				files: entry.files
+				files: entry.files,
+				...(entry.mentions ? { mentions: entry.mentions } : {})
 			});
 			if (!entry.failed) this.#enqueue(entry);
 		}
@@ -318,7 +324,8 @@ export class PendingSends {
 			replyPreview: message.replyTo,
 			createdAt: message.createdAt,
 			failed: message.status === 'failed' ? message.error : undefined,
-			files: message.files && [...message.files]
+			files: message.files && [...message.files],
+			...(message.mentions ? { mentions: message.mentions } : {})
 		};
 	}
 }

@@ -58,9 +58,35 @@ export type RoomConnectionInit = {
 	 * list it loaded is stale, and `memberChanges` starts afresh.
 	 */
 	onMembersStale?: () => void;
+	/**
+	 * An end-to-end encrypted room (docs/e2ee.md): what this tab sends is encrypted first, and the
+	 * timeline is shown as this device reads it.
+	 */
+	crypto?: RoomCrypto;
+};
+
+/** What an end-to-end encrypted room adds to the connection (`EncryptedRoom`). */
+export type RoomCrypto = {
+	sealMessage(
+		clientId: string,
+		body: string,
+		replyTo: number | undefined
+	): Promise<{ body: string; mentions: string[] }>;
+	sealEdit(seq: number, body: string): Promise<string>;
+	/** The ciphertext to react with, or to take back; null: nothing of mine to take back. */
+	sealReaction(message: ChatMessage, emoji: string, on: boolean): Promise<string | null>;
+	/** The timeline changed: read what is new in it. */
+	observe(messages: readonly ChatMessage[]): void;
+	/** A message as this device reads it (reactive: it changes as messages are decrypted). */
+	reveal(message: ChatMessage, find: (seq: number) => ChatMessage | undefined): ChatMessage;
+	/** One of my unsent messages, as I wrote it. */
+	ownText(clientId: string): string | null;
+	/** A member's devices changed (the room's `devices` frame): bring the group in step. */
+	devicesChanged(): void;
 };
 
 const READ_DEBOUNCE_MS = 300;
+const OFFLINE = 'You are offline; try again when connected.';
 const TOO_MANY_CONNECTIONS = 'Too many open connections to this room; close some tabs.';
 
 /**
@@ -72,8 +98,22 @@ const TOO_MANY_CONNECTIONS = 'Too many open connections to this room; close some
  * keeps presence, typing, receipts, read positions and whether this tab is away itself.
  */
 export class RoomConnection {
-	messages = $state.raw<readonly ChatMessage[]>([]);
-	pending = $state.raw<readonly PendingMessage[]>([]);
+	/** The timeline as the room sent it (an encrypted room's ciphertext as it is). */
+	raw = $state.raw<readonly ChatMessage[]>([]);
+	/** The timeline as the page shows it: in an encrypted room, as this device reads it. */
+	messages = $derived.by(() => {
+		const crypto = this.#crypto;
+		if (!crypto) return this.raw;
+		const find = (seq: number) => this.#timeline.find(seq);
+		return this.raw.map((message) => crypto.reveal(message, find));
+	});
+	#pendingRaw = $state.raw<readonly PendingMessage[]>([]);
+	/** My unsent messages; in an encrypted room, their words rather than their ciphertext. */
+	pending = $derived.by(() => {
+		const crypto = this.#crypto;
+		if (!crypto) return this.#pendingRaw;
+		return this.#pendingRaw.map((p) => ({ ...p, body: crypto.ownText(p.clientId) ?? '🔒' }));
+	});
 	state = $state<ConnectionState>('connecting');
 	notice = $state<string | null>(null);
 	hasOlder = $state(false);
@@ -123,6 +163,7 @@ export class RoomConnection {
 	#onNewest: ((latest: RoomLatest) => void) | undefined;
 	#onRead: ((seq: number) => void) | undefined;
 	#onMembersStale: (() => void) | undefined;
+	#crypto: RoomCrypto | undefined;
 	/** The room's count of membership changes as this tab last heard it. */
 	#membersRev: number;
 	#live: LiveSocket;
@@ -157,6 +198,7 @@ export class RoomConnection {
 		this.#onNewest = init.onNewest;
 		this.#onRead = init.onRead;
 		this.#onMembersStale = init.onMembersStale;
+		this.#crypto = init.crypto;
 		this.#membersRev = init.membersRev;
 		this.#cache = new RoomCache(init.roomId, init.userId);
 		this.#live = new LiveSocket({
@@ -192,7 +234,8 @@ export class RoomConnection {
 					body: entry.body,
 					replyTo: entry.replyTo,
 					// `PendingSends` lets a message go only once every file is stored.
-					attachments: entry.files?.map((f) => f.uploaded!.id)
+					attachments: entry.files?.map((f) => f.uploaded!.id),
+					...(entry.mentions ? { mentions: entry.mentions } : {})
 				}),
 			save: (entry) => this.#save(entry),
 			forget: (clientId) => void this.#forgetEntry(clientId),
@@ -205,7 +248,7 @@ export class RoomConnection {
 			dropFiles: (files) => {
 				for (const file of files) this.uploads.cancel(file.key, file.blob.size);
 			},
-			onChange: (list) => (this.pending = list)
+			onChange: (list) => (this.#pendingRaw = list)
 		});
 		this.#mirrorTimeline();
 		this.readSeq = init.readSeq;
@@ -263,6 +306,22 @@ export class RoomConnection {
 		this.#typingSentAt = 0;
 		// My message goes at the end: show the end.
 		if (this.hasNewer) void this.jumpToLatest();
+		if (this.#crypto) {
+			if (count > 0) return 'Files can’t be sent in an encrypted conversation yet.';
+			const clientId = newClientId();
+			// Encrypted in order (the group's one queue), so written to the outbox in order too.
+			this.#crypto.sealMessage(clientId, body, replyTo?.seq).then(
+				(sealed) =>
+					this.#pending.write({
+						clientId,
+						body: sealed.body,
+						createdAt: Date.now(),
+						mentions: sealed.mentions
+					}),
+				(err: unknown) => this.#sealFailed(err)
+			);
+			return null;
+		}
 		// What is stored already goes with the message; the rest is reported as it lands.
 		const files = attach?.files.map((file) => {
 			const state = this.uploads.stateOf(file.key);
@@ -287,6 +346,14 @@ export class RoomConnection {
 		const files = this.messages.find((m) => m.seq === seq)?.attachments?.length ?? 0;
 		const invalid = checkMessageBody(body, files);
 		if (invalid) return invalid.message;
+		if (this.#crypto) {
+			if (this.#live.state !== 'open') return OFFLINE;
+			this.#crypto.sealEdit(seq, body).then(
+				(sealed) => this.#command({ type: 'edit', seq, body: sealed }),
+				(err: unknown) => this.#sealFailed(err)
+			);
+			return null;
+		}
 		return this.#command({ type: 'edit', seq, body });
 	}
 
@@ -295,7 +362,22 @@ export class RoomConnection {
 	}
 
 	react(seq: number, emoji: string, on: boolean): string | null {
+		// The reactions as the room keeps them: mine to take back is named by its ciphertext.
+		const message = this.#crypto && this.#timeline.find(seq);
+		if (this.#crypto && message) {
+			if (this.#live.state !== 'open') return OFFLINE;
+			this.#crypto.sealReaction(message, emoji, on).then(
+				(sealed) => sealed && this.#command({ type: 'react', seq, emoji: sealed, on }),
+				(err: unknown) => this.#sealFailed(err)
+			);
+			return null;
+		}
 		return this.#command({ type: 'react', seq, emoji, on });
+	}
+
+	#sealFailed(err: unknown): void {
+		console.warn('could not encrypt', err);
+		this.notice = err instanceof Error ? err.message : 'This could not be encrypted: try again.';
 	}
 
 	/** Called as the person types: tells the room at most once every few seconds. */
@@ -355,7 +437,10 @@ export class RoomConnection {
 		// Reads the mirrored `messages` ($state), not only the window: a caller's `$derived` (a
 		// reply's quote of its original) must follow the message when it is edited or deleted.
 		if (this.messages.length === 0) return undefined;
-		return this.#timeline.find(seq);
+		const message = this.#timeline.find(seq);
+		return message && this.#crypto
+			? this.#crypto.reveal(message, (s) => this.#timeline.find(s))
+			: message;
 	}
 
 	/**
@@ -436,7 +521,7 @@ export class RoomConnection {
 	}
 
 	#command(frame: ClientFrame): string | null {
-		return this.#frame(frame) ? null : 'You are offline; try again when connected.';
+		return this.#frame(frame) ? null : OFFLINE;
 	}
 
 	#sendRead(): void {
@@ -498,6 +583,8 @@ export class RoomConnection {
 				this.receipts = next;
 				return;
 			}
+			case 'devices':
+				return this.#crypto?.devicesChanged();
 			case 'error':
 				return this.#onError(frame);
 		}
@@ -568,7 +655,8 @@ export class RoomConnection {
 
 	#mirrorTimeline(): void {
 		const timeline = this.#timeline;
-		this.messages = timeline.messages;
+		this.raw = timeline.messages;
+		this.#crypto?.observe(timeline.messages);
 		this.hasOlder = timeline.hasOlder;
 		this.hasNewer = timeline.hasNewer;
 		this.loadingOlder = timeline.loadingOlder;

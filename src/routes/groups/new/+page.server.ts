@@ -6,6 +6,7 @@ import { createGroup } from '$lib/server/rooms/groups';
 import { refuse, requireSignedIn } from '$lib/server/request-context';
 import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
 import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms/rooms';
+import { E2EE_MAX_MEMBERS } from '$lib/server/e2ee/rooms';
 import type { Actions, PageServerLoad } from './$types';
 
 const NewGroup = v.object({
@@ -22,12 +23,14 @@ const NewGroup = v.object({
 			v.maxLength(MAX_DESCRIPTION_LENGTH, `At most ${MAX_DESCRIPTION_LENGTH} characters.`)
 		),
 		''
-	)
+	),
+	/** The checkbox "End-to-end encrypted": sent as `1` when ticked, absent otherwise. */
+	encrypted: v.optional(v.picklist(['1'], 'Tick the box or leave it empty.'))
 });
 
 export const load: PageServerLoad = async (event) => {
 	const { user, db } = requireSignedIn(event);
-	return { friends: (await listFriends(db, user.id)).friends };
+	return { friends: (await listFriends(db, user.id)).friends, e2eeMaxMembers: E2EE_MAX_MEMBERS };
 };
 
 export const actions: Actions = {
@@ -37,7 +40,12 @@ export const actions: Actions = {
 		const form = parseForm(NewGroup, data);
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const memberIds = data.getAll('members').filter((m): m is string => typeof m === 'string');
-		const created = await createGroup(db, rt, user, { ...form.data, memberIds });
+		const { encrypted, ...details } = form.data;
+		const created = await createGroup(db, rt, user, {
+			...details,
+			memberIds,
+			encrypted: encrypted === '1'
+		});
 		if (!created.ok) return refuse(created);
 		redirect(303, `/rooms/${created.roomId}`);
 	}

@@ -19,7 +19,13 @@ export const load: PageServerLoad = async (event) => {
 	if (!view.ok) error(view.status, { message: view.message, code: view.code });
 	const room = access.room!;
 	const name = await peerNameOf(db, room, user.id);
-	const summary = { id: room.id, name, kind: room.kind, memberCount: room.memberCount };
+	const summary = {
+		id: room.id,
+		name,
+		kind: room.kind,
+		memberCount: room.memberCount,
+		encrypted: room.encryption === 'mls'
+	};
 	const membership = access.membership;
 	if (!membership || !decideRoom(access, 'read').ok) {
 		return { room: summary, member: false as const };

@@ -34,6 +34,7 @@ import {
 } from '$lib/server/moderation/room-moderation';
 import { TOKEN_LIFETIMES, TOKEN_SCOPES } from '$lib/server/api/tokens';
 import * as reports from '$lib/server/moderation/reports';
+import { encryptDirectRoom } from '$lib/server/e2ee/rooms';
 import { BotTokenOptions, Details, InviteOptions, Settings } from './forms';
 import { detailsHref, sectionIn } from './sections';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -82,7 +83,8 @@ export const load: PageServerLoad = async (event) => {
 			description: room.description,
 			slowModeSeconds: room.slowModeSeconds,
 			retentionSeconds: room.retentionSeconds,
-			retentionChoices: retentionChoices(room.kind)
+			retentionChoices: retentionChoices(room.kind),
+			encrypted: room.encryption === 'mls'
 		},
 		timeOuts,
 		me: { id: user.id, role, notify, pinned, archived },
@@ -173,6 +175,8 @@ export const actions: Actions = {
 		(s, id) => deleteRoom(s.db, s.rt, s.user, id),
 		() => '/'
 	),
+	// Either person of a direct conversation; a group's encryption is chosen when it is made.
+	encrypt: change((s, id) => encryptDirectRoom(s.db, s.rt, s.user, id)),
 	add: change((s, id, form) => members.addMember(s.db, s.rt, s.user, id, field(form, 'username'))),
 	retention: change((s, id, form) =>
 		setRetention(s.db, s.rt, s.user, id, parseRetention(field(form, 'value')))

@@ -5,6 +5,7 @@
 export const SECTION_LABELS = {
 	about: 'About',
 	members: 'Members',
+	encryption: 'Encryption',
 	invites: 'Invites',
 	bots: 'Bots',
 	reports: 'Reports',
@@ -43,7 +44,8 @@ const ACTION_SECTIONS: Record<string, Section> = {
 	deleteBotOutgoing: 'bots',
 	resolveReport: 'reports',
 	deleteReportedMessage: 'reports',
-	settings: 'notifications'
+	settings: 'notifications',
+	encrypt: 'encryption'
 };
 
 function isSection(value: string | null | undefined): value is Section {
