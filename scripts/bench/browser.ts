@@ -9,16 +9,21 @@ export function systemChromium(): string | undefined {
 	return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 }
 
+/** Chromium, headless; the caller closes it. */
+export function launchChromium(): Promise<Browser> {
+	const executablePath = systemChromium();
+	return chromium.launch({
+		executablePath,
+		args: executablePath ? ['--no-sandbox', '--disable-gpu'] : []
+	});
+}
+
 /** A browser and a context carrying `account`'s session for `base`; the caller closes the browser. */
 export async function signedInBrowser(
 	base: string,
 	account: Account
 ): Promise<{ browser: Browser; context: BrowserContext }> {
-	const executablePath = systemChromium();
-	const browser = await chromium.launch({
-		executablePath,
-		args: executablePath ? ['--no-sandbox', '--disable-gpu'] : []
-	});
+	const browser = await launchChromium();
 	try {
 		const context = await browser.newContext();
 		const [name, ...value] = account.cookie.split('=');

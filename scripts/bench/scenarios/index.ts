@@ -4,6 +4,7 @@
 import type { Scenario } from '../context.ts';
 import { baseline } from './baseline.ts';
 import { cost } from './cost.ts';
+import { e2ee } from './e2ee.ts';
 import { files } from './files.ts';
 import { flushApp } from './flush-app.ts';
 import { flushIndex } from './flush-index.ts';
@@ -30,6 +31,7 @@ export const SCENARIOS: Record<string, Scenario> = {
 	placeholder: placeholderScenario,
 	'room-open-cached': roomOpenCached,
 	lighthouse,
+	e2ee,
 	// On the generated history (history-gen.ts), put into D1 before the app starts.
 	search,
 	history,
