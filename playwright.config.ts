@@ -29,7 +29,9 @@ export default defineConfig({
 	testDir: 'tests/e2e',
 	testMatch: '**/*.e2e.ts',
 	fullyParallel: false,
-	workers: 1,
+	// Two files at a time on CI: most of a test's time is waiting (the app, timers, a second
+	// browser), so two share the machine's two cores; each test makes its own people and rooms.
+	workers: process.env.CI ? 2 : 1,
 	// One retry on CI: a test that needs it is reported as flaky by `npm test`, not hidden.
 	retries: process.env.CI ? 1 : 0,
 	timeout: 60_000,
