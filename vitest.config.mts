@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
@@ -37,6 +38,9 @@ export default defineConfig(async () => {
 		},
 		test: {
 			include: ['tests/**/*.test.ts'],
+			// Every core: vitest's default leaves one idle, which on a two-core machine halves the
+			// suite's pace. Each file has its own storage, so files running side by side share nothing.
+			maxWorkers: availableParallelism(),
 			setupFiles: ['./tests/setup/apply-migrations.ts'],
 			globalSetup: ['./tests/setup/loopback-services.ts']
 		}

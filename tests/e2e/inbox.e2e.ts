@@ -107,6 +107,8 @@ test('without JavaScript, opening an item still reads it on the way', async ({ b
 
 	await openProfile(bob, annWho);
 	await bob.getByRole('button', { name: 'Add friend' }).click();
+	// Sent before Ann looks: without JavaScript, her page shows what was there when it loaded.
+	await expect(bob.getByRole('button', { name: 'Cancel friend request' })).toBeVisible();
 	await ann.goto('/notifications');
 	await expect(bell(ann)).toHaveAccessibleName('Notifications, 1 unread');
 	await inbox(ann)

@@ -20,6 +20,9 @@ import {
 	reportPerson,
 	resolveReport
 } from '$lib/server/moderation/reports';
+import { createDevice, encodeContent, encryptMessage, startGroup } from '$lib/client/e2ee/engine';
+import { DECRYPTED_BY_REPORTER } from '$lib/server/moderation/reports';
+import { SEALED_PREVIEW } from '$shared/protocol';
 import { db, roomStub, seedRoom } from '../../../helpers';
 import { befriend, rt, seedPerson, setRole } from '../../../support/people';
 
@@ -58,6 +61,43 @@ async function world() {
 }
 
 const spam = { reason: 'spam', details: '  buy now links  ' };
+
+describe('reporting an end-to-end encrypted message', () => {
+	it('keeps the words the reporter’s device decrypted, marked as such, and never the ciphertext', async () => {
+		const { ana, cy, dee, roomId } = await world();
+		await roomStub(roomId).enableEncryption(roomId);
+		const device = await createDevice(cy.id, 'laptop');
+		const sealed = await encryptMessage(
+			await startGroup(device, roomId),
+			encodeContent({ v: 1, kind: 'message', body: 'buy cheap watches' })
+		);
+		const seq = await say(roomId, cy, sealed.ciphertext);
+		expect(
+			(
+				await reportMessage(
+					db(),
+					dee,
+					roomId,
+					seq,
+					{ ...spam, decrypted: 'buy cheap watches' },
+					rt()
+				)
+			).ok
+		).toBe(true);
+		const { reports: list } = await listReports(db(), { roomId });
+		expect(list[0]!.message!.body).toBe(`${DECRYPTED_BY_REPORTER}\nbuy cheap watches`);
+		// Sent without the words (a browser that could not read it), the report says what it is.
+		expect((await reportMessage(db(), ana, roomId, seq, spam, rt())).ok).toBe(true);
+		const byAna = (await listReports(db(), { roomId })).reports.find(
+			(r) => r.reporter.id === ana.id
+		);
+		expect(byAna!.message!.body).toBe(SEALED_PREVIEW);
+		// The conversation around a report never shows ciphertext either.
+		const context = await reportContext(db(), rt(), list[0]!);
+		expect(context.map((line) => line.body)).toEqual([SEALED_PREVIEW]);
+		expect(JSON.stringify(await db().select().from(reports))).not.toContain(sealed.ciphertext);
+	});
+});
 
 describe('reporting a message', () => {
 	it('keeps the message as it was, its sender and the reason, for the room’s admins', async () => {
