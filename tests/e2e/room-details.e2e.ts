@@ -82,7 +82,12 @@ test('on a phone, the details are tabs under a title with room to breathe', asyn
 	// Saving settings comes back to Notifications (the form's redirect names it).
 	await alice.getByRole('tab', { name: 'Notifications' }).click();
 	await alice.getByRole('combobox', { name: 'Notifications' }).selectOption('mute');
+	// The tab already put `?tab=notifications` in the address: wait for the save itself.
+	const saved = alice.waitForResponse(
+		(r) => r.request().method() === 'POST' && r.url().includes('?/settings')
+	);
 	await alice.getByRole('button', { name: 'Save settings' }).click();
+	await saved;
 	await expect(alice).toHaveURL(/\?tab=notifications$/);
 	await alice.reload();
 	await expect(selectedTab(alice)).toHaveText('Notifications');
