@@ -45,3 +45,31 @@ export const MULTIPART_PART_BYTES = 5 * MiB;
  * from D1) by the cleanup job: a day, like an upload no message carries.
  */
 export const UNFINISHED_UPLOAD_MAX_AGE_MS = 24 * HOUR_MS;
+
+/**
+ * The media types Parley shows in place (a picture, a player) and their kind; any other file is
+ * only downloaded. The server's allow list (`src/lib/server/files/types.ts`) names them from the
+ * bytes; a browser reading an end-to-end encrypted file, which the server cannot see into, trusts
+ * only these names from the sender and downloads anything else as bytes.
+ */
+export const MEDIA_KINDS: Readonly<Record<string, 'image' | 'video' | 'audio'>> = {
+	'image/jpeg': 'image',
+	'image/png': 'image',
+	'image/webp': 'image',
+	'image/gif': 'image',
+	'image/avif': 'image',
+	'video/mp4': 'video',
+	'video/webm': 'video',
+	'video/quicktime': 'video',
+	'audio/mpeg': 'audio',
+	'audio/ogg': 'audio',
+	'audio/wav': 'audio',
+	'audio/mp4': 'audio',
+	'audio/webm': 'audio'
+};
+
+/**
+ * What the server stores of a file uploaded to an end-to-end encrypted conversation: ciphertext,
+ * so no type to find in it and no name to keep (the real ones travel inside the encrypted message).
+ */
+export const SEALED_FILE = { name: 'encrypted', type: 'application/octet-stream' } as const;

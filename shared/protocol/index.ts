@@ -121,7 +121,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const MessageSeq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const ClientId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_ID_LENGTH));
-const FileId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FILE_ID_LENGTH));
+export const FileId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FILE_ID_LENGTH));
 /**
  * A reaction: a single emoji, or in an encrypted room the MLS message that carries one (the room
  * judges which its kind of room takes: `checkReaction`).

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { expect, test } from './fixtures';
 import type { Page } from '@playwright/test';
 import { expectConnected, peopleInRoom, setOffline, timeline } from './realtime-support';
+import { png } from './ui-support';
 
 // Chromium's fake microphone, and no permission prompt, for the voice note. The rest of the
 // project's launch options (the system's Chromium, where there is one) stay as they are.
@@ -26,23 +27,6 @@ test.use({
 const composer = (page: Page) => page.locator('form.composer');
 const tray = (page: Page) => page.getByRole('list', { name: 'Files to send' });
 const box = (page: Page) => page.getByRole('textbox', { name: 'Message' });
-
-/** A PNG drawn in the page, as bytes (base64), `w`×`h` pixels. */
-async function png(page: Page, w: number, h: number, color: string): Promise<Buffer> {
-	const base64 = await page.evaluate(
-		({ w, h, color }) => {
-			const canvas = document.createElement('canvas');
-			canvas.width = w;
-			canvas.height = h;
-			const context = canvas.getContext('2d')!;
-			context.fillStyle = color;
-			context.fillRect(0, 0, w, h);
-			return canvas.toDataURL('image/png').split(',')[1]!;
-		},
-		{ w, h, color }
-	);
-	return Buffer.from(base64, 'base64');
-}
 
 /** Drops a file made in the page onto the room, as a drag from the desktop does. */
 async function dropFile(page: Page, name: string, bytes: { png?: string; size?: number }) {

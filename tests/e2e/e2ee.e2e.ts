@@ -10,11 +10,18 @@ import { expect, test } from './fixtures';
 import { persona } from './support';
 import { logIn } from './accounts-support';
 import { befriend, openProfile } from './people-support';
-import { personAt } from './ui-support';
+import { personAt, png } from './ui-support';
 import { expectConnected, message, say } from './realtime-support';
 
-/** Words that must never reach the server in the clear. */
-const SECRETS = ['oak-4417', 'mill-5521', 'heron-6630', 'lantern-8802'];
+/** Words that must never reach the server in the clear (two are a file's name and its words). */
+const SECRETS = [
+	'oak-4417',
+	'mill-5521',
+	'heron-6630',
+	'lantern-8802',
+	'harbour-7731',
+	'dawn-tide-3319'
+];
 
 /** Sets this browser up as one of the person's devices (approved at once if it is their first). */
 async function setUpDevice(page: Page): Promise<void> {
@@ -78,6 +85,35 @@ test('an encrypted conversation on three browsers: read where it may be, and now
 	await say(bob, `Meet me by the ${SECRETS[1]}`);
 	await expect(message(laptop, `Meet me by the ${SECRETS[1]}`)).toBeVisible({ timeout: 30_000 });
 	await expect(laptop.getByText(/🔒 .* added .*device/).first()).toBeVisible();
+
+	// Files are encrypted before upload: a picture shows and a document downloads on Bob's side,
+	// decrypted in his browser, with the names Alice gave them.
+	await laptop.locator('form.composer input[type=file]').setInputFiles([
+		{ name: 'pier.png', mimeType: 'image/png', buffer: await png(laptop, 64, 48, 'teal') },
+		{
+			name: `${SECRETS[4]}.txt`,
+			mimeType: 'text/plain',
+			buffer: Buffer.from(`The boat leaves at ${SECRETS[5]}`)
+		}
+	]);
+	const tray = laptop.getByRole('list', { name: 'Files to send' });
+	await expect(tray.getByText('Uploaded')).toHaveCount(2);
+	await say(laptop, 'Two files for you');
+	const withFiles = message(bob, 'Two files for you');
+	await expect(withFiles).toBeVisible({ timeout: 30_000 });
+	const picture = withFiles.locator('img[src^="blob:"]');
+	await expect(picture).toHaveAttribute('alt', 'pier.png');
+	await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
+	const chip = withFiles.getByRole('link', { name: new RegExp(SECRETS[4]!) });
+	await expect(chip).toHaveAttribute('href', /^blob:/);
+	const [download] = await Promise.all([bob.waitForEvent('download'), chip.click()]);
+	expect(download.suggestedFilename()).toBe(`${SECRETS[4]}.txt`);
+	const stream = await download.createReadStream();
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(chunk as Buffer);
+	expect(Buffer.concat(chunks).toString()).toBe(`The boat leaves at ${SECRETS[5]}`);
+	// The sender sees her own files too (she cannot decrypt her own message: she kept it).
+	await expect(message(laptop, 'Two files for you').locator('img[src^="blob:"]')).toHaveCount(1);
 
 	// Alice's phone: a second browser, approved from the laptop by its code, let into the group
 	// by the laptop (which is in the room), reading from then on, not before.

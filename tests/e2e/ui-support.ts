@@ -71,3 +71,20 @@ export async function openDetails(
 		`panel-${section}`
 	);
 }
+
+/** A PNG drawn in the page, as bytes (base64), `w`×`h` pixels. */
+export async function png(page: Page, w: number, h: number, color: string): Promise<Buffer> {
+	const base64 = await page.evaluate(
+		({ w, h, color }) => {
+			const canvas = document.createElement('canvas');
+			canvas.width = w;
+			canvas.height = h;
+			const context = canvas.getContext('2d')!;
+			context.fillStyle = color;
+			context.fillRect(0, 0, w, h);
+			return canvas.toDataURL('image/png').split(',')[1]!;
+		},
+		{ w, h, color }
+	);
+	return Buffer.from(base64, 'base64');
+}

@@ -4,6 +4,7 @@
 // message, and its end is told to the owner (the room connection hands it to `PendingSends`).
 
 import { getContext, setContext } from 'svelte';
+import { sealFile } from './e2ee/file-secret';
 import { abandonUpload, uploadFile } from './upload';
 import { UploadError, type ClientUploadMeta, type UploadedFile } from './upload-meta';
 
@@ -30,15 +31,18 @@ export class FileUploads {
 	/** Each upload's state by its key; a new object on every change. */
 	states = $state.raw<Record<string, UploadState>>({});
 
+	/** An end-to-end encrypted room: each file gets a key as it is chosen, and goes up encrypted. */
+	readonly sealed: boolean;
 	#roomId: string;
 	#events: UploadEvents;
 	/** The uploads going now, to stop them. Bookkeeping only, never rendered. */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#running = new Map<string, AbortController>();
 
-	constructor(roomId: string, events: UploadEvents) {
+	constructor(roomId: string, events: UploadEvents, sealed = false) {
 		this.#roomId = roomId;
 		this.#events = events;
+		this.sealed = sealed;
 	}
 
 	stateOf(key: string): UploadState | undefined {
@@ -58,27 +62,31 @@ export class FileUploads {
 			if (this.#running.get(key) !== controller) return;
 			this.#setState(key, { status: 'uploading', sent: Math.min(sent, total), total });
 		};
-		uploadFile(this.#roomId, blob, meta, {
-			resumeKey: key,
-			signal: controller.signal,
-			onProgress
-		}).then(
-			(uploaded) => {
-				if (this.#running.get(key) !== controller) return;
-				this.#running.delete(key);
-				this.#setState(key, { status: 'stored', sent: blob.size, total: blob.size, uploaded });
-				this.#events.stored(clientId, key, uploaded);
-			},
-			(err: unknown) => {
-				// Stopped on purpose (cancelled, or the page left the room): nothing to tell.
-				if (this.#running.get(key) !== controller || controller.signal.aborted) return;
-				this.#running.delete(key);
-				const error = err instanceof UploadError ? err.message : 'The upload failed. Try again.';
-				const retryable = err instanceof UploadError ? err.retryable : true;
-				this.#setState(key, { status: 'failed', sent: 0, total: blob.size, error, retryable });
-				this.#events.failed(clientId, key, error);
-			}
-		);
+		sealed(blob, meta)
+			.then(([bytes, told]) =>
+				uploadFile(this.#roomId, bytes, told, {
+					resumeKey: key,
+					signal: controller.signal,
+					onProgress
+				})
+			)
+			.then(
+				(uploaded) => {
+					if (this.#running.get(key) !== controller) return;
+					this.#running.delete(key);
+					this.#setState(key, { status: 'stored', sent: blob.size, total: blob.size, uploaded });
+					this.#events.stored(clientId, key, uploaded);
+				},
+				(err: unknown) => {
+					// Stopped on purpose (cancelled, or the page left the room): nothing to tell.
+					if (this.#running.get(key) !== controller || controller.signal.aborted) return;
+					this.#running.delete(key);
+					const error = err instanceof UploadError ? err.message : 'The upload failed. Try again.';
+					const retryable = err instanceof UploadError ? err.retryable : true;
+					this.#setState(key, { status: 'failed', sent: 0, total: blob.size, error, retryable });
+					this.#events.failed(clientId, key, error);
+				}
+			);
 	}
 
 	/** The person removed the file: its upload stops, and what a large one left is aborted. */
@@ -102,6 +110,15 @@ export class FileUploads {
 	#setState(key: string, state: UploadState): void {
 		this.states = { ...this.states, [key]: state };
 	}
+}
+
+/**
+ * What goes up for a file: as it is, or in an end-to-end encrypted room its ciphertext under no
+ * name (the same bytes each time, so an upload in parts resumes: file-secret.ts).
+ */
+async function sealed(blob: Blob, meta: ClientUploadMeta): Promise<[Blob, ClientUploadMeta]> {
+	if (!meta.secret) return [blob, meta];
+	return [await sealFile(blob, meta.secret), { name: 'file' }];
 }
 
 const CONTEXT = Symbol('uploads');

@@ -27,6 +27,8 @@ const OutboxFile = v.object({
 	width: Pixels,
 	height: Pixels,
 	placeholder: v.optional(v.pipe(v.string(), v.maxLength(100))),
+	/** In an end-to-end encrypted room, its key: the same through every retry and reload. */
+	secret: v.optional(v.object({ key: v.string(), iv: v.string() })),
 	uploaded: v.optional(UploadedFileSchema)
 });
 export type OutboxFile = v.InferOutput<typeof OutboxFile>;
@@ -48,6 +50,11 @@ const OutboxEntry = v.object({
 	 * browser (the room cannot read the words).
 	 */
 	mentions: v.optional(v.pipe(v.array(v.string()), v.maxLength(MAX_MENTIONS))),
+	/**
+	 * In an end-to-end encrypted room, a message with files: `body` is the words, encrypted (with
+	 * its files' names and keys) once the files are stored.
+	 */
+	sealLater: v.optional(v.literal(true)),
 	createdAt: v.pipe(v.number(), v.finite()),
 	/** Why the room refused it; it then waits for the user to retry or discard it. */
 	failed: v.optional(v.string()),

@@ -11,7 +11,9 @@
 // A message with files waits for them: it joins the send window once every file is stored (the
 // owner uploads them, told through `upload`, and reports each with `fileStored`), so its `send`
 // names their ids; messages written after it do not wait for its uploads. A file the server
-// refuses (`fileFailed`) fails the message, which keeps its files for a retry.
+// refuses (`fileFailed`) fails the message, which keeps its files for a retry. In an end-to-end
+// encrypted room such a message is kept as written (`sealLater`) and encrypted (the `seal` port)
+// only once its files are stored, since the encrypted message names them.
 
 import {
 	ErrorCode,
@@ -44,6 +46,8 @@ export type PendingMessage = {
 	files?: readonly OutboxFile[];
 	/** Whom an encrypted message mentions (its body is ciphertext). */
 	mentions?: string[];
+	/** Its body is the words, to be encrypted once its files are stored. */
+	sealLater?: true;
 };
 
 export type PendingPorts = {
@@ -59,6 +63,8 @@ export type PendingPorts = {
 	upload?: (entry: OutboxEntry) => void;
 	/** The person discarded a message with these files: stop their uploads, abort what is left. */
 	dropFiles?: (files: readonly OutboxFile[]) => void;
+	/** Encrypts a `sealLater` message whose files are stored: the body and mentions to send. */
+	seal?: (entry: OutboxEntry) => Promise<{ body: string; mentions: string[] }>;
 	/** The list changed; it is a new array each time. */
 	onChange?: (list: readonly PendingMessage[]) => void;
 };
@@ -80,6 +86,8 @@ export class PendingSends {
 	 * was written first, and goes first.
 	 */
 	#restored = false;
+	/** `sealLater` messages being encrypted now, so that each is encrypted once. */
+	#sealing = new Set<string>();
 
 	constructor(
 		roomId: string,
@@ -106,8 +114,9 @@ export class PendingSends {
 		createdAt: number;
 		files?: readonly OutboxFile[];
 		mentions?: string[];
+		sealLater?: true;
 	}): void {
-		const { clientId, body, replyTo, createdAt, mentions } = message;
+		const { clientId, body, replyTo, createdAt, mentions, sealLater } = message;
 		const files = message.files?.length ? message.files : undefined;
 		const pendingMessage: PendingMessage = {
 			clientId,
@@ -116,7 +125,8 @@ export class PendingSends {
 			createdAt,
 			status: 'pending',
 			files,
-			...(mentions ? { mentions } : {})
+			...(mentions ? { mentions } : {}),
+			...(sealLater ? { sealLater } : {})
 		};
 		this.#set([...this.#list, pendingMessage]);
 		const entry: OutboxEntry = {
@@ -127,7 +137,8 @@ export class PendingSends {
 			replyTo: replyTo?.seq,
 			createdAt,
 			files: files && [...files],
-			...(mentions ? { mentions } : {})
+			...(mentions ? { mentions } : {}),
+			...(sealLater ? { sealLater } : {})
 		};
 		this.#ports.save(entry);
 		this.#enqueue(entry);
@@ -142,10 +153,7 @@ export class PendingSends {
 		const files = message.files!.map((f) => (f.key === key ? { ...f, uploaded } : f));
 		const entry = this.#entryOf(this.#replace({ ...message, files }));
 		this.#ports.save(entry);
-		if (message.status === 'pending' && allStored(entry)) {
-			this.#window.add(entry);
-			this.#pump();
-		}
+		if (message.status === 'pending' && allStored(entry)) this.#ready(entry);
 	}
 
 	/** The server refused one of a message's files, or it could not be uploaded: it waits for the person. */
@@ -275,7 +283,8 @@ export class PendingSends {
 				status: entry.failed ? 'failed' : 'pending',
 				error: entry.failed,
 				files: entry.files,
-				...(entry.mentions ? { mentions: entry.mentions } : {})
+				...(entry.mentions ? { mentions: entry.mentions } : {}),
+				...(entry.sealLater ? { sealLater: entry.sealLater } : {})
 			});
 			if (!entry.failed) this.#enqueue(entry);
 		}
@@ -284,8 +293,43 @@ export class PendingSends {
 
 	/** A pending message goes to the send window, or first has its missing files uploaded. */
 	#enqueue(entry: OutboxEntry): void {
-		if (allStored(entry)) this.#window.add(entry);
+		if (allStored(entry)) this.#ready(entry, false);
 		else this.#ports.upload?.(entry);
+	}
+
+	/**
+	 * Every file of the message is stored: it joins the send window, once encrypted if it waited
+	 * for that. The encrypted body replaces the words in the list and the outbox before it goes.
+	 */
+	#ready(entry: OutboxEntry, pump = true): void {
+		const seal = this.#ports.seal;
+		if (!entry.sealLater || !seal) {
+			this.#window.add(entry);
+			if (pump) this.#pump();
+			return;
+		}
+		if (this.#sealing.has(entry.clientId)) return;
+		this.#sealing.add(entry.clientId);
+		seal(entry)
+			.then(
+				({ body, mentions }) => {
+					const message = this.#find(entry.clientId);
+					if (!message || message.status !== 'pending') return;
+					const sealed = { ...message, body, mentions, sealLater: undefined };
+					const ready = this.#entryOf(this.#replace(sealed));
+					this.#ports.save(ready);
+					this.#window.add(ready);
+					this.#pump();
+				},
+				(err: unknown) => {
+					const message = this.#find(entry.clientId);
+					if (!message) return;
+					const error = err instanceof Error ? err.message : 'It could not be encrypted.';
+					const failed = this.#replace({ ...message, status: 'failed', error });
+					this.#ports.save({ ...this.#entryOf(failed), failed: error });
+				}
+			)
+			.finally(() => this.#sealing.delete(entry.clientId));
 	}
 
 	/** Transmits what the send window lets go now, in its order. */
@@ -325,7 +369,8 @@ export class PendingSends {
 			createdAt: message.createdAt,
 			failed: message.status === 'failed' ? message.error : undefined,
 			files: message.files && [...message.files],
-			...(message.mentions ? { mentions: message.mentions } : {})
+			...(message.mentions ? { mentions: message.mentions } : {}),
+			...(message.sealLater ? { sealLater: message.sealLater } : {})
 		};
 	}
 }

@@ -24,6 +24,7 @@ import { uploadMetaOf } from './upload-rules';
 import { PendingSends, type PendingMessage } from './pending-sends';
 import { RoomCache } from './room-cache';
 import { TimelineWindow, type PageQuery } from './timeline-window';
+import type { SealedFile } from './e2ee/engine';
 import type { RoomLatest } from './user-hub.svelte';
 
 export type ConnectionState = LiveSocketState;
@@ -70,7 +71,8 @@ export type RoomCrypto = {
 	sealMessage(
 		clientId: string,
 		body: string,
-		replyTo: number | undefined
+		replyTo: number | undefined,
+		files?: SealedFile[]
 	): Promise<{ body: string; mentions: string[] }>;
 	sealEdit(seq: number, body: string): Promise<string>;
 	/** The ciphertext to react with, or to take back; null: nothing of mine to take back. */
@@ -112,7 +114,9 @@ export class RoomConnection {
 	pending = $derived.by(() => {
 		const crypto = this.#crypto;
 		if (!crypto) return this.#pendingRaw;
-		return this.#pendingRaw.map((p) => ({ ...p, body: crypto.ownText(p.clientId) ?? '🔒' }));
+		return this.#pendingRaw.map((p) =>
+			p.sealLater ? p : { ...p, body: crypto.ownText(p.clientId) ?? '🔒' }
+		);
 	});
 	state = $state<ConnectionState>('connecting');
 	notice = $state<string | null>(null);
@@ -221,10 +225,14 @@ export class RoomConnection {
 				onNewest: (message, shown) => this.#tellNewest(message, shown)
 			}
 		);
-		this.uploads = new FileUploads(this.#roomId, {
-			stored: (clientId, key, uploaded) => this.#pending.fileStored(clientId, key, uploaded),
-			failed: (clientId, key, error) => this.#pending.fileFailed(clientId, key, error)
-		});
+		this.uploads = new FileUploads(
+			this.#roomId,
+			{
+				stored: (clientId, key, uploaded) => this.#pending.fileStored(clientId, key, uploaded),
+				failed: (clientId, key, error) => this.#pending.fileFailed(clientId, key, error)
+			},
+			this.#crypto !== undefined
+		);
 		this.#pending = new PendingSends(this.#roomId, this.#userId, {
 			canTransmit: () => this.#live.state === 'open',
 			transmit: (entry) =>
@@ -232,7 +240,8 @@ export class RoomConnection {
 					type: 'send',
 					clientId: entry.clientId,
 					body: entry.body,
-					replyTo: entry.replyTo,
+					// Encrypted, the message replied to is named inside the ciphertext.
+					replyTo: this.#crypto ? undefined : entry.replyTo,
 					// `PendingSends` lets a message go only once every file is stored.
 					attachments: entry.files?.map((f) => f.uploaded!.id),
 					...(entry.mentions ? { mentions: entry.mentions } : {})
@@ -248,6 +257,7 @@ export class RoomConnection {
 			dropFiles: (files) => {
 				for (const file of files) this.uploads.cancel(file.key, file.blob.size);
 			},
+			seal: (entry) => this.#sealWithFiles(entry),
 			onChange: (list) => (this.#pendingRaw = list)
 		});
 		this.#mirrorTimeline();
@@ -306,8 +316,21 @@ export class RoomConnection {
 		this.#typingSentAt = 0;
 		// My message goes at the end: show the end.
 		if (this.hasNewer) void this.jumpToLatest();
+		if (this.#crypto && attach && count > 0) {
+			// Encrypted once its files are stored: the encrypted message names them.
+			const files = attach.files.map((file) => this.#withUpload(file));
+			const { clientId } = attach;
+			this.#pending.write({
+				clientId,
+				body,
+				replyTo,
+				createdAt: Date.now(),
+				files,
+				sealLater: true
+			});
+			return null;
+		}
 		if (this.#crypto) {
-			if (count > 0) return 'Files can’t be sent in an encrypted conversation yet.';
 			const clientId = newClientId();
 			// Encrypted in order (the group's one queue), so written to the outbox in order too.
 			this.#crypto.sealMessage(clientId, body, replyTo?.seq).then(
@@ -323,13 +346,35 @@ export class RoomConnection {
 			return null;
 		}
 		// What is stored already goes with the message; the rest is reported as it lands.
-		const files = attach?.files.map((file) => {
-			const state = this.uploads.stateOf(file.key);
-			return state?.status === 'stored' ? { ...file, uploaded: state.uploaded } : file;
-		});
+		const files = attach?.files.map((file) => this.#withUpload(file));
 		const clientId = attach?.clientId ?? newClientId();
 		this.#pending.write({ clientId, body, replyTo, createdAt: Date.now(), files });
 		return null;
+	}
+
+	/** A file of the message being sent, with what the server answered if it is stored already. */
+	#withUpload(file: OutboxFile): OutboxFile {
+		const state = this.uploads.stateOf(file.key);
+		return state?.status === 'stored' ? { ...file, uploaded: state.uploaded } : file;
+	}
+
+	/** Encrypts a message whose files are stored: its words, and each file's name, type and key. */
+	#sealWithFiles(entry: OutboxEntry): Promise<{ body: string; mentions: string[] }> {
+		const files = (entry.files ?? []).map((file) => {
+			if (!file.uploaded || !file.secret)
+				throw new Error('A file of this message was not encrypted.');
+			return {
+				id: file.uploaded.id,
+				name: file.name,
+				type: file.blob.type,
+				size: file.blob.size,
+				...file.secret,
+				...(file.width ? { width: file.width } : {}),
+				...(file.height ? { height: file.height } : {}),
+				...(file.placeholder ? { placeholder: file.placeholder } : {})
+			};
+		});
+		return this.#crypto!.sealMessage(entry.clientId, entry.body, entry.replyTo, files);
 	}
 
 	retry(clientId: string): void {

@@ -5,6 +5,7 @@
 
 import * as v from 'valibot';
 import { MAX_FILE_ID_LENGTH } from '$shared/protocol';
+import type { FileSecret } from './e2ee/file-secret';
 
 export type ClientUploadMeta = {
 	/** The file's name as the person has it; the server sanitizes it. */
@@ -16,6 +17,11 @@ export type ClientUploadMeta = {
 	height?: number;
 	/** A thumbhash of the image or the video's first frame, base64. */
 	placeholder?: string;
+	/**
+	 * In an end-to-end encrypted room: the file's key. Its bytes go up encrypted and nothing
+	 * above goes with them (they travel inside the encrypted message instead).
+	 */
+	secret?: FileSecret;
 };
 
 /** Progress of one upload: bytes the server has (or is receiving) out of the whole. */

@@ -31,6 +31,6 @@ export function refuseBeforeUpload(
 
 /** What an upload of `file` tells the server besides its bytes. */
 export function uploadMetaOf(file: OutboxFile): ClientUploadMeta {
-	const { name, kindHint, width, height, placeholder } = file;
-	return { name, kindHint, width, height, placeholder };
+	const { name, kindHint, width, height, placeholder, secret } = file;
+	return { name, kindHint, width, height, placeholder, secret };
 }

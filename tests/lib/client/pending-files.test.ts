@@ -159,4 +159,76 @@ describe('PendingSends with files', () => {
 		fresh.fileStored('m1', 'm1:1', stored('f-b'));
 		expect(wire).toEqual([{ clientId: 'm1' }]);
 	});
+
+	it('in an encrypted room, encrypts a message with files once they are stored, once, and sends only the ciphertext', async () => {
+		const wire: { clientId: string; body: string; attachments?: string[] }[] = [];
+		const outbox = new Map<string, OutboxEntry>();
+		const sealing: OutboxEntry[] = [];
+		let sealed!: (value: { body: string; mentions: string[] }) => void;
+		const pending = new PendingSends('room-1', 'alice', {
+			canTransmit: () => true,
+			transmit: (entry) =>
+				wire.push({
+					clientId: entry.clientId,
+					body: entry.body,
+					attachments: entry.files?.map((f) => f.uploaded!.id)
+				}),
+			save: (entry) => outbox.set(entry.clientId, entry),
+			forget: (clientId) => outbox.delete(clientId),
+			upload: () => undefined,
+			seal: (entry) => {
+				sealing.push(entry);
+				return new Promise((resolve) => (sealed = resolve));
+			}
+		});
+		pending.restore([], []);
+		const secret = { key: 'k', iv: 'i' };
+		pending.write({
+			clientId: 'm1',
+			body: 'the plans',
+			createdAt: 1,
+			files: [{ ...file('m1:0'), secret }],
+			sealLater: true
+		});
+		expect(sealing).toEqual([]);
+		pending.fileStored('m1', 'm1:0', stored('f-a'));
+		// Stored again (a second tab's report): still encrypted only once.
+		pending.fileStored('m1', 'm1:0', stored('f-a'));
+		expect(sealing.map((e) => [e.body, e.files?.[0]?.uploaded?.id, e.files?.[0]?.secret])).toEqual([
+			['the plans', 'f-a', secret]
+		]);
+		expect(wire).toEqual([]);
+		sealed({ body: 'CIPHERTEXT', mentions: ['bob'] });
+		await Promise.resolve();
+		await Promise.resolve();
+		expect(wire).toEqual([{ clientId: 'm1', body: 'CIPHERTEXT', attachments: ['f-a'] }]);
+		// What the outbox keeps now is the ciphertext: a reload sends it as it is.
+		expect(outbox.get('m1')).toMatchObject({ body: 'CIPHERTEXT', mentions: ['bob'] });
+		expect(outbox.get('m1')?.sealLater).toBeUndefined();
+	});
+
+	it('in an encrypted room, a message that could not be encrypted waits for the person, unsent', async () => {
+		const wire: string[] = [];
+		const pending = new PendingSends('room-1', 'alice', {
+			canTransmit: () => true,
+			transmit: (entry) => wire.push(entry.clientId),
+			save: () => undefined,
+			forget: () => undefined,
+			seal: () => Promise.reject(new Error('This device is not in the conversation yet.'))
+		});
+		pending.restore([], []);
+		pending.write({
+			clientId: 'm1',
+			body: 'hi',
+			createdAt: 1,
+			files: [{ ...file('m1:0', stored('f-a')), secret: { key: 'k', iv: 'i' } }],
+			sealLater: true
+		});
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		expect(wire).toEqual([]);
+		expect(pending.list[0]).toMatchObject({
+			status: 'failed',
+			error: 'This device is not in the conversation yet.'
+		});
+	});
 });

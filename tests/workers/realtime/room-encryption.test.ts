@@ -18,9 +18,11 @@ import { processPrivateMessage } from 'ts-mls/processMessages.js';
 import type { CiphersuiteImpl } from 'ts-mls/crypto/ciphersuite.js';
 import { ErrorCode, type ChatMessage } from '$shared/protocol';
 import { groupIdFor, mlsSuite } from '$shared/e2ee/mls';
-import { messages, notifications, rooms } from '$shared/db/schema';
+import { files, messages, notifications, rooms } from '$shared/db/schema';
 import { SEALED_PREVIEW } from '$shared/preview';
+import { newFileSecret, openFile, sealFile } from '$lib/client/e2ee/file-secret';
 import { connect, db, roomStub, seedRoom, seedUser, type Person } from '../../helpers';
+import { FileClient, PNG } from '../../lib/server/files/support';
 
 const encoder = new TextEncoder();
 const mls = (): Promise<CiphersuiteImpl> => mlsSuite();
@@ -161,7 +163,7 @@ describe('an end-to-end encrypted room', () => {
 		}
 	});
 
-	it('refuses words in the clear, another group’s ciphertext, replies, files and stray commits, storing nothing', async () => {
+	it('refuses words in the clear, another group’s ciphertext, replies and stray commits, storing nothing', async () => {
 		const { alice, roomId, room, aliceState } = await encryptedRoom();
 		const socket = await connect(roomId, alice, 1);
 		const other = await encryptedRoom();
@@ -172,8 +174,7 @@ describe('an end-to-end encrypted room', () => {
 			{ clientId: 'b64', body: btoa('looks like base64 but is not MLS') },
 			{ clientId: 'foreign', body: foreign.body },
 			{ clientId: 'commit', body: (await commitAdding(aliceState)).commit },
-			{ clientId: 'reply', body: own.body, replyTo: 1 },
-			{ clientId: 'file', body: own.body, attachments: ['f1'] }
+			{ clientId: 'reply', body: own.body, replyTo: 1 }
 		];
 		for (const frame of tries) {
 			socket.send({ type: 'send', ...frame });
@@ -191,6 +192,66 @@ describe('an end-to-end encrypted room', () => {
 		// A plain emoji reaction and an edit in the clear are refused as well.
 		socket.send({ type: 'react', seq: 1, emoji: '👍', on: true });
 		expect((await socket.next('error', (f) => f.seq === 1)).code).toBe(ErrorCode.Encryption);
+	});
+
+	it('carries files its members encrypted: the server keeps bytes it cannot read under no name, and the other member opens them', async () => {
+		const { alice, bob, roomId, aliceState, bobState } = await encryptedRoom();
+		await db().update(rooms).set({ encryption: 'mls' }).where(eq(rooms.id, roomId));
+		const socket = await connect(roomId, alice, 1);
+		// Alice's browser: a key for the file, the file encrypted, uploaded with its real name and
+		// measurements (an older client might send them): the server keeps none of them.
+		const secret = newFileSecret();
+		const picture = new Blob([PNG], { type: 'image/png' });
+		const sealed = new Uint8Array(await (await sealFile(picture, secret)).arrayBuffer());
+		const uploaded = await (
+			await FileClient.as(alice)
+		).stored(roomId, sealed, 'holiday-in-lisbon.png', {
+			headers: { 'x-file-width': '64', 'x-file-height': '48', 'x-file-placeholder': 'AAAA' }
+		});
+		expect(uploaded).toMatchObject({
+			name: 'encrypted',
+			type: 'application/octet-stream',
+			kind: 'document',
+			size: PNG.byteLength + 16,
+			width: null,
+			height: null,
+			placeholder: null
+		});
+		// The name, type and key go inside the message, which names the file by its id.
+		const content = JSON.stringify({ file: uploaded.id, name: 'holiday-in-lisbon.png', ...secret });
+		const message = await seal(aliceState, content);
+		socket.send({ type: 'send', clientId: 'f1', body: message.body, attachments: [uploaded.id] });
+		expect((await socket.next('ack', (f) => f.clientId === 'f1')).seq).toBe(2);
+		const heard = (await socket.next('message', (f) => f.message.seq === 2)).message;
+		expect(heard.attachments).toEqual([
+			{
+				id: uploaded.id,
+				name: 'encrypted',
+				type: 'application/octet-stream',
+				kind: 'document',
+				size: PNG.byteLength + 16
+			}
+		]);
+		// Bob reads the message, fetches the bytes as anyone allowed would, and opens them.
+		const opened = await open(bobState, heard.body);
+		if (opened.kind !== 'applicationMessage') throw new Error('not a message');
+		const told = JSON.parse(new TextDecoder().decode(opened.message)) as typeof secret;
+		const fetched = await (await FileClient.as(bob)).download(uploaded.url);
+		expect(fetched.status).toBe(200);
+		const bytes = await fetched.arrayBuffer();
+		expect(new Uint8Array(bytes)).toEqual(sealed);
+		const file = await openFile(bytes, told, 'image/png');
+		expect(file.type).toBe('image/png');
+		expect(new Uint8Array(await file.arrayBuffer())).toEqual(PNG);
+		// A byte changed on the way (or in storage) is refused, not shown.
+		const tampered = new Uint8Array(bytes.slice(0));
+		tampered[0]! ^= 1;
+		await expect(openFile(tampered.buffer, told, 'image/png')).rejects.toThrow();
+		// What D1 keeps says nothing of the file, and a sender-named type that a browser would run
+		// is opened as bytes to download.
+		const [row] = await db().select().from(files).where(eq(files.id, uploaded.id));
+		expect(row).toMatchObject({ name: 'encrypted', width: null, placeholder: null });
+		expect((await openFile(bytes, told, 'text/html')).type).toBe('application/octet-stream');
 	});
 
 	it('takes exactly one of many commits racing from the same epoch; the others hear stale_epoch and win after catching up', async () => {

@@ -125,10 +125,6 @@ const REPLY_IS_SEALED = refusal(
 	ErrorCode.Encryption,
 	'In an encrypted conversation the message replied to is named inside the encrypted message.'
 );
-const NO_SEALED_FILES = refusal(
-	ErrorCode.Encryption,
-	'Files cannot be sent in an encrypted conversation yet.'
-);
 const TOO_MANY_MENTIONS = refusal(
 	ErrorCode.BadFrame,
 	`A message can mention at most ${MAX_MENTIONS} people.`
@@ -1117,12 +1113,13 @@ export class ChatRoom extends DurableObject<Env> {
 
 	/**
 	 * What is wrong with a `send` in an end-to-end encrypted room, or null: its body must be this
-	 * group's ciphertext; a reply's quote is inside it (the room could only quote ciphertext), and
-	 * files cannot be encrypted yet (docs/e2ee.md).
+	 * group's ciphertext; a reply's quote is inside it (the room could only quote ciphertext); its
+	 * files were encrypted before upload, and their names and keys are inside it too (docs/e2ee.md).
 	 */
 	#sealedSendProblem(frame: Omit<Extract<RoomChange, { type: 'send' }>, 'type'>) {
 		if (frame.replyTo !== undefined) return REPLY_IS_SEALED;
-		if (frame.attachments?.length) return NO_SEALED_FILES;
+		const files = frame.attachments?.length ? checkAttachments(frame.attachments) : null;
+		if (files) return files;
 		if ((frame.mentions?.length ?? 0) > MAX_MENTIONS) return TOO_MANY_MENTIONS;
 		return this.#sealedProblem(this.#room.roomId, frame.body, 'message');
 	}

@@ -51,7 +51,13 @@ import {
 	parseCredentialIdentity,
 	type DeviceRef
 } from '$shared/e2ee/mls';
-import { isReactionEmoji, MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '$shared/protocol';
+import {
+	FileId,
+	isReactionEmoji,
+	MAX_ATTACHMENTS,
+	MAX_EMOJI_LENGTH,
+	MAX_MESSAGE_LENGTH
+} from '$shared/protocol';
 
 export type { DeviceRef } from '$shared/e2ee/mls';
 
@@ -666,27 +672,74 @@ export async function receive(state: GroupState, wire: string): Promise<Received
 
 // ---- what application messages carry ----
 
-const Body = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_LENGTH));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(1));
+const Base64 = (bytes: number) =>
+	v.pipe(
+		v.string(),
+		v.length(Math.ceil(bytes / 3) * 4),
+		v.regex(/^[A-Za-z0-9+/]+={0,2}$/),
+		v.check((text) => decodeBase64(text).byteLength === bytes, `must be ${bytes} bytes`)
+	);
+/** A file's name inside an encrypted message is cut to this: the whole message has to fit a frame. */
+export const MAX_SEALED_FILE_NAME = 255;
+const Pixels = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535)));
+
+/**
+ * A file a message carries, as its sender's browser knew it: the id the server gave the
+ * ciphertext, and what the server must not see (name, type, measurements, the key: file-secret.ts).
+ */
+const SealedFile = v.strictObject({
+	id: FileId,
+	name: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SEALED_FILE_NAME)),
+	type: v.pipe(v.string(), v.maxLength(255)),
+	size: v.pipe(v.number(), v.integer(), v.minValue(1)),
+	key: Base64(32),
+	iv: Base64(12),
+	width: Pixels,
+	height: Pixels,
+	placeholder: v.optional(v.pipe(v.string(), v.maxLength(100)))
+});
+export type SealedFile = v.InferOutput<typeof SealedFile>;
+const SealedFiles = v.optional(
+	v.pipe(v.array(SealedFile), v.minLength(1), v.maxLength(MAX_ATTACHMENTS))
+);
+/** The words of a message, which may be empty when it carries files (the caption is optional). */
+const Caption = v.pipe(v.string(), v.maxLength(MAX_MESSAGE_LENGTH));
 
 // An edit and a reaction name the message they are about: the room stores them on a message by
 // its seq, and a server that moved one to another message would be caught (`EncryptedRoom`).
-const Content = v.variant('kind', [
-	v.strictObject({
-		v: v.literal(1),
-		kind: v.literal('message'),
-		body: Body,
-		/** The seq of the message this one answers. */
-		replyTo: v.optional(Seq)
-	}),
-	v.strictObject({ v: v.literal(1), kind: v.literal('edit'), seq: Seq, body: Body }),
-	v.strictObject({
-		v: v.literal(1),
-		kind: v.literal('reaction'),
-		seq: Seq,
-		emoji: v.pipe(v.string(), v.maxLength(MAX_EMOJI_LENGTH), v.check(isReactionEmoji))
-	})
-]);
+const Content = v.pipe(
+	v.variant('kind', [
+		v.strictObject({
+			v: v.literal(1),
+			kind: v.literal('message'),
+			body: Caption,
+			/** The seq of the message this one answers. */
+			replyTo: v.optional(Seq),
+			files: SealedFiles
+		}),
+		// An edit repeats the message's files: a device that first reads the message edited reads
+		// only the edit (the room keeps the latest ciphertext).
+		v.strictObject({
+			v: v.literal(1),
+			kind: v.literal('edit'),
+			seq: Seq,
+			body: Caption,
+			files: SealedFiles
+		}),
+		v.strictObject({
+			v: v.literal(1),
+			kind: v.literal('reaction'),
+			seq: Seq,
+			emoji: v.pipe(v.string(), v.maxLength(MAX_EMOJI_LENGTH), v.check(isReactionEmoji))
+		})
+	]),
+	v.check(
+		(content) =>
+			content.kind === 'reaction' || content.body.length > 0 || content.files !== undefined,
+		'has neither words nor files'
+	)
+);
 /** The plaintext of an application message (UTF-8 JSON). */
 export type Content = v.InferOutput<typeof Content>;
 

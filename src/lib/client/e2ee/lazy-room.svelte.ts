@@ -5,6 +5,7 @@ import { browser } from '$app/environment';
 import { HANDSHAKE_PREVIEW, type ChatMessage } from '$shared/protocol';
 import type { RoomCrypto } from '../room-connection.svelte';
 import type { EncryptedRoom } from './room-crypto.svelte';
+import type { SealedFile } from './engine';
 
 export const LOADING = '🔒 Decrypting…';
 
@@ -57,8 +58,8 @@ export class LazyEncryptedRoom implements RoomCrypto {
 		void this.#loading.then((room) => room.close());
 	}
 
-	sealMessage(clientId: string, body: string, replyTo: number | undefined) {
-		return this.#loading.then((room) => room.sealMessage(clientId, body, replyTo));
+	sealMessage(clientId: string, body: string, replyTo: number | undefined, files?: SealedFile[]) {
+		return this.#loading.then((room) => room.sealMessage(clientId, body, replyTo, files));
 	}
 
 	sealEdit(seq: number, body: string) {

@@ -36,14 +36,19 @@ import {
 	type DeviceRef,
 	type GroupState,
 	type PendingCommit,
+	type SealedFile,
+	MAX_SEALED_FILE_NAME,
 	receive
 } from './engine';
 import { E2eeStore } from './keystore';
 import { verificationState } from './verification';
 import { defaultDeviceName, ensureDevice, forgetUsedKeyPackage } from './device-session';
+import { SealedFiles } from './sealed-files';
 
 /** What a sealed message of the timeline says, as far as this device can read it. */
-type Read = { kind: 'text'; body: string; replyTo?: number } | { kind: 'unreadable'; why: string };
+type Read =
+	| { kind: 'text'; body: string; replyTo?: number; files?: SealedFile[] }
+	| { kind: 'unreadable'; why: string };
 
 export type RoomDevices = {
 	devices: { userId: string; deviceId: string; name: string; identityKey: string }[];
@@ -198,6 +203,7 @@ export class EncryptedRoom {
 	#mentions: (usernames: string[]) => string[];
 	#closed = false;
 	#timer: ReturnType<typeof setInterval> | undefined;
+	#files = new SealedFiles(() => this.#touch());
 	/** The timeline as last observed. */
 	#latest: readonly ChatMessage[] = [];
 	/** The newest commit a device waiting to be let in has seen go by. */
@@ -247,6 +253,7 @@ export class EncryptedRoom {
 	close(): void {
 		this.#closed = true;
 		clearInterval(this.#timer);
+		this.#files.close();
 	}
 
 	/**
@@ -355,6 +362,8 @@ export class EncryptedRoom {
 						? BEFORE_JOINING
 						: WAITING;
 		const shown: ChatMessage = { ...withReactions, kind: 'text', body: words };
+		const files = original?.kind === 'text' ? original.files : undefined;
+		if (message.attachments) shown.attachments = this.#files.shown(files, message.attachments);
 		const replyTo = original?.kind === 'text' ? original.replyTo : undefined;
 		if (replyTo !== undefined) {
 			const quoted = find(replyTo);
@@ -385,9 +394,18 @@ export class EncryptedRoom {
 	sealMessage(
 		clientId: string,
 		body: string,
-		replyTo: number | undefined
+		replyTo: number | undefined,
+		files?: SealedFile[]
 	): Promise<{ body: string; mentions: string[] }> {
-		const content: Content = { v: 1, kind: 'message', body, ...(replyTo ? { replyTo } : {}) };
+		const content: Content = {
+			v: 1,
+			kind: 'message',
+			body,
+			...(replyTo ? { replyTo } : {}),
+			...(files?.length
+				? { files: files.map((f) => ({ ...f, name: f.name.slice(0, MAX_SEALED_FILE_NAME) })) }
+				: {})
+		};
 		return this.#seal(content).then(async (cipher) => {
 			this.#own.set(clientId, content);
 			this.#byCipher.set(cipher, content);
@@ -397,7 +415,9 @@ export class EncryptedRoom {
 	}
 
 	sealEdit(seq: number, body: string): Promise<string> {
-		const content: Content = { v: 1, kind: 'edit', seq, body };
+		const original = this.#bySeq.get(seq);
+		const files = original?.kind === 'text' ? original.files : undefined;
+		const content: Content = { v: 1, kind: 'edit', seq, body, ...(files ? { files } : {}) };
 		return this.#seal(content).then(async (cipher) => {
 			await this.#keep(cipher, content, this.#userId);
 			this.#touch();
@@ -633,7 +653,8 @@ export class EncryptedRoom {
 						v: 1,
 						kind: 'message',
 						body: read.body,
-						...(read.replyTo ? { replyTo: read.replyTo } : {})
+						...(read.replyTo ? { replyTo: read.replyTo } : {}),
+						...(read.files ? { files: read.files } : {})
 					},
 					senderId: message.senderId ?? '',
 					createdAt: message.createdAt
@@ -649,7 +670,7 @@ export class EncryptedRoom {
 				(await this.#store.takeOwn(this.#roomId, message.clientId));
 			if (own?.kind === 'message') {
 				this.#byCipher.set(message.body, own);
-				return { kind: 'text', body: own.body, replyTo: own.replyTo };
+				return { kind: 'text', body: own.body, replyTo: own.replyTo, files: own.files };
 			}
 		}
 		try {
@@ -666,8 +687,8 @@ export class EncryptedRoom {
 			if (content.kind === 'reaction') return { kind: 'unreadable', why: UNREADABLE };
 			this.#byCipher.set(message.body, content);
 			return content.kind === 'message'
-				? { kind: 'text', body: content.body, replyTo: content.replyTo }
-				: { kind: 'text', body: content.body };
+				? { kind: 'text', body: content.body, replyTo: content.replyTo, files: content.files }
+				: { kind: 'text', body: content.body, files: content.files };
 		} catch {
 			return { kind: 'unreadable', why: UNREADABLE };
 		}
@@ -682,7 +703,8 @@ export class EncryptedRoom {
 				this.#bySeq.set(seq, {
 					kind: 'text',
 					body: entry.content.body,
-					replyTo: entry.content.replyTo
+					replyTo: entry.content.replyTo,
+					files: entry.content.files
 				});
 				this.#byCipher.set(entry.cipher, entry.content);
 			} else if (!this.#bySeq.has(seq)) {

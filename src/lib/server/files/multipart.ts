@@ -16,12 +16,12 @@ import type { Db } from '$lib/server/db';
 import { generateId } from '$lib/server/ids';
 import { authorizeRoom } from '$lib/server/rooms/authz';
 import { uploadParts, uploads } from '$shared/db/schema';
-import { MULTIPART_PART_BYTES } from '$shared/files';
+import { MULTIPART_PART_BYTES, SEALED_FILE } from '$shared/files';
 import { describeBytes } from './limits';
 import { sanitizeFileName } from './names';
 import { refuseFile, type FileDone } from './refusal';
 import { admitUpload, notFound, readCapped, tooLarge, type FileStoreDeps } from './store';
-import { detectFileType } from './types';
+import { detectFileType, SEALED } from './types';
 import { Pixels, UploadFields } from './upload-headers';
 
 type Upload = typeof uploads.$inferSelect;
@@ -94,21 +94,24 @@ export async function startUpload(
 	if (!admitted.ok) return admitted;
 	if (partCount(input.size, MULTIPART_PART_BYTES) > MAX_PARTS) return tooLarge(limits);
 
+	// An encrypted room's file is ciphertext: its type is decided now, not from its first part,
+	// and nothing the browser says about the file is kept (it travels encrypted).
+	const sealed = access.room.encryption === 'mls';
 	const upload: Upload = {
 		id: generateId(),
 		r2Key: `f/${generateId()}`,
 		r2UploadId: NOT_CREATED,
 		uploaderId,
 		roomId,
-		name: sanitizeFileName(input.name),
-		kindHint: input.kindHint ?? null,
+		name: sealed ? SEALED_FILE.name : sanitizeFileName(input.name),
+		kindHint: sealed ? null : (input.kindHint ?? null),
 		size: input.size,
 		partSize: MULTIPART_PART_BYTES,
-		type: null,
-		kind: null,
-		width: input.width ?? null,
-		height: input.height ?? null,
-		placeholder: input.placeholder ?? null,
+		type: sealed ? SEALED.type : null,
+		kind: sealed ? SEALED.kind : null,
+		width: sealed ? null : (input.width ?? null),
+		height: sealed ? null : (input.height ?? null),
+		placeholder: sealed ? null : (input.placeholder ?? null),
 		createdAt: now
 	};
 	await db.insert(uploads).values(upload);
@@ -251,10 +254,13 @@ async function decideType(
 ): Promise<FileDone<{ upload: Upload }>> {
 	const { db, bucket } = deps;
 	const whole = bytes.byteLength === upload.size;
-	const detected = await detectFileType(
-		whole ? bytes : completeUtf8Prefix(bytes),
-		upload.kindHint ?? undefined
-	);
+	const detected =
+		upload.type === SEALED.type
+			? ({ ok: true, ...SEALED } as const)
+			: await detectFileType(
+					whole ? bytes : completeUtf8Prefix(bytes),
+					upload.kindHint ?? undefined
+				);
 	if (!detected.ok) {
 		await discardUpload(deps, upload);
 		return detected;

@@ -20,7 +20,8 @@ import {
 import { files, memberships, rooms, users } from '$shared/db/schema';
 import { describeBytes, UPLOAD_RATE_LIMIT, type FileLimits } from './limits';
 import { refuseFile, type FileDone, type FileRefusal } from './refusal';
-import { detectFileType, type DetectedType, type FileKind } from './types';
+import { SEALED_FILE } from '$shared/files';
+import { detectFileType, SEALED, type DetectedType, type FileKind } from './types';
 import type { UploadMeta } from './upload-headers';
 
 export type FileStoreDeps = { db: Db; bucket: R2Bucket; limits: FileLimits };
@@ -83,7 +84,8 @@ export async function storeUpload(
 	const access = await authorizeRoom(deps.db, input.uploaderId, input.roomId, 'read');
 	// Any refusal reads as a missing room: the same answer the reader of a file gets.
 	if (!access.ok) return notFound('This room does not exist.');
-	const stored = await storeFile(deps, { ...input, purpose: 'attachment' }, now);
+	const sealed = access.room.encryption === 'mls';
+	const stored = await storeFile(deps, { ...input, purpose: 'attachment', sealed }, now);
 	return stored.ok ? { ok: true, file: describeFile(stored.file) } : stored;
 }
 
@@ -96,6 +98,11 @@ export type StoreInput = {
 	body: ReadableStream<Uint8Array> | null;
 	declaredLength: number | null;
 	meta: UploadMeta;
+	/**
+	 * For an end-to-end encrypted room: the bytes are ciphertext, stored as `SEALED` under
+	 * `SEALED_FILE.name`, with none of the browser's measurements (they travel encrypted).
+	 */
+	sealed?: boolean;
 	/** A narrower rule than the allow list (a picture must be a raster image): a refusal, or null. */
 	accept?: (detected: DetectedType) => FileRefusal | null;
 	/**
@@ -128,7 +135,9 @@ export async function storeFile(
 	if (!read.ok) return tooLarge(limits);
 	const bytes = read.bytes;
 	if (bytes.byteLength === 0) return emptyFile();
-	const detected = await detectFileType(bytes, meta.kindHint);
+	const detected = input.sealed
+		? ({ ok: true, ...SEALED } as const)
+		: await detectFileType(bytes, meta.kindHint);
 	if (!detected.ok) return detected;
 	const refused = input.accept?.(detected);
 	if (refused) return refused;
@@ -140,7 +149,7 @@ export async function storeFile(
 		r2Key: `f/${generateId()}`,
 		uploaderId,
 		roomId: input.roomId,
-		name: meta.name,
+		name: input.sealed ? SEALED_FILE.name : meta.name,
 		type: detected.type,
 		kind: detected.kind,
 		size: bytes.byteLength,

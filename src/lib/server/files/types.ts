@@ -4,6 +4,7 @@
 // not on the allow list is refused, so nothing that a browser would run (HTML, SVG, XML, scripts,
 // executables) is ever stored.
 import { fileTypeFromBuffer } from 'file-type';
+import { MEDIA_KINDS, SEALED_FILE } from '$shared/files';
 import { refuseFile, type FileDone } from './refusal';
 
 export type FileKind = 'image' | 'video' | 'audio' | 'document';
@@ -19,21 +20,8 @@ export type DetectedType = { type: string; kind: FileKind };
  * Aliases are folded into one name (`audio/x-m4a` is `audio/mp4`), so each type is served one way.
  */
 const ALLOWED: Record<string, DetectedType> = {
-	'image/jpeg': { type: 'image/jpeg', kind: 'image' },
-	'image/png': { type: 'image/png', kind: 'image' },
-	'image/webp': { type: 'image/webp', kind: 'image' },
-	'image/gif': { type: 'image/gif', kind: 'image' },
-	'image/avif': { type: 'image/avif', kind: 'image' },
-
-	'video/mp4': { type: 'video/mp4', kind: 'video' },
+	...Object.fromEntries(Object.entries(MEDIA_KINDS).map(([type, kind]) => [type, { type, kind }])),
 	'video/x-m4v': { type: 'video/mp4', kind: 'video' },
-	'video/webm': { type: 'video/webm', kind: 'video' },
-	'video/quicktime': { type: 'video/quicktime', kind: 'video' },
-
-	'audio/mpeg': { type: 'audio/mpeg', kind: 'audio' },
-	'audio/ogg': { type: 'audio/ogg', kind: 'audio' },
-	'audio/wav': { type: 'audio/wav', kind: 'audio' },
-	'audio/mp4': { type: 'audio/mp4', kind: 'audio' },
 	'audio/x-m4a': { type: 'audio/mp4', kind: 'audio' },
 
 	'application/pdf': { type: 'application/pdf', kind: 'document' },
@@ -84,6 +72,12 @@ const MEDIA_PAIRS: Record<string, Record<KindHint, string>> = {
 };
 
 const TEXT: DetectedType = { type: 'text/plain', kind: 'document' };
+
+/**
+ * A file of an end-to-end encrypted conversation: ciphertext the server cannot and does not look
+ * into. Its type is decided by the room, never by its bytes, so no detection ever answers it.
+ */
+export const SEALED: DetectedType = { type: SEALED_FILE.type, kind: 'document' };
 
 /** Decides what `bytes` are, or refuses them (`empty_file`, `unsupported_type`). */
 export async function detectFileType(

@@ -503,6 +503,45 @@ describe('message content', () => {
 		for (const content of contents) expect(roundTrip(content)).toEqual(content);
 	});
 
+	it('carries files with their names and keys, and a message of files alone', () => {
+		const photo = {
+			id: 'f1',
+			name: 'lisbon.jpg',
+			type: 'image/jpeg',
+			size: 2048,
+			key: btoa('k'.repeat(32)),
+			iv: btoa('i'.repeat(12)),
+			width: 640,
+			height: 480,
+			placeholder: 'AAAA'
+		};
+		const contents: Content[] = [
+			{ v: 1, kind: 'message', body: '', files: [photo] },
+			{ v: 1, kind: 'message', body: 'look', replyTo: 2, files: [photo, { ...photo, id: 'f2' }] },
+			{ v: 1, kind: 'edit', seq: 3, body: '', files: [photo] }
+		];
+		for (const content of contents) expect(roundTrip(content)).toEqual(content);
+		const bad = (change: Record<string, unknown>) => () =>
+			encodeContent({
+				v: 1,
+				kind: 'message',
+				body: '',
+				files: [{ ...photo, ...change }]
+			} as Content);
+		expect(bad({ key: btoa('short') })).toThrow(ContentError);
+		expect(bad({ iv: btoa('i'.repeat(16)) })).toThrow(ContentError);
+		expect(bad({ name: '' })).toThrow(ContentError);
+		expect(bad({ size: 0 })).toThrow(ContentError);
+		expect(bad({ extra: 1 })).toThrow(ContentError);
+		expect(() => encodeContent({ v: 1, kind: 'message', body: '', files: [] } as Content)).toThrow(
+			ContentError
+		);
+		const eleven = Array.from({ length: 11 }, (_, i) => ({ ...photo, id: `f${i}` }));
+		expect(() => encodeContent({ v: 1, kind: 'message', body: 'x', files: eleven })).toThrow(
+			ContentError
+		);
+	});
+
 	it('refuses anything else, with a ContentError', () => {
 		const bytesOf = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 		const refused: unknown[] = [
@@ -514,6 +553,7 @@ describe('message content', () => {
 			{ v: 1, kind: 'message', body: 'hello', replyTo: 1.5 },
 			{ v: 1, kind: 'message', body: 'hello', extra: true },
 			{ v: 1, kind: 'edit', seq: 3 },
+			{ v: 1, kind: 'edit', seq: 3, body: '' },
 			{ v: 1, kind: 'edit', body: 'which message?' },
 			{ v: 1, kind: 'reaction', seq: 3, emoji: 'nope' },
 			['message'],

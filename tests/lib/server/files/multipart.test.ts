@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { completeUtf8Prefix } from '$lib/server/files/multipart';
-import { files, memberships, roomBans, uploadParts, uploads } from '$shared/db/schema';
+import { files, memberships, roomBans, rooms, uploadParts, uploads } from '$shared/db/schema';
 import { MULTIPART_PART_BYTES } from '$shared/files';
 import * as startRoute from '../../../../src/routes/api/rooms/[id]/uploads/+server';
 import * as uploadRoute from '../../../../src/routes/api/uploads/[id]/+server';
@@ -255,6 +255,34 @@ describe('uploading in parts', () => {
 		await expectRefusal(await client.part(id, 1, html.subarray(0, PART)), 415, 'unsupported_type');
 		expect(await snapshot()).toEqual(before);
 		expect(await uploadRows(id)).toEqual({ upload: 0, parts: 0 });
+	});
+
+	it('in an end-to-end encrypted room keeps ciphertext as bytes under no name, whatever the first part looks like', async () => {
+		const { roomId, client } = await roomWithMember();
+		await db().update(rooms).set({ encryption: 'mls' }).where(eq(rooms.id, roomId));
+		// Bytes that would be refused in the clear (HTML first) are ciphertext here: never sniffed.
+		const data = new Uint8Array(PART + 100).fill(7);
+		data.set(HTML);
+		const upload = await client.started(roomId, {
+			name: 'minutes-of-the-secret-meeting.html',
+			size: data.byteLength,
+			width: 640,
+			height: 480,
+			placeholder: 'AAAA'
+		});
+		await client.sendPart(upload.id, data, 1);
+		await client.sendPart(upload.id, data, 2);
+		expect((await client.complete(upload.id)).status).toBe(201);
+		const [row] = await db().select().from(files).where(eq(files.id, upload.id));
+		expect(row).toMatchObject({
+			name: 'encrypted',
+			type: 'application/octet-stream',
+			kind: 'document',
+			size: data.byteLength,
+			width: null,
+			height: null,
+			placeholder: null
+		});
 	});
 
 	it('takes text whose first part ends inside a character', async () => {

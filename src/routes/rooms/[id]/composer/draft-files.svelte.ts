@@ -2,6 +2,7 @@
 // image's or video's size and placeholder, by code loaded on first use) and uploaded at once under
 // the draft's clientId, so that Send is quick. The composer shows them in its tray and hands them
 // to the message when it is sent; their uploads then go on as the message's.
+import { newFileSecret } from '$lib/client/e2ee/file-secret';
 import type { FileUploads } from '$lib/client/file-uploads.svelte';
 import type { OutboxFile } from '$lib/client/outbox';
 import { newClientId } from '$lib/client/room-connection.svelte';
@@ -41,6 +42,7 @@ export class DraftFiles {
 				blob: file,
 				name: file.name || 'file',
 				kindHint,
+				secret: this.#uploads().sealed ? newFileSecret() : undefined,
 				preparing: !refused,
 				refused
 			});
@@ -94,5 +96,5 @@ export class DraftFiles {
 }
 
 function metaOf(item: TrayItem) {
-	return { name: item.name, kindHint: item.kindHint, ...item.measure };
+	return { name: item.name, kindHint: item.kindHint, ...item.measure, secret: item.secret };
 }
