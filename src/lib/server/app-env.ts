@@ -10,3 +10,9 @@ export function isProduction(env: Env): boolean {
 	const appEnv: unknown = env.APP_ENV;
 	return appEnv !== 'development';
 }
+
+/** A `[vars]` number arrives as a number; one given with `--var NAME:value` as a string. */
+export function positiveInteger(value: unknown): number | null {
+	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+	return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
+}

@@ -1,6 +1,7 @@
 // How much one file and one person may weigh, and how often a person may upload. The sizes come
 // from `[vars]` in wrangler.toml; a deployment (or a test worker) without them gets the same
 // defaults from here, so there is nothing to configure for development.
+import { positiveInteger } from '$lib/server/app-env';
 import type { RateLimitPolicy } from '$lib/server/rate-limit';
 
 const MiB = 1024 * 1024;
@@ -25,12 +26,6 @@ export function fileLimits(env: Partial<Pick<Env, 'FILE_MAX_BYTES' | 'FILE_QUOTA
 		maxBytes: positiveInteger(env.FILE_MAX_BYTES) ?? DEFAULT_FILE_MAX_BYTES,
 		quotaBytes: positiveInteger(env.FILE_QUOTA_BYTES) ?? DEFAULT_FILE_QUOTA_BYTES
 	} satisfies FileLimits;
-}
-
-/** A `[vars]` number arrives as a number; one given with `--var NAME:value` as a string. */
-function positiveInteger(value: unknown): number | null {
-	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
 /** One rule for sizes in words, shared with the browser. */

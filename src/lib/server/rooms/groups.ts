@@ -4,7 +4,11 @@ import type { Db } from '$lib/server/db';
 import { memberships } from '$shared/db/schema';
 import { createRoom, syncMemberCount } from './rooms';
 import { generateId } from '$lib/server/ids';
-import { encryptRoomObject } from '$lib/server/e2ee/rooms';
+import {
+	DEFAULT_E2EE_MAX_MEMBERS,
+	encryptedRoomFull,
+	encryptRoomObject
+} from '$lib/server/e2ee/rooms';
 import { notifyUser, postSystemMessage, type Realtime } from '$lib/server/realtime/effects';
 import { listFriends } from '$lib/server/people/friends';
 import { addToInbox } from '$lib/server/notifications/inbox';
@@ -15,12 +19,17 @@ export async function createGroup(
 	db: Db,
 	rt: Realtime,
 	creator: Actor,
-	input: { name: string; description: string; memberIds: string[]; encrypted?: boolean }
+	input: { name: string; description: string; memberIds: string[]; encrypted?: boolean },
+	e2eeMax = DEFAULT_E2EE_MAX_MEMBERS
 ): Promise<Done<{ roomId: string }>> {
 	const wanted = [...new Set(input.memberIds)].filter((id) => id !== creator.id);
 	if (wanted.length > MAX_GROUP_INVITEES) {
 		return deny(400, 'bad_target', `Add at most ${MAX_GROUP_INVITEES} people at once.`);
 	}
+	const full =
+		input.encrypted &&
+		encryptedRoomFull({ encryption: 'mls', memberCount: 0 }, e2eeMax, wanted.length + 1);
+	if (full) return full;
 	const { friends } = await listFriends(db, creator.id);
 	const byId = new Map(friends.map((f) => [f.id, f]));
 	const invitees = wanted.map((id) => byId.get(id));

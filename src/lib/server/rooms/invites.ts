@@ -1,6 +1,6 @@
 // Invite links for groups (and public rooms): a random code shown once, stored only as its hash,
 // optionally expiring and limited in uses, revocable by admins.
-import { encryptedRoomFull } from '$lib/server/e2ee/rooms';
+import { DEFAULT_E2EE_MAX_MEMBERS, encryptedRoomFull } from '$lib/server/e2ee/rooms';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { authorizeRoom, loadRoomAccess } from './authz';
 import { deny, type Actor, type Denial, type Done } from '$lib/server/outcome';
@@ -146,7 +146,8 @@ export async function redeemInvite(
 	db: Db,
 	rt: Realtime,
 	actor: Actor,
-	code: string
+	code: string,
+	e2eeMax = DEFAULT_E2EE_MAX_MEMBERS
 ): Promise<Done<{ roomId: string }>> {
 	const found = await inspectInvite(db, code);
 	if (!found.ok) return found;
@@ -154,7 +155,7 @@ export async function redeemInvite(
 	const access = await loadRoomAccess(db, roomId, actor.id);
 	if (access.banned) return deny(403, 'banned', 'You are banned from this room.');
 	if (access.membership) return { ok: true, roomId };
-	const full = access.room && encryptedRoomFull(access.room);
+	const full = access.room && encryptedRoomFull(access.room, e2eeMax);
 	if (full) return full;
 
 	const now = Date.now();

@@ -1,7 +1,7 @@
 // Who is in a room and in what role: join, add, remove, ban, promote, demote, transfer, leave.
 // Every change is authorized by authz, written to D1 first, then shown in the room's timeline and
 // enforced on live sockets.
-import { encryptedRoomFull } from '$lib/server/e2ee/rooms';
+import { DEFAULT_E2EE_MAX_MEMBERS, encryptedRoomFull } from '$lib/server/e2ee/rooms';
 import { and, asc, eq, gt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { authorizeRoom, decideMemberChange, loadPersonAccess, type MemberChange } from './authz';
@@ -122,12 +122,13 @@ export async function listBans(
 export async function joinPublicRoom(
 	db: Db,
 	actor: Pick<Actor, 'id'>,
-	roomId: string
+	roomId: string,
+	e2eeMax = DEFAULT_E2EE_MAX_MEMBERS
 ): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'join');
 	if (!auth.ok) return auth;
 	if (auth.membership) return { ok: true };
-	const full = encryptedRoomFull(auth.room);
+	const full = encryptedRoomFull(auth.room, e2eeMax);
 	if (full) return full;
 	await grantMembership(db, roomId, actor.id);
 	return { ok: true };
@@ -139,7 +140,8 @@ export async function addMember(
 	rt: Realtime,
 	actor: Actor,
 	roomId: string,
-	username: string
+	username: string,
+	e2eeMax = DEFAULT_E2EE_MAX_MEMBERS
 ): Promise<Done> {
 	const auth = await authorizeRoom(db, actor.id, roomId, 'add_member');
 	if (!auth.ok) return auth;
@@ -176,7 +178,7 @@ export async function addMember(
 	if (access.friendship?.status !== 'accepted') {
 		return deny(403, 'not_friends', 'You can add only your friends; send others an invite link.');
 	}
-	const full = encryptedRoomFull(auth.room);
+	const full = encryptedRoomFull(auth.room, e2eeMax);
 	if (full) return full;
 	await grantMembership(db, roomId, person.id);
 	await Promise.all([

@@ -6,7 +6,7 @@ import { createGroup } from '$lib/server/rooms/groups';
 import { refuse, requireSignedIn } from '$lib/server/request-context';
 import { MAX_DESCRIPTION_LENGTH } from '$lib/server/rooms/admin';
 import { MAX_ROOM_NAME_LENGTH } from '$lib/server/rooms/rooms';
-import { E2EE_MAX_MEMBERS } from '$lib/server/e2ee/rooms';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 import type { Actions, PageServerLoad } from './$types';
 
 const NewGroup = v.object({
@@ -29,23 +29,25 @@ const NewGroup = v.object({
 });
 
 export const load: PageServerLoad = async (event) => {
-	const { user, db } = requireSignedIn(event);
-	return { friends: (await listFriends(db, user.id)).friends, e2eeMaxMembers: E2EE_MAX_MEMBERS };
+	const { user, db, env } = requireSignedIn(event);
+	return { friends: (await listFriends(db, user.id)).friends, e2eeMaxMembers: e2eeMaxMembers(env) };
 };
 
 export const actions: Actions = {
 	default: async (event) => {
-		const { user, db, rt } = requireSignedIn(event);
+		const { user, db, rt, env } = requireSignedIn(event);
 		const data = await event.request.formData();
 		const form = parseForm(NewGroup, data);
 		if (!form.ok) return rejectForm(form.values, form.errors);
 		const memberIds = data.getAll('members').filter((m): m is string => typeof m === 'string');
 		const { encrypted, ...details } = form.data;
-		const created = await createGroup(db, rt, user, {
-			...details,
-			memberIds,
-			encrypted: encrypted === '1'
-		});
+		const created = await createGroup(
+			db,
+			rt,
+			user,
+			{ ...details, memberIds, encrypted: encrypted === '1' },
+			e2eeMaxMembers(env)
+		);
 		if (!created.ok) return refuse(created);
 		redirect(303, `/rooms/${created.roomId}`);
 	}

@@ -1,6 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import { loadRoomAccess } from '$lib/server/rooms/authz';
 import { inspectInvite, redeemInvite } from '$lib/server/rooms/invites';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 import { refuse, requireSignedIn } from '$lib/server/request-context';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -24,8 +25,8 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	join: async (event) => {
-		const { user, db, rt } = requireSignedIn(event);
-		const joined = await redeemInvite(db, rt, user, event.params.code);
+		const { user, db, rt, env } = requireSignedIn(event);
+		const joined = await redeemInvite(db, rt, user, event.params.code, e2eeMaxMembers(env));
 		if (joined.ok) redirect(303, `/rooms/${joined.roomId}`);
 		// Said as the page says it when the link is opened (see Refusal.svelte).
 		const banned = joined.code === 'banned';

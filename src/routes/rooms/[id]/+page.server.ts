@@ -6,6 +6,7 @@ import { readHistory, readHistoryAround } from '$lib/server/rooms/history';
 import { roomStub } from '$shared/objects';
 import { fileLimits } from '$lib/server/files/limits';
 import { joinPublicRoom, listMembers } from '$lib/server/rooms/members';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 import { ROOM_MEMBERS_DEPENDENCY } from '$lib/conversations';
 import { markRoomRead } from '$lib/server/notifications/inbox';
 import type { Actions, PageServerLoad } from './$types';
@@ -68,8 +69,8 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	join: async (event) => {
-		const { user, db } = requireSignedIn(event);
-		const joined = await joinPublicRoom(db, user, event.params.id);
+		const { user, db, env } = requireSignedIn(event);
+		const joined = await joinPublicRoom(db, user, event.params.id, e2eeMaxMembers(env));
 		if (!joined.ok) error(joined.status, { message: joined.message, code: joined.code });
 		redirect(303, `/rooms/${event.params.id}`);
 	}

@@ -12,7 +12,11 @@ import {
 	type Device
 } from '$lib/client/e2ee/engine';
 import { knock, submitCommit, welcomeFor } from '$lib/server/e2ee/commits';
-import { E2EE_MAX_MEMBERS, encryptDirectRoom } from '$lib/server/e2ee/rooms';
+import {
+	DEFAULT_E2EE_MAX_MEMBERS as E2EE_MAX_MEMBERS,
+	e2eeMaxMembers,
+	encryptDirectRoom
+} from '$lib/server/e2ee/rooms';
 import { publishKeyPackages } from '$lib/server/e2ee/key-packages';
 import { findOrCreateDirectRoom } from '$lib/server/rooms/direct-rooms';
 import { createGroup } from '$lib/server/rooms/groups';
@@ -258,5 +262,36 @@ describe('encrypted rooms on the server', () => {
 			ok: false,
 			code: 'too_many'
 		});
+	});
+
+	it('holds at most what the deployment configures, at creation and after', async () => {
+		expect(e2eeMaxMembers({ E2EE_MAX_MEMBERS: 3 } as never)).toBe(3);
+		expect(e2eeMaxMembers({ E2EE_MAX_MEMBERS: '5' } as never)).toBe(5);
+		for (const bad of ['', 'ten', 0, -1, 2.5]) {
+			expect(e2eeMaxMembers({ E2EE_MAX_MEMBERS: bad } as never)).toBe(E2EE_MAX_MEMBERS);
+		}
+		const alice = await seedUser('alice');
+		const friends = await Promise.all(['bo', 'cy', 'di'].map((name) => seedUser(name)));
+		for (const friend of friends) await befriend(alice, friend);
+		const ids = friends.map((f) => f.id);
+		const made = (memberIds: string[], encrypted: boolean) =>
+			createGroup(
+				db(),
+				rt(),
+				actor(alice),
+				{ name: 'Trio', description: '', memberIds, encrypted },
+				3
+			);
+		// Four people do not fit an encrypted group of at most three; a plain group is not limited.
+		expect(await made(ids, true)).toMatchObject({ ok: false, code: 'too_many' });
+		expect(await made(ids, false)).toMatchObject({ ok: true });
+		const trio = await made(ids.slice(0, 2), true);
+		if (!trio.ok) throw new Error('not made');
+		expect(
+			await addMember(db(), rt(), actor(alice), trio.roomId, friends[2]!.username, 3)
+		).toMatchObject({ ok: false, code: 'too_many', message: expect.stringContaining('at most 3') });
+		expect(
+			await addMember(db(), rt(), actor(alice), trio.roomId, friends[2]!.username, 4)
+		).toMatchObject({ ok: true });
 	});
 });

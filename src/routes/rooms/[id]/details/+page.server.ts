@@ -24,6 +24,7 @@ import { updateMemberSettings } from '$lib/server/rooms/settings';
 import * as bots from '$lib/server/bots/bots';
 import { deleteOutgoingWebhook, saveOutgoingWebhook } from '$lib/server/bots/outgoing-webhooks';
 import { isProduction } from '$lib/server/app-env';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 import { platformEnv } from '$lib/server/db';
 import { parseRetention, retentionChoices, setRetention } from '$lib/server/rooms/retention';
 import {
@@ -177,7 +178,9 @@ export const actions: Actions = {
 	),
 	// Either person of a direct conversation; a group's encryption is chosen when it is made.
 	encrypt: change((s, id) => encryptDirectRoom(s.db, s.rt, s.user, id)),
-	add: change((s, id, form) => members.addMember(s.db, s.rt, s.user, id, field(form, 'username'))),
+	add: change((s, id, form) =>
+		members.addMember(s.db, s.rt, s.user, id, field(form, 'username'), e2eeMaxMembers(s.env))
+	),
 	retention: change((s, id, form) =>
 		setRetention(s.db, s.rt, s.user, id, parseRetention(field(form, 'value')))
 	),

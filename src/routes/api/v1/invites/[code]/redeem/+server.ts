@@ -1,6 +1,7 @@
 import { ApiError, endpoint } from '$lib/server/api/endpoint';
 import { InviteCodePath, RoomAnswer, roomAnswer } from '$lib/server/api/room-schemas';
 import { redeemInvite } from '$lib/server/rooms/invites';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 
 export const POST = endpoint({
 	summary: 'Join with an invite link',
@@ -16,8 +17,8 @@ export const POST = endpoint({
 		410: 'The link was revoked, has expired or has been used up.'
 	},
 	handle: async (ctx) => {
-		const { params, db, rt, user, actor } = ctx;
-		const joined = await redeemInvite(db, rt, actor, params.code);
+		const { params, db, rt, user, actor, env } = ctx;
+		const joined = await redeemInvite(db, rt, actor, params.code, e2eeMaxMembers(env));
 		if (!joined.ok) {
 			// Said as the invite page says it.
 			const message =

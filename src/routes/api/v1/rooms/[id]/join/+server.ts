@@ -2,6 +2,7 @@ import { done, endpoint } from '$lib/server/api/endpoint';
 import { RoomAnswer, roomAnswer } from '$lib/server/api/room-schemas';
 import { RoomPath } from '$lib/server/api/schemas';
 import { joinPublicRoom } from '$lib/server/rooms/members';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 
 export const POST = endpoint({
 	summary: 'Join a public room',
@@ -17,9 +18,9 @@ export const POST = endpoint({
 		404: 'No such room, or not one you can see.'
 	},
 	handle: async (ctx) => {
-		const { params, db, user, actor } = ctx;
+		const { params, db, user, actor, env } = ctx;
 		await ctx.room(params.id, 'join');
-		done(await joinPublicRoom(db, actor, params.id));
+		done(await joinPublicRoom(db, actor, params.id, e2eeMaxMembers(env)));
 		return roomAnswer(db, user.id, await ctx.room(params.id, 'view'));
 	}
 });

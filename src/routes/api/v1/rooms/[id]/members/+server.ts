@@ -2,6 +2,7 @@ import { done, endpoint } from '$lib/server/api/endpoint';
 import { AddMember, MemberList, MembersQuery, membersCursor } from '$lib/server/api/room-schemas';
 import { RoomPath } from '$lib/server/api/schemas';
 import { addMember, listMembers } from '$lib/server/rooms/members';
+import { e2eeMaxMembers } from '$lib/server/e2ee/rooms';
 
 export const GET = endpoint({
 	summary: 'Members',
@@ -47,8 +48,8 @@ export const POST = endpoint({
 		409: 'Already a member, or banned from the room (unban them first).'
 	},
 	handle: async (ctx) => {
-		const { params, body, db, rt, actor } = ctx;
+		const { params, body, db, rt, actor, env } = ctx;
 		await ctx.room(params.id, 'add_member');
-		done(await addMember(db, rt, actor, params.id, body.username));
+		done(await addMember(db, rt, actor, params.id, body.username, e2eeMaxMembers(env)));
 	}
 });
