@@ -4,7 +4,6 @@
 // message, and its end is told to the owner (the room connection hands it to `PendingSends`).
 
 import { getContext, setContext } from 'svelte';
-import { sealFile } from './e2ee/file-secret';
 import { abandonUpload, uploadFile } from './upload';
 import { UploadError, type ClientUploadMeta, type UploadedFile } from './upload-meta';
 
@@ -118,6 +117,7 @@ export class FileUploads {
  */
 async function sealed(blob: Blob, meta: ClientUploadMeta): Promise<[Blob, ClientUploadMeta]> {
 	if (!meta.secret) return [blob, meta];
+	const { sealFile } = await import('./e2ee/file-cipher');
 	return [await sealFile(blob, meta.secret), { name: 'file' }];
 }
 

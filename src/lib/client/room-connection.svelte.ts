@@ -24,7 +24,6 @@ import { uploadMetaOf } from './upload-rules';
 import { PendingSends, type PendingMessage } from './pending-sends';
 import { RoomCache } from './room-cache';
 import { TimelineWindow, type PageQuery } from './timeline-window';
-import type { SealedFile } from './e2ee/engine';
 import type { RoomLatest } from './user-hub.svelte';
 
 export type ConnectionState = LiveSocketState;
@@ -72,7 +71,8 @@ export type RoomCrypto = {
 		clientId: string,
 		body: string,
 		replyTo: number | undefined,
-		files?: SealedFile[]
+		/** Its files, stored: encrypted with their names and keys inside the message. */
+		files?: readonly OutboxFile[]
 	): Promise<{ body: string; mentions: string[] }>;
 	sealEdit(seq: number, body: string): Promise<string>;
 	/** The ciphertext to react with, or to take back; null: nothing of mine to take back. */
@@ -257,7 +257,8 @@ export class RoomConnection {
 			dropFiles: (files) => {
 				for (const file of files) this.uploads.cancel(file.key, file.blob.size);
 			},
-			seal: (entry) => this.#sealWithFiles(entry),
+			seal: (entry) =>
+				this.#crypto!.sealMessage(entry.clientId, entry.body, entry.replyTo, entry.files),
 			onChange: (list) => (this.#pendingRaw = list)
 		});
 		this.#mirrorTimeline();
@@ -356,25 +357,6 @@ export class RoomConnection {
 	#withUpload(file: OutboxFile): OutboxFile {
 		const state = this.uploads.stateOf(file.key);
 		return state?.status === 'stored' ? { ...file, uploaded: state.uploaded } : file;
-	}
-
-	/** Encrypts a message whose files are stored: its words, and each file's name, type and key. */
-	#sealWithFiles(entry: OutboxEntry): Promise<{ body: string; mentions: string[] }> {
-		const files = (entry.files ?? []).map((file) => {
-			if (!file.uploaded || !file.secret)
-				throw new Error('A file of this message was not encrypted.');
-			return {
-				id: file.uploaded.id,
-				name: file.name,
-				type: file.blob.type,
-				size: file.blob.size,
-				...file.secret,
-				...(file.width ? { width: file.width } : {}),
-				...(file.height ? { height: file.height } : {}),
-				...(file.placeholder ? { placeholder: file.placeholder } : {})
-			};
-		});
-		return this.#crypto!.sealMessage(entry.clientId, entry.body, entry.replyTo, files);
 	}
 
 	retry(clientId: string): void {

@@ -20,7 +20,8 @@ import { ErrorCode, type ChatMessage } from '$shared/protocol';
 import { groupIdFor, mlsSuite } from '$shared/e2ee/mls';
 import { files, messages, notifications, rooms } from '$shared/db/schema';
 import { SEALED_PREVIEW } from '$shared/preview';
-import { newFileSecret, openFile, sealFile } from '$lib/client/e2ee/file-secret';
+import { newFileSecret } from '$lib/client/e2ee/file-secret';
+import { openFile, sealFile } from '$lib/client/e2ee/file-cipher';
 import { connect, db, roomStub, seedRoom, seedUser, type Person } from '../../helpers';
 import { FileClient, PNG } from '../../lib/server/files/support';
 

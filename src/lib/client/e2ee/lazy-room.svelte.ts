@@ -5,7 +5,7 @@ import { browser } from '$app/environment';
 import { HANDSHAKE_PREVIEW, type ChatMessage } from '$shared/protocol';
 import type { RoomCrypto } from '../room-connection.svelte';
 import type { EncryptedRoom } from './room-crypto.svelte';
-import type { SealedFile } from './engine';
+import type { OutboxFile } from '../outbox';
 
 export const LOADING = '🔒 Decrypting…';
 
@@ -58,7 +58,12 @@ export class LazyEncryptedRoom implements RoomCrypto {
 		void this.#loading.then((room) => room.close());
 	}
 
-	sealMessage(clientId: string, body: string, replyTo: number | undefined, files?: SealedFile[]) {
+	sealMessage(
+		clientId: string,
+		body: string,
+		replyTo: number | undefined,
+		files?: readonly OutboxFile[]
+	) {
 		return this.#loading.then((room) => room.sealMessage(clientId, body, replyTo, files));
 	}
 

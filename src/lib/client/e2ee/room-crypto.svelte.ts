@@ -44,6 +44,7 @@ import { E2eeStore } from './keystore';
 import { verificationState } from './verification';
 import { defaultDeviceName, ensureDevice, forgetUsedKeyPackage } from './device-session';
 import { SealedFiles } from './sealed-files';
+import type { OutboxFile } from '../outbox';
 
 /** What a sealed message of the timeline says, as far as this device can read it. */
 type Read =
@@ -395,16 +396,14 @@ export class EncryptedRoom {
 		clientId: string,
 		body: string,
 		replyTo: number | undefined,
-		files?: SealedFile[]
+		files?: readonly OutboxFile[]
 	): Promise<{ body: string; mentions: string[] }> {
 		const content: Content = {
 			v: 1,
 			kind: 'message',
 			body,
 			...(replyTo ? { replyTo } : {}),
-			...(files?.length
-				? { files: files.map((f) => ({ ...f, name: f.name.slice(0, MAX_SEALED_FILE_NAME) })) }
-				: {})
+			...(files?.length ? { files: files.map(sealedFileOf) } : {})
 		};
 		return this.#seal(content).then(async (cipher) => {
 			this.#own.set(clientId, content);
@@ -847,4 +846,19 @@ export class EncryptedRoom {
 	#touch(): void {
 		this.version++;
 	}
+}
+
+/** A stored file of my message as the message describes it to the group (docs/e2ee.md, "Files"). */
+function sealedFileOf(file: OutboxFile): SealedFile {
+	if (!file.uploaded || !file.secret) throw new Error('A file of this message was not encrypted.');
+	return {
+		id: file.uploaded.id,
+		name: file.name.slice(0, MAX_SEALED_FILE_NAME),
+		type: file.blob.type,
+		size: file.blob.size,
+		...file.secret,
+		...(file.width ? { width: file.width } : {}),
+		...(file.height ? { height: file.height } : {}),
+		...(file.placeholder ? { placeholder: file.placeholder } : {})
+	};
 }

@@ -4,7 +4,7 @@
 // once, into a `blob:` copy the timeline and the viewer show.
 import type { Attachment } from '$shared/protocol';
 import type { SealedFile } from './engine';
-import { openFile, shownKind, shownType } from './file-secret';
+import { openFile, shownKind, shownType } from './file-cipher';
 
 /** A file as shown: `src` is its decrypted copy, empty until it is ready. */
 export type ShownAttachment = Attachment & { src: string };
