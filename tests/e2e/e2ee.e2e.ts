@@ -30,7 +30,11 @@ async function setUpDevice(page: Page): Promise<void> {
 }
 
 async function expectApproved(page: Page): Promise<void> {
-	await expect(page.getByText('is approved: it reads your encrypted conversations.')).toBeVisible();
+	// A waiting browser looks every 5 s, then publishes its keys: slower with three browsers on a
+	// loaded machine than the default wait.
+	await expect(page.getByText('is approved: it reads your encrypted conversations.')).toBeVisible({
+		timeout: 30_000
+	});
 }
 
 /** Every file under `dir`, recursively. */
