@@ -494,6 +494,11 @@ export class RoomConnection {
 		return this.#timeline.loadNewer();
 	}
 
+	/** Whether the reader is at the newest messages: the timeline is kept bounded only then. */
+	follow(following: boolean): void {
+		this.#timeline.follow(following);
+	}
+
 	/**
 	 * Makes sure `seq` is in the timeline, loading the history around it if needed. False when it
 	 * could not be: the room has no such message, or the history could not be read (offline).

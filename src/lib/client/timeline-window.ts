@@ -9,6 +9,13 @@ import { contiguousTail } from './room-cache';
 
 /** Messages and changes kept for parts of the timeline that are not loaded yet. */
 export const KEEP_OUTSIDE_WINDOW = 1000;
+/**
+ * The most messages a window holds while its reader follows the newest: past it the oldest are
+ * dropped (paging brings them back), so a tab left open in a busy room keeps a bounded DOM and heap.
+ * It is cut down to `LIVE_KEEP`, so not at every message.
+ */
+export const LIVE_WINDOW = 300;
+export const LIVE_KEEP = 250;
 /** The most pages one catch-up reads over HTTP. */
 const MAX_CATCH_UP_PAGES = 100;
 
@@ -61,6 +68,8 @@ export class TimelineWindow {
 	#loader: TimelineLoader;
 	#hooks: TimelineHooks;
 	#keep: number;
+	/** The reader is at the newest end (the owner says so): only then may the oldest go. */
+	#following = true;
 
 	constructor(
 		history: HistoryWindow,
@@ -175,6 +184,15 @@ export class TimelineWindow {
 		const paging = this.#receive(backlog.messages);
 		for (const message of backlog.updates ?? []) this.#applyUpdate(message);
 		return backlog.more ? this.#pageForward() : paging;
+	}
+
+	/**
+	 * Whether the reader follows the newest messages. A reader who scrolled up keeps everything the
+	 * window has (what they read must not move); back at the bottom, the window is bounded again.
+	 */
+	follow(following: boolean): void {
+		this.#following = following;
+		if (following && this.#messages.length > LIVE_WINDOW) this.#setMessages(this.#messages);
 	}
 
 	async loadOlder(): Promise<void> {
@@ -393,7 +411,16 @@ export class TimelineWindow {
 		if (store.size > this.#keep) store.delete(store.keys().next().value!);
 	}
 
-	#setMessages(next: ChatMessage[]): void {
+	/**
+	 * A live window its reader follows drops its oldest messages past its bound. Changes that come
+	 * for them later wait in `#laterUpdates`, and the history's pages (which read the room's
+	 * unflushed messages too) bring them back as they are now.
+	 */
+	#setMessages(next: readonly ChatMessage[]): void {
+		if (this.#following && !this.#hasNewer && next.length > LIVE_WINDOW) {
+			this.#hasOlder = true;
+			next = next.slice(-LIVE_KEEP);
+		}
 		this.#messages = next;
 		this.#changed(true);
 	}
