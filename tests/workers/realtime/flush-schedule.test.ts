@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	FLUSH_DELAY_MS,
+	FLUSH_GAP_MS,
 	FLUSH_RETRY_MAX_MS,
 	FlushSchedule,
 	READ_FLUSH_DELAY_MS,
@@ -147,5 +148,40 @@ describe('the flush schedule', () => {
 		await new FlushSchedule(alarm, failures).failed(new Error('D1 is down'));
 		expect(failures.count).toBe(4);
 		expect(alarm.sets).toEqual([T0 + 8000]);
+	});
+
+	it("batches a busy room's messages: the next flush waits for the gap after one that copied any", async () => {
+		const { alarm, schedule } = setup(null);
+		await schedule.afterWrite();
+		vi.setSystemTime(T0 + FLUSH_DELAY_MS);
+		schedule.fired();
+		schedule.succeeded(1);
+		// Alice's next message comes at once: it goes with whatever follows within the gap.
+		vi.setSystemTime(T0 + FLUSH_DELAY_MS + 10);
+		await schedule.afterWrite();
+		expect(alarm.sets.at(-1)).toBe(T0 + FLUSH_DELAY_MS + FLUSH_GAP_MS);
+		expect(FLUSH_GAP_MS).toBeGreaterThan(FLUSH_DELAY_MS);
+
+		// Bob writes after a quiet spell: the usual short delay.
+		vi.setSystemTime(T0 + FLUSH_DELAY_MS + FLUSH_GAP_MS);
+		schedule.fired();
+		schedule.succeeded(1);
+		vi.setSystemTime(T0 + 10_000);
+		await schedule.afterWrite();
+		expect(alarm.sets.at(-1)).toBe(T0 + 10_000 + FLUSH_DELAY_MS);
+	});
+
+	it('does not slow down a backlog, nor count a flush of read positions alone as busy', async () => {
+		const { alarm, schedule } = setup(null);
+		schedule.fired();
+		schedule.succeeded(100);
+		await schedule.schedule(0);
+		expect(alarm.sets).toEqual([T0]);
+
+		const reads = setup(null);
+		reads.schedule.fired();
+		reads.schedule.succeeded(0);
+		await reads.schedule.afterWrite();
+		expect(reads.alarm.sets).toEqual([T0 + FLUSH_DELAY_MS]);
 	});
 });

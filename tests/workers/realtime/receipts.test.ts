@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import type { ReceiptEntry } from '$shared/protocol';
 import { memberships } from '$shared/db/schema';
 import { listConversations } from '$lib/server/rooms/rooms';
-import { connect, db, roomStub, seedRoom, seedUser, type TestSocket } from '../../helpers';
+import type { ChatRoom } from '../../../workers/realtime/src/chat-room';
+import { READ_WRITE_DELAY_MS } from '../../../workers/realtime/src/members';
+import { connect, db, roomStub, seedRoom, seedUser, sleep, type TestSocket } from '../../helpers';
 
 /** The latest receipt `observer` was told for a user, from its welcome and receipt frames. */
 function receiptOf(observer: TestSocket, userId: string): ReceiptEntry | undefined {
@@ -121,5 +123,45 @@ describe('read receipts and unread counts', () => {
 		const again = await connect(room, bob, 0);
 		expect(again.of('welcome')[0]?.readSeq).toBe(3);
 		expect(receiptOf(again, bob.id)?.readSeq).toBe(3);
+	});
+
+	it("stores a burst of reads in one statement: six friends reading alice's message write once", async () => {
+		const alice = await seedUser('alice');
+		const friends = await Promise.all(
+			['bob', 'carol', 'dave', 'erin', 'frank', 'grace'].map((name) => seedUser(name))
+		);
+		const room = await seedRoom(alice, ...friends);
+		const a = await connect(room, alice, 0);
+		const sockets = await Promise.all(friends.map((friend) => connect(room, friend, 0)));
+		await sendMany(a, 1);
+		for (const socket of sockets) await socket.next('message');
+
+		const writes: string[] = [];
+		let restore = () => {};
+		await runInDurableObject(roomStub(room), (_room: ChatRoom, state) => {
+			const sql = state.storage.sql;
+			const exec = sql.exec.bind(sql);
+			sql.exec = ((query: string, ...bindings: unknown[]) => {
+				if (/UPDATE members SET read_seq/.test(query)) writes.push(query);
+				return exec(query, ...bindings);
+			}) as typeof sql.exec;
+			restore = () => {
+				sql.exec = exec;
+			};
+		});
+		try {
+			for (const socket of sockets) socket.send({ type: 'read', seq: 1 });
+			await a.until(() => friends.every((friend) => receiptOf(a, friend.id)?.readSeq === 1));
+			await sleep(READ_WRITE_DELAY_MS + 200);
+		} finally {
+			await runInDurableObject(roomStub(room), () => restore());
+		}
+		// One when the reads arrive together, as here; never one each.
+		expect(writes.length).toBeLessThan(friends.length);
+
+		// Stored, not only in memory: a restart still knows where bob read up to.
+		await evictDurableObject(roomStub(room), { webSockets: 'close' });
+		const again = await connect(room, friends[0]!, 0);
+		expect(again.of('welcome')[0]?.readSeq).toBe(1);
 	});
 });

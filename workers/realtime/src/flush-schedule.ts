@@ -1,5 +1,12 @@
 /** How long new messages wait before the flush to D1, so that bursts go in one batch. */
 export const FLUSH_DELAY_MS = 250;
+/**
+ * A room whose last flush copied messages less than this long ago waits until this long has
+ * passed: a busy room then copies a second's messages in one flush instead of one flush each (each
+ * is a D1 transaction and a write to the room's own storage, on the same thread as every delivery
+ * when objects share a process), while a lone message still goes within FLUSH_DELAY_MS.
+ */
+export const FLUSH_GAP_MS = 1000;
 /** Read positions are worth less urgency: they ride along with messages or go within seconds. */
 export const READ_FLUSH_DELAY_MS = 2000;
 /** Messages, and read positions, one flush copies at most. */
@@ -27,6 +34,8 @@ export class FlushSchedule {
 	/** When the next alarm fires, if one is set; `undefined` until read from storage. */
 	#alarmAt: number | null | undefined;
 	#backoffUntil = 0;
+	/** When the last flush that copied messages went through (memory only: a wake forgets it). */
+	#copiedAt = -Infinity;
 
 	/** `alarmAt`: when the alarm is known to fire (null: none is set); read from storage if not. */
 	constructor(storage: AlarmStorage, failures: FailureCount, alarmAt?: number | null) {
@@ -35,9 +44,9 @@ export class FlushSchedule {
 		this.#alarmAt = alarmAt;
 	}
 
-	/** New or changed messages: a flush within FLUSH_DELAY_MS. */
+	/** New or changed messages: a flush within FLUSH_DELAY_MS, and FLUSH_GAP_MS after the last. */
 	afterWrite(): Promise<void> {
-		return this.schedule(FLUSH_DELAY_MS);
+		return this.schedule(Math.max(FLUSH_DELAY_MS, this.#copiedAt + FLUSH_GAP_MS - Date.now()));
 	}
 
 	/** A read position moved: a flush within READ_FLUSH_DELAY_MS, or sooner if one is due. */
@@ -60,8 +69,12 @@ export class FlushSchedule {
 		this.#alarmAt = null;
 	}
 
-	/** The flush went through: the next failure starts the backoff afresh. */
-	succeeded(): void {
+	/**
+	 * The flush went through: the next failure starts the backoff afresh. `copied`: how many
+	 * messages it took to D1 (read positions alone do not make the room busy).
+	 */
+	succeeded(copied = 0): void {
+		if (copied > 0) this.#copiedAt = Date.now();
 		this.#backoffUntil = 0;
 		this.#failures.write(0);
 	}

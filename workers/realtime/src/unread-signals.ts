@@ -12,17 +12,34 @@ import { hasBlocked, type RoomAudience } from './room-audience';
  */
 export const SIGNAL_WINDOW_MS = 1000;
 /**
- * How many waiting signals the room handles before it lets the next socket event run: one D1
- * lookup of which of them have a tab open or a device to push to, then a call to each of those
- * hubs. The first message in a room of a thousand offline members must not hold up the messages
- * and joins behind it.
+ * How waiting signals leave once their window has passed: in chunks, each one D1 lookup of which
+ * of them have a tab open or a device to push to, then a call to each of those hubs, awaited before
+ * the next chunk is taken, with a pause between chunks in which the room serves its sockets (and
+ * whoever opens the room meanwhile drops out of the queue). A sweep aims for about
+ * `CHUNKS_PER_SWEEP` chunks of at least `SIGNAL_CHUNK` and at most `MAX_SIGNAL_CHUNK` signals, and
+ * shares `SIGNAL_SPREAD_MS` of pauses among them (none shorter than `MIN_CHUNK_GAP_MS`, none longer
+ * than `CHUNK_GAP_MS`). So a room of 500 members is told in four rounds with 150 ms of pauses,
+ * not ten rounds with 900 ms (fixed chunks of 50, 100 ms apart), while a room of thousands still
+ * never has more than `MAX_SIGNAL_CHUNK` hub calls, nor more than one D1 lookup, under way.
  */
-const SIGNAL_CHUNK = 50;
-/**
- * The pause between chunks: a thousand signals take two seconds, during which members who open the
- * room (a join storm after a message) drop out of the queue instead of costing a call each.
- */
-const CHUNK_GAP_MS = 100;
+export const SIGNAL_CHUNK = 50;
+export const MAX_SIGNAL_CHUNK = 250;
+export const CHUNKS_PER_SWEEP = 4;
+export const SIGNAL_SPREAD_MS = 150;
+export const CHUNK_GAP_MS = 100;
+export const MIN_CHUNK_GAP_MS = 10;
+
+/** The chunk size and the pause between chunks for a sweep that finds `waiting` signals due. */
+export function signalPacing(waiting: number): { chunk: number; gapMs: number } {
+	const chunk = Math.min(
+		MAX_SIGNAL_CHUNK,
+		Math.max(SIGNAL_CHUNK, Math.ceil(waiting / CHUNKS_PER_SWEEP))
+	);
+	const chunks = Math.ceil(waiting / chunk);
+	if (chunks <= 1) return { chunk, gapMs: 0 };
+	const share = Math.floor(SIGNAL_SPREAD_MS / (chunks - 1));
+	return { chunk, gapMs: Math.min(CHUNK_GAP_MS, Math.max(MIN_CHUNK_GAP_MS, share)) };
+}
 /** How long the marks of members who opened the room gather before one statement clears them. */
 const CLEAR_DELAY_MS = 250;
 
@@ -263,8 +280,12 @@ export class UnreadSignals {
 	 * served in between, and whoever opens the room meanwhile drops out before their hub is called.
 	 */
 	async #sendDue(): Promise<void> {
+		// Paced by what is due when the sweep starts: signals that fall due during it join the
+		// sweep's chunks, they do not shrink them.
+		let pacing: { chunk: number; gapMs: number } | undefined;
 		for (;;) {
 			const now = Date.now();
+			pacing ??= signalPacing(this.#dueCount(now));
 			const chunk: [string, Signal][] = [];
 			let next = Infinity;
 			for (const [userId, { signal, due }] of this.#pending) {
@@ -272,7 +293,7 @@ export class UnreadSignals {
 					next = Math.min(next, due);
 					continue;
 				}
-				if (chunk.length >= SIGNAL_CHUNK) continue;
+				if (chunk.length >= pacing.chunk) continue;
 				this.#pending.delete(userId);
 				if (this.#isConnected(userId)) continue;
 				chunk.push([userId, signal]);
@@ -305,8 +326,16 @@ export class UnreadSignals {
 					})
 					.map(([userId, signal]) => this.#notify(userId, signal))
 			);
-			if (chunk.length === SIGNAL_CHUNK) await new Promise((r) => setTimeout(r, CHUNK_GAP_MS));
+			if (chunk.length === pacing.chunk && pacing.gapMs > 0) {
+				await new Promise((r) => setTimeout(r, pacing!.gapMs));
+			}
 		}
+	}
+
+	#dueCount(now: number): number {
+		let count = 0;
+		for (const { due } of this.#pending.values()) if (due <= now) count++;
+		return count;
 	}
 }
 
