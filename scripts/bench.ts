@@ -72,12 +72,15 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		process.stdout.write(`${USAGE}\n`);
 		return;
 	}
-	const roomSpecs: RoomSpec[] = options.plan.map((p) => ({
-		name: p.name,
-		members: SCENARIOS[p.name]!.accounts(p.settings)
-	}));
+	const roomSpecs: RoomSpec[] = options.plan.flatMap((p) => {
+		const scenario = SCENARIOS[p.name]!;
+		const own = scenario.rooms?.(p.settings);
+		if (own) return own.map((room) => ({ ...room, name: `${p.name}/${room.name}` }));
+		return [{ name: p.name, members: scenario.accounts(p.settings) }];
+	});
 	// One more than any scenario needs: see the sanity check below.
-	const accountsNeeded = Math.max(...roomSpecs.map((r) => r.members)) + 1;
+	const accountsNeeded =
+		Math.max(...options.plan.map((p) => SCENARIOS[p.name]!.accounts(p.settings))) + 1;
 	/** Accounts and rooms written straight into a server's local D1 (its --persist-to folder). */
 	const seed = async (stateDir: string): Promise<Population> => {
 		const { sql, population } = seedSql(accountsNeeded, roomSpecs);
@@ -92,6 +95,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 	/** Where the clients connect: the given --url, wrangler's dev proxy, or the runtime behind it. */
 	let entry: 'url' | 'proxy' | 'runtime' = options.url ? 'url' : 'proxy';
 	let population: Population;
+	let stateDir: string | null = options.state ?? null;
 	let history: HistoryData | null = null;
 	const needsHistory = options.plan.some((p) => SCENARIOS[p.name]!.history);
 	if (options.url) {
@@ -110,29 +114,30 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 			await run('npm', ['run', 'build'], 'build', signal);
 		}
 		signal.throwIfAborted();
-		const stateDir = await makeStateDir();
-		if (!options.keepState) cleanups.push(() => removeDir(stateDir));
-		else log(`state kept in ${stateDir}`);
+		const dir = await makeStateDir();
+		stateDir = dir;
+		if (!options.keepState) cleanups.push(() => removeDir(dir));
+		else log(`state kept in ${dir}`);
 		await wrangler(
-			['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir],
+			['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir],
 			'D1 migrations',
 			signal
 		);
 		if (needsHistory) {
 			// Before the accounts: the history replaces the D1 file the migrations made.
-			history = await prepareHistory(stateDir);
+			history = await prepareHistory(dir);
 			reportHistory(history);
 		}
-		population = await seed(stateDir);
+		population = await seed(dir);
 		if (history && options.plan.some((p) => SCENARIOS[p.name]!.snapshot)) {
-			const snapshot = await snapshotState(stateDir);
+			const snapshot = await snapshotState(dir);
 			history.snapshot = snapshot;
 			cleanups.push(() => removeDir(snapshot));
 		}
 		signal.throwIfAborted();
 		const port = await freePort();
 		log(`starting wrangler dev on 127.0.0.1:${port}`);
-		const server = await DevServer.start(stateDir, port);
+		const server = await DevServer.start(dir, port);
 		cleanups.push(async () => {
 			log('stopping the server');
 			await server.stop();
@@ -171,6 +176,7 @@ async function main(signal: AbortSignal, cleanups: (() => Promise<void>)[]): Pro
 		accounts: population.accounts.slice(0, -1),
 		rooms: population.rooms,
 		serverPid,
+		stateDir,
 		inspector,
 		signal,
 		history

@@ -21,7 +21,13 @@ export type Population = { accounts: Account[]; rooms: Record<string, string> };
  * A room and how many of the first accounts belong to it: exactly the scenario's people. Offline
  * members are not free (the room tells each one's hub about unread news), so no room gets more.
  */
-export type RoomSpec = { name: string; members: number };
+export type RoomSpec = {
+	name: string;
+	members: number;
+	/** The index of the room's first account (its owner); the members are the ones after it. */
+	first?: number;
+	kind?: 'public' | 'direct';
+};
 
 function quote(value: string): string {
 	return `'${value.replaceAll("'", "''")}'`;
@@ -64,11 +70,13 @@ export function seedSql(
 	const rooms: Record<string, string> = {};
 	const roomRows: (string | number)[][] = [];
 	const memberships: (string | number)[][] = [];
-	for (const { name, members } of roomSpecs) {
+	const directKeys: [string, string][] = [];
+	for (const { name, members, first = 0, kind = 'public' } of roomSpecs) {
 		const roomId = generateId();
-		const memberIds = userIds.slice(0, Math.min(members, count));
+		const memberIds = userIds.slice(first, Math.min(first + members, count));
 		rooms[name] = roomId;
-		roomRows.push([roomId, 'public', `Bench: ${name}`, memberIds[0]!, now, memberIds.length]);
+		roomRows.push([roomId, kind, `Bench: ${name}`, memberIds[0]!, now, memberIds.length]);
+		if (kind === 'direct') directKeys.push([roomId, [...memberIds].sort().join(':')]);
 		memberIds.forEach((userId, i) =>
 			memberships.push([roomId, userId, i === 0 ? 'owner' : 'member', now])
 		);
@@ -85,7 +93,10 @@ export function seedSql(
 			sessions
 		),
 		inserts('rooms', ['id', 'kind', 'name', 'created_by', 'created_at', 'member_count'], roomRows),
-		inserts('memberships', ['room_id', 'user_id', 'role', 'joined_at'], memberships)
+		inserts('memberships', ['room_id', 'user_id', 'role', 'joined_at'], memberships),
+		...directKeys.map(
+			([roomId, key]) => `UPDATE rooms SET direct_key = ${quote(key)} WHERE id = ${quote(roomId)};`
+		)
 	].join('\n');
 	return { sql, population: { accounts, rooms } };
 }
@@ -125,10 +136,11 @@ export async function populateThroughForms(
 		}
 	);
 	const rooms: Record<string, string> = {};
-	for (const { name, members } of roomSpecs) {
-		const roomId = await createRoom(base, accounts[0]!, `Bench: ${name}`);
+	// Every room is public here: the forms make direct conversations only between friends.
+	for (const { name, members, first = 0 } of roomSpecs) {
+		const roomId = await createRoom(base, accounts[first]!, `Bench: ${name}`);
 		rooms[name] = roomId;
-		await inParallel(accounts.slice(1, members), 16, async (account) => {
+		await inParallel(accounts.slice(first + 1, first + members), 16, async (account) => {
 			signal.throwIfAborted();
 			await joinRoom(base, account, roomId);
 		});

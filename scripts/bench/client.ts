@@ -132,6 +132,11 @@ export class BenchClient {
 		if (this.open) this.#ws!.send(frame);
 	}
 
+	/** Any other frame the app sends (typing, read), if the socket is open. */
+	sendFrame(json: string): void {
+		if (this.open) this.#ws!.send(json);
+	}
+
 	ping(): void {
 		if (!this.open) return;
 		this.hub.pings++;

@@ -8,7 +8,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --scenario <list>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')} (default: all)
   --clients <n>       clients in the room (join-storm: clients that join during the storm)
   --senders <n>       how many of them send
-  --rate <n>          messages per second, room-wide (saturation: the first step's rate)
+  --rate <n>          messages per second, room-wide (saturation: the first step's rate;
+                      site-mix: site-wide)
+  --rooms <n>         rooms (many-rooms, site-mix, idle)
   --duration <s>      seconds of sending (saturation: per step)
   --count <n>         requests measured: search queries, history pages, flush-index batches of
                       100 messages per variant (flush-app: messages per burst; search-freshness:
@@ -30,7 +32,13 @@ Each scenario's flags default to its own settings: baseline 200 clients, 20 send
 10 s; steady 1,000 clients, 10 senders, 10 msg/s, 20 s; saturation 1,000 clients, 20 senders,
 doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; reconnect-storm
 1,000 clients drop after 3 s at 10 msg/s; room-open-cached and lighthouse 11 members (one reads, the
-others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device.
+others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device;
+many-rooms 10 rooms (--rooms) of 100 clients, 10 senders and 1 msg/s each, 20 s; site-mix
+2,000 people (--clients) in 300 rooms (--rooms: 1% large, 13% of 20-50, the rest direct), each
+with a hub socket and one room open, 50 msg/s site-wide (--rate) for 30 s; deploy the same for
+25 s, every socket dropped after 8 s;
+long-session one Chromium tab, 8 members writing 20 msg/s for 600 s; idle 500 rooms (--rooms)
+of 10 idle sockets (--clients), quiet for 120 s.
 
 search, history, flush-index, flush-app and search-freshness run on a generated history of
 1,000,000 messages in 2,000 rooms for 5,000 people, written into the local D1 before the app
@@ -56,6 +64,7 @@ export function parseOptions() {
 			clients: { type: 'string' },
 			senders: { type: 'string' },
 			rate: { type: 'string' },
+			rooms: { type: 'string' },
 			duration: { type: 'string' },
 			count: { type: 'string' },
 			url: { type: 'string' },
@@ -81,9 +90,10 @@ export function parseOptions() {
 		senders: positive('senders', values.senders),
 		rate: positive('rate', values.rate),
 		duration: positive('duration', values.duration),
-		count: positive('count', values.count)
+		count: positive('count', values.count),
+		rooms: positive('rooms', values.rooms)
 	};
-	for (const key of ['clients', 'senders', 'count'] as const) {
+	for (const key of ['clients', 'senders', 'count', 'rooms'] as const) {
 		if (overrides[key] !== undefined) overrides[key] = Math.floor(overrides[key]);
 	}
 	const plan = names.map((name) => {

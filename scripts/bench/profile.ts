@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { log } from './log.ts';
 import { findPort } from './proc.ts';
 
-const ISOLATES = ['core:user:parley-realtime', 'core:user:parley'];
+export const ISOLATES = ['core:user:parley-realtime', 'core:user:parley'];
 
 type CallFrame = { functionName: string; url: string; lineNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame };
@@ -29,7 +29,7 @@ export async function findInspector(pids: number[]): Promise<string | null> {
 	return port === null ? null : `127.0.0.1:${port}`;
 }
 
-class Inspector {
+export class Inspector {
 	#ws: WebSocket;
 	#next = 1;
 	#waiting = new Map<number, (result: unknown) => void>();

@@ -12,8 +12,8 @@ export class Recorder {
 	readonly sentAt: Float64Array;
 	/** The seq the room gave each message (from its ack); 0 while unacknowledged, -1 if refused. */
 	readonly ackSeq: Float64Array;
-	readonly latency = new Histogram();
-	readonly ackLatency = new Histogram();
+	readonly latency: Histogram;
+	readonly ackLatency: Histogram;
 	readonly perSecond: PerSecond;
 	readonly start = performance.now();
 	/** First receipts per client index: receipts beyond the first are duplicates. */
@@ -29,7 +29,18 @@ export class Recorder {
 	/** Sends the room answered with an error frame, by code. */
 	readonly errors = new Map<string, number>();
 
-	constructor(capacity: number, clientSlots: number, maxSeconds: number) {
+	/**
+	 * `shared`: histograms to add to instead of the recorder's own (a histogram is megabytes: a
+	 * scenario of hundreds of rooms counts each room apart and their latencies by kind of room).
+	 */
+	constructor(
+		capacity: number,
+		clientSlots: number,
+		maxSeconds: number,
+		shared?: { latency: Histogram; ackLatency: Histogram }
+	) {
+		this.latency = shared?.latency ?? new Histogram();
+		this.ackLatency = shared?.ackLatency ?? new Histogram();
 		this.prefix = `b${(++runs).toString(36)}${Date.now().toString(36).slice(-4)}.`;
 		this.capacity = capacity;
 		this.sentAt = new Float64Array(capacity);
