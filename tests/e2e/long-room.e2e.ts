@@ -13,8 +13,7 @@ function seqsOf(page: Page): Promise<number[]> {
 }
 
 /** Edits `body`'s message over a socket of the page's own, found through the history API. */
-async function editOver(page: Page, body: string, edited: string): Promise<void> {
-	const roomId = new URL(page.url()).pathname.split('/').at(-1)!;
+async function editOver(page: Page, roomId: string, body: string, edited: string): Promise<void> {
 	await page.evaluate(
 		async ({ roomId, body, edited }) => {
 			const response = await fetch(`/api/rooms/${roomId}/messages?after=0`);
@@ -45,19 +44,26 @@ async function editOver(page: Page, body: string, edited: string): Promise<void>
 test('a room that keeps talking keeps the open tab’s timeline bounded, and scrolling up brings the rest back in order', async ({
 	browser
 }) => {
-	test.setTimeout(180_000);
+	// 360 messages, each waiting for its ack, from three people: minutes on a loaded 2-core runner.
+	test.setTimeout(360_000);
 	const [alice, bob, carol, dave] = await peopleInRoom(
 		browser,
 		['alice', 'bob', 'carol', 'dave'],
 		'Busy room'
 	);
+	const roomId = new URL(dave.page.url()).pathname.split('/').at(-1)!;
+	// The senders write from a page outside the room (their sockets are their own): only Dave's
+	// tab renders the conversation, as in a room whose other members are elsewhere.
+	const senders = [alice, bob, carol];
+	for (const { page } of senders) await page.goto('/settings/profile');
 	const count = 120;
 	// 360 messages arrive live while Dave's tab stays at the bottom.
 	await Promise.all(
-		[alice, bob, carol].map(({ page }, who) =>
+		senders.map(({ page }, who) =>
 			sendMany(
 				page,
-				Array.from({ length: count }, (_, i) => `${['Alice', 'Bob', 'Carol'][who]} says ${i + 1}`)
+				Array.from({ length: count }, (_, i) => `${['Alice', 'Bob', 'Carol'][who]} says ${i + 1}`),
+				roomId
 			)
 		)
 	);
@@ -75,7 +81,7 @@ test('a room that keeps talking keeps the open tab’s timeline bounded, and scr
 	);
 
 	// Alice edits her first message, long gone from Dave's window: paged back, it shows the edit.
-	await editOver(alice.page, 'Alice says 1', 'Alice says 1, edited');
+	await editOver(alice.page, roomId, 'Alice says 1', 'Alice says 1, edited');
 
 	// Up to the room's first message: every page back, the edit included.
 	const older = dave.page.getByRole('button', { name: /older messages/ });

@@ -109,8 +109,11 @@ export async function setOffline(page: Page, offline: boolean): Promise<void> {
  * Sends many messages in order from a page, over a socket of its own, as fast as the room's rate
  * limit allows (a refused one is resent after the wait the room names).
  */
-export async function sendMany(page: Page, bodies: string[]): Promise<void> {
-	const roomId = new URL(page.url()).pathname.split('/').at(-1)!;
+export async function sendMany(
+	page: Page,
+	bodies: string[],
+	roomId = new URL(page.url()).pathname.split('/').at(-1)!
+): Promise<void> {
 	await page.evaluate(
 		async ({ roomId, bodies }) => {
 			const url = new URL(`/ws/room/${roomId}`, location.href);
