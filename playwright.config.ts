@@ -28,9 +28,10 @@ const launchOptions = systemChromium
 export default defineConfig({
 	testDir: 'tests/e2e',
 	testMatch: '**/*.e2e.ts',
-	fullyParallel: false,
-	// Two files at a time on CI: most of a test's time is waiting (the app, timers, a second
-	// browser), so two share the machine's two cores; each test makes its own people and rooms.
+	// Two tests at a time on CI: most of a test's time is waiting (the app, timers, a second
+	// browser), so two share the machine's two cores. Each test makes its own people and rooms, so
+	// tests of one file may run side by side: a file of long tests no longer runs alone at the end.
+	fullyParallel: true,
 	workers: process.env.CI ? 2 : 1,
 	// One retry on CI: a test that needs it is reported as flaky by `npm test`, not hidden.
 	retries: process.env.CI ? 1 : 0,
@@ -40,6 +41,10 @@ export default defineConfig({
 	use: {
 		baseURL: `http://localhost:${port}`,
 		trace: 'retain-on-failure',
+		// The installed app's service worker stores the whole build in every new browser context,
+		// and most tests open several: on two cores that was a seventh of the suite's time. The tests
+		// of the installed app, offline use, notifications and push allow it (`test.use`).
+		serviceWorkers: 'block',
 		launchOptions
 	},
 	projects: [{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } }],

@@ -58,11 +58,12 @@ test('"Mark all read" reads everything, here and in the other tab', async ({ bro
 	// Bob accepts Ann's request, then puts her in a group: two items for Ann.
 	await openProfile(ann, bobWho);
 	await ann.getByRole('button', { name: 'Add friend' }).click();
+	await expect(ann.getByRole('button', { name: 'Cancel friend request' })).toBeVisible();
 	await bob.goto('/friends');
-	await bob
-		.getByRole('list', { name: 'Incoming requests' })
-		.getByRole('button', { name: 'Accept' })
-		.click();
+	const incoming = bob.getByRole('list', { name: 'Incoming requests' });
+	await incoming.getByRole('button', { name: 'Accept' }).click();
+	// Friends before the group is made: its form offers only friends.
+	await expect(incoming.getByRole('button', { name: 'Accept' })).toHaveCount(0);
 	await bob.goto('/groups/new');
 	await bob.getByLabel('Name').fill('Climbing crew');
 	await bob.getByRole('checkbox', { name: /Ann/ }).check();

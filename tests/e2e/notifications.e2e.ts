@@ -4,6 +4,9 @@ import type { Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
 import { message, peopleInRoom, say, setTabHidden } from './realtime-support';
 
+// This file is about what the service worker does: it runs here (playwright.config.ts blocks it).
+test.use({ serviceWorkers: 'allow' });
+
 type Shown = { title: string; body: string; tag: string; data: { url: string; count: number } };
 
 /**

@@ -16,6 +16,9 @@ import {
 import { persona, register, signedInPage } from './support';
 import { createRoom } from './ui-support';
 
+// This file is about what the service worker does: it runs here (playwright.config.ts blocks it).
+test.use({ serviceWorkers: 'allow' });
+
 /** The page is controlled by the app's service worker: what it loads from now on is cached. */
 async function underServiceWorker(page: Page): Promise<void> {
 	await page.evaluate(() => navigator.serviceWorker.ready);

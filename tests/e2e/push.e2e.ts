@@ -9,6 +9,9 @@ import { expectConnected } from './realtime-support';
 import { persona, signedInPage } from './support';
 import { PushService } from '../support/push-service';
 
+// This file is about what the service worker does: it runs here (playwright.config.ts blocks it).
+test.use({ serviceWorkers: 'allow' });
+
 /** The public key the realtime worker signs with: scripts/dev-vars.ts wrote it before the server started. */
 function serverVapidKey(): string {
 	const line = readFileSync('workers/realtime/.dev.vars', 'utf8')

@@ -8,6 +8,9 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { persona, signedInPage } from './support';
 import { createRoom } from './ui-support';
 
+// This file is about what the service worker does: it runs here (playwright.config.ts blocks it).
+test.use({ serviceWorkers: 'allow' });
+
 type Manifest = {
 	id: string;
 	name: string;

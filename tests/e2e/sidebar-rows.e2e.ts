@@ -61,7 +61,9 @@ test('a room read just before loading another page by its address shows nothing 
 	await say(alice.page, 'Two');
 	await say(alice.page, 'Three');
 	await expect(message(alice.page, 'Three')).toBeVisible();
-	await expect(row).toContainText(/\b3\s*unread messages/);
+	// The room tells Bob's hub once that it has news, merging what follows within a second: on a
+	// busy machine 'Three' may come after that signal has left, so the count is not the point here.
+	await expect(row).toContainText(/\b[1-3]\s*unread messages?\b/);
 
 	// Bob reads the room, then at once loads another page by its address (a full page load),
 	// well before the room copies his read position to D1.

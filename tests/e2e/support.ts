@@ -4,9 +4,11 @@ import { linkFromOutbox, mailedLink } from './accounts-support';
 
 let counter = 0;
 
-/** A unique person for this run: `alice` becomes e.g. `alice_k3x9_1`. */
+/** A unique person for this run: `alice` becomes e.g. `alice_k3x90_1`. */
 export function persona(name: string) {
-	const tag = `${Date.now().toString(36).slice(-4)}_${++counter}`;
+	// The worker's slot tells apart two workers that make the same person in the same millisecond.
+	const worker = process.env.TEST_PARALLEL_INDEX ?? '0';
+	const tag = `${Date.now().toString(36).slice(-4)}${worker}_${++counter}`;
 	const username = `${name}_${tag}`;
 	return {
 		username,
