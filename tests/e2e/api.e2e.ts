@@ -3,18 +3,15 @@
 // person's browser shows what the script sent at once; revoking the token stops it. The token
 // page and the API reference are checked for accessibility, and the reference for phones.
 import { expect, test } from './fixtures';
-import type { Page } from '@playwright/test';
 import { persona } from './support';
 import { message } from './realtime-support';
-import { SIZES, createRoom, expectNoSeriousA11yViolations, personAt } from './ui-support';
-
-/** The page checked in the light theme and in the dark one. */
-async function expectAccessibleInBothThemes(page: Page, screen: string): Promise<void> {
-	for (const colorScheme of ['light', 'dark'] as const) {
-		await page.emulateMedia({ colorScheme });
-		await expectNoSeriousA11yViolations(page, `${screen} (${colorScheme})`);
-	}
-}
+import {
+	SIZES,
+	createRoom,
+	expectAccessibleInBothThemes,
+	expectNoSeriousA11yViolations,
+	personAt
+} from './ui-support';
 
 test('a token made in settings lets a script read and send into its room, until it is revoked', async ({
 	browser,

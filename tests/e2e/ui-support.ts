@@ -47,6 +47,26 @@ export async function expectNoSeriousA11yViolations(page: Page, screen: string):
 	expect(report, `accessibility problems on ${screen}`).toEqual([]);
 }
 
+/**
+ * The page checked in the light theme and then in the dark one. The theme follows the system's
+ * preference live (`light-dark()` in app.css), so one page serves both: switched in place, once its
+ * colour transitions have ended (axe would read a colour half way).
+ */
+export async function expectAccessibleInBothThemes(page: Page, screen: string): Promise<void> {
+	for (const colorScheme of ['light', 'dark'] as const) {
+		await page.emulateMedia({ colorScheme });
+		await page.evaluate(() =>
+			Promise.all(
+				document
+					.getAnimations()
+					.filter((animation) => animation instanceof CSSTransition)
+					.map((animation) => animation.finished.catch(() => undefined))
+			)
+		);
+		await expectNoSeriousA11yViolations(page, `${screen} (${colorScheme})`);
+	}
+}
+
 export async function createRoom(page: Page, name: string): Promise<string> {
 	await page.goto('/');
 	await page.getByLabel('New room').fill(name);
