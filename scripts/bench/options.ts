@@ -35,7 +35,9 @@ doubling from 10 msg/s in 4 s steps; join-storm 1,000 joins in 5 s at 10 msg/s; 
 others write 200 messages); push-fanout 1,000 members (--clients), all but the sender with a device;
 many-rooms 10 rooms (--rooms) of 100 clients, 10 senders and 1 msg/s each, 20 s; site-mix
 2,000 people (--clients) in 300 rooms (--rooms: 1% large, 13% of 20-50, the rest direct), each
-with a hub socket and one room open, 50 msg/s site-wide (--rate) for 30 s; deploy the same for
+with a hub socket and one room open, 50 msg/s site-wide (--rate) for 30 s, while a member of a
+room of each size loads its page (the server's render) and one the home page, again and again
+200 ms apart; deploy the same for
 25 s, every socket dropped after 8 s;
 long-session one Chromium tab, 8 members writing 20 msg/s for 600 s; idle 500 rooms (--rooms)
 of 10 idle sockets (--clients), quiet for 120 s.

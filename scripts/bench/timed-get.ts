@@ -10,20 +10,23 @@ export type Timed = {
 	body: unknown;
 	text: string;
 	retryAfter: number | null;
+	/** The answer came after a redirect (a page that sends a signed-out visitor to log in). */
+	redirected: boolean;
 };
 
 export async function timedGet(
 	base: string,
 	path: string,
 	account: Account,
-	signal: AbortSignal
+	signal: AbortSignal,
+	accept = 'application/json'
 ): Promise<Timed> {
 	const started = performance.now();
 	let response: Response;
 	let text: string;
 	try {
 		response = await fetch(new URL(path, base), {
-			headers: { cookie: account.cookie, accept: 'application/json' },
+			headers: { cookie: account.cookie, accept },
 			signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)])
 		});
 		text = await response.text();
@@ -33,7 +36,14 @@ export async function timedGet(
 		const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : '';
 		const message = error instanceof Error ? error.message : String(error);
 		const text = `${message}${cause ? ` (${cause})` : ''}`;
-		return { status: 0, ms: performance.now() - started, body: null, text, retryAfter: null };
+		return {
+			status: 0,
+			ms: performance.now() - started,
+			body: null,
+			text,
+			retryAfter: null,
+			redirected: false
+		};
 	}
 	const ms = performance.now() - started;
 	let body: unknown = null;
@@ -48,7 +58,8 @@ export async function timedGet(
 		ms,
 		body,
 		text,
-		retryAfter: retry === null ? null : Number(retry)
+		retryAfter: retry === null ? null : Number(retry),
+		redirected: response.redirected
 	};
 }
 

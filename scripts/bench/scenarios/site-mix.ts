@@ -9,6 +9,7 @@ import { d1File } from '../history-gen.ts';
 import { HubSocket, type RoomSignal } from '../hub-socket.ts';
 import { log } from '../log.ts';
 import { startMeter } from '../meter.ts';
+import { PageProbe } from '../page-probe.ts';
 import { Recorder } from '../recorder.ts';
 import { drain, figures, Session } from '../session.ts';
 import {
@@ -147,8 +148,22 @@ export async function runSiteMix(
 		const weightSum = weights.reduce((a, b) => a + b, 0);
 		const random = seeded(50);
 		const typedAt = new Map<BenchClient, number>();
+		// Scenario 4: the room page's server render, for one member of a room of each size, and the
+		// home page, loaded over and over while the site runs (not during a deploy's drop).
+		const probe = drop
+			? null
+			: new PageProbe([
+					...SIZE_CLASSES.flatMap((cls) => {
+						const room = rooms.find((r) => r.spec.cls === cls);
+						if (!room) return [];
+						const account = ctx.accounts[room.spec.first]!;
+						return [{ label: `room, ${cls}`, path: `/rooms/${room.session.hub.roomId}`, account }];
+					}),
+					{ label: 'home', path: '/', account: ctx.accounts[0]! }
+				]);
 		const measureStart = performance.now();
 		const meter = await startMeter(ctx);
+		probe?.start(ctx.base, ctx.signal);
 		log(`${name}: ${s.rate} msg/s site-wide for ${s.duration} s over ${senders.length} rooms`);
 
 		let dropAt = 0;
@@ -199,6 +214,7 @@ export async function runSiteMix(
 			if (wait > 0) await sleep(wait, undefined, { signal: ctx.signal });
 		}
 		await dropping;
+		const pageFigures = await probe?.stop();
 		if (drop) {
 			// Back and caught up: welcomed again, holding every message up to the room's seq then.
 			const all = rooms.flatMap((room) => room.connected);
@@ -276,6 +292,7 @@ export async function runSiteMix(
 			duplicates,
 			gaps,
 			byClass,
+			...pageFigures,
 			...deployFigures,
 			d1CaughtUpMs: flushedMs,
 			roomErrors: roomErrors.size ? Object.fromEntries(roomErrors) : undefined,
